@@ -1,0 +1,1 @@
+"""Pure domain model: values, rules of shape and parsing, no I/O."""

@@ -1,0 +1,122 @@
+"""The one module that reads environment variables.
+
+Every resource name and tunable the code needs arrives here, from the Lambda environment in AWS
+(filled from the CloudFormation template's Globals) or from the local stack's provisioner. The
+rest of the code receives a `Settings` value and never looks at `os.environ` or asks whether it
+runs "locally": boto3 itself honours AWS_ENDPOINT_URL, which is how the local stack redirects it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+# Environment variable names, in one place (powertools' shared/constants.py style).
+READS_TABLE = "PLATEKEEPER_READS_TABLE"
+IMAGES_TABLE = "PLATEKEEPER_IMAGES_TABLE"
+AUDIT_TABLE = "PLATEKEEPER_AUDIT_TABLE"
+HOLDS_TABLE = "PLATEKEEPER_HOLDS_TABLE"
+RELEASES_TABLE = "PLATEKEEPER_RELEASES_TABLE"
+HOTLIST_TABLE = "PLATEKEEPER_HOTLIST_TABLE"
+CAMERAS_TABLE = "PLATEKEEPER_CAMERAS_TABLE"
+ALERTS_TABLE = "PLATEKEEPER_ALERTS_TABLE"
+RAW_BUCKET = "PLATEKEEPER_RAW_BUCKET"
+EVIDENCE_BUCKET = "PLATEKEEPER_EVIDENCE_BUCKET"
+REPORTS_BUCKET = "PLATEKEEPER_REPORTS_BUCKET"
+INGEST_QUEUE_URL = "PLATEKEEPER_INGEST_QUEUE_URL"
+INGEST_DLQ_URL = "PLATEKEEPER_INGEST_DLQ_URL"
+NOTICES_TOPIC_ARN = "PLATEKEEPER_NOTICES_TOPIC_ARN"
+DATA_KEY_ARN = "PLATEKEEPER_DATA_KEY_ARN"
+USER_POOL_ID = "PLATEKEEPER_USER_POOL_ID"
+USER_POOL_CLIENT_ID = "PLATEKEEPER_USER_POOL_CLIENT_ID"
+RETENTION_DAYS = "PLATEKEEPER_RETENTION_DAYS"
+AGENCY_NAME = "PLATEKEEPER_AGENCY_NAME"
+REGION = "AWS_REGION"
+
+# Policy 428.5: ALPR data is kept at least one year.
+MINIMUM_RETENTION_DAYS = 365
+DEFAULT_RETENTION_DAYS = 365
+# Presigned URLs are credentials; keep their lifetime short (minutes).
+UPLOAD_URL_SECONDS = 300
+MAX_UPLOAD_BYTES = 15 * 1024 * 1024
+
+
+class SettingsError(ValueError):
+    """The deployment's configuration is missing a value or holds one the policy forbids."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resource names and policy settings of one deployment."""
+
+    region: str
+    reads_table: str
+    images_table: str
+    audit_table: str
+    holds_table: str
+    releases_table: str
+    hotlist_table: str
+    cameras_table: str
+    alerts_table: str
+    raw_bucket: str
+    evidence_bucket: str
+    reports_bucket: str
+    ingest_queue_url: str
+    ingest_dlq_url: str
+    notices_topic_arn: str
+    data_key_arn: str
+    user_pool_id: str
+    user_pool_client_id: str
+    agency_name: str
+    retention_days: int = DEFAULT_RETENTION_DAYS
+    upload_url_seconds: int = UPLOAD_URL_SECONDS
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
+
+    def __post_init__(self) -> None:
+        if self.retention_days < MINIMUM_RETENTION_DAYS:
+            raise SettingsError(
+                f"retention of {self.retention_days} days refused: policy 428.5 requires at least "
+                f"{MINIMUM_RETENTION_DAYS} days"
+            )
+
+
+_REQUIRED = {
+    "reads_table": READS_TABLE,
+    "images_table": IMAGES_TABLE,
+    "audit_table": AUDIT_TABLE,
+    "holds_table": HOLDS_TABLE,
+    "releases_table": RELEASES_TABLE,
+    "hotlist_table": HOTLIST_TABLE,
+    "cameras_table": CAMERAS_TABLE,
+    "alerts_table": ALERTS_TABLE,
+    "raw_bucket": RAW_BUCKET,
+    "evidence_bucket": EVIDENCE_BUCKET,
+    "reports_bucket": REPORTS_BUCKET,
+    "ingest_queue_url": INGEST_QUEUE_URL,
+    "ingest_dlq_url": INGEST_DLQ_URL,
+    "notices_topic_arn": NOTICES_TOPIC_ARN,
+    "data_key_arn": DATA_KEY_ARN,
+    "user_pool_id": USER_POOL_ID,
+    "user_pool_client_id": USER_POOL_CLIENT_ID,
+}
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings from the environment; name every missing variable at once."""
+    env = os.environ if environ is None else environ
+    missing = sorted(name for name in _REQUIRED.values() if not env.get(name))
+    if missing:
+        raise SettingsError("missing environment variables: " + ", ".join(missing))
+    retention_text = env.get(RETENTION_DAYS, str(DEFAULT_RETENTION_DAYS))
+    try:
+        retention_days = int(retention_text)
+    except ValueError as error:
+        raise SettingsError(f"{RETENTION_DAYS} must be a whole number of days") from error
+    names = {field: env[name] for field, name in _REQUIRED.items()}
+    return Settings(
+        region=env.get(REGION, "us-west-2"),
+        agency_name=env.get(AGENCY_NAME, "Police Department"),
+        retention_days=retention_days,
+        **names,  # type: ignore[arg-type]  # every _REQUIRED field is a str
+    )
