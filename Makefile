@@ -1,0 +1,68 @@
+# Platekeeper. The two set-up commands are `make run` and `make test`; both build .venv first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+STAGE ?= prod
+DATA ?= ../shared/data
+PACKAGE_DIR := build/package
+LAYER_ZIP := layers/build/recognition-layer.zip
+
+.PHONY: help venv run demo test lint typecheck cfn-lint pytest package layer deploy \
+        bench-recognition clean
+
+help:
+	@echo "make run    - the whole local stack (API + event pump + demo users) until Ctrl-C"
+	@echo "make test   - every check: ruff, mypy, cfn-lint on the templates, all tests"
+	@echo "make demo   - scripted tour of every capability (IMAGES=dir for your own frames)"
+	@echo "make package STAGE=prod - CloudFormation template + artifacts in $(PACKAGE_DIR)"
+	@echo "make layer  - the OpenCV/numpy Lambda layer for the ingest function"
+	@echo "make bench-recognition - accuracy and speed of plate recognition on $(DATA)"
+
+$(STAMP): requirements.txt requirements-dev.txt layers/requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m local_stack run
+
+demo: $(STAMP)
+	$(PY) -m local_stack demo $(if $(IMAGES),--images $(IMAGES))
+
+test: $(STAMP)
+	$(MAKE) --no-print-directory lint typecheck cfn-lint pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+typecheck: $(STAMP)
+	$(PY) -m mypy
+
+# cfn-lint on our template and on the packaged (merged) output that would be deployed.
+cfn-lint: $(STAMP)
+	AWS_DEFAULT_REGION=us-west-2 $(PY) -m infra.package $(STAGE) $(PACKAGE_DIR) >/dev/null
+	$(VENV)/bin/cfn-lint infra/template.yaml $(PACKAGE_DIR)/sam.yaml
+
+# pytest exits 5 when it collected no tests: that is a broken suite, not a pass.
+pytest: $(STAMP)
+	$(PY) -m pytest; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
+
+layer: $(STAMP)
+	$(PY) -m layers.build --output $(LAYER_ZIP)
+
+package: $(STAMP) layer
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-west-2} \
+	  $(PY) -m infra.package $(STAGE) $(PACKAGE_DIR) --layer-zip $(LAYER_ZIP)
+
+bench-recognition: $(STAMP)
+	$(PY) -m chalicelib.recognition.evaluate $(DATA)/openalpr-us-dev $(DATA)/openalpr-us-crops \
+	  $(DATA)/openalpr-eu
+
+clean:
+	rm -rf build layers/build .mypy_cache .ruff_cache .pytest_cache
