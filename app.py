@@ -4,20 +4,217 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Chalice
-from chalice.app import DynamoDBEvent, SQSEvent
+from chalice import Chalice, Response
+from chalice.app import DynamoDBEvent, Request, SQSEvent
 
-from chalicelib import bootstrap, handlers
+from chalicelib import bootstrap, handlers, views
+from chalicelib.domain.access import Caller, Permission
+from chalicelib.domain.cameras import Camera
 from chalicelib.observability import powertools_middleware
+from chalicelib.openapi import (
+    BOOLEAN,
+    DATE,
+    DATE_TIME,
+    INTEGER,
+    NUMBER,
+    STRING,
+    openapi_document,
+)
 from chalicelib.resources import IMAGES_STREAM_ARN, INGEST_QUEUE_ARN
+from chalicelib.services import accounts, audit_review, cameras, hotlists, search
+from chalicelib.web import IMPORT_BYTES, Api, BadRequest, json_body, query_params
 
 app = Chalice(app_name="platekeeper", configure_logs=False)
 app.register_middleware(powertools_middleware, "all")
+api = Api(app, accounts=lambda: bootstrap.container().accounts,
+          cameras=lambda: bootstrap.container().cameras)
 
 
-@app.route("/health")
-def health() -> dict[str, str]:
+@api.route("/health", "GET", None, "Service health")
+def health(request: Request) -> dict[str, str]:
     return {"status": "ok"}
+
+
+@api.route("/openapi.json", "GET", None, "This OpenAPI document")
+def openapi(request: Request) -> dict[str, Any]:
+    return openapi_document(api.routes)
+
+
+@api.route("/auth/login", "POST", None, "Sign in with username and password",
+           request_schema={"username": STRING, "password": STRING})
+def login(request: Request) -> dict[str, Any]:
+    body = json_body(request)
+    result = bootstrap.container().identity.login(str(body.get("username", "")),
+                                                  str(body.get("password", "")))
+    return vars(result)
+
+
+@api.route("/auth/mfa", "POST", None, "Answer the one-time-code challenge",
+           request_schema={"username": STRING, "session": STRING, "code": STRING})
+def login_mfa(request: Request) -> dict[str, Any]:
+    body = json_body(request)
+    result = bootstrap.container().identity.answer_mfa(
+        str(body.get("username", "")), str(body.get("session", "")), str(body.get("code", "")))
+    return vars(result)
+
+
+@api.route("/reads/search", "POST", Permission.SEARCH_READS,
+           "Search reads: exact, partial (* ?) or fuzzy plate, time window, place",
+           request_schema=search.SEARCH_SCHEMA)
+def search_reads(request: Request, caller: Caller) -> dict[str, Any]:
+    page = search.search_reads(json_body(request), caller, bootstrap.container().search)
+    return views.search_page(page)
+
+
+@api.route("/reads/{read_id}", "GET", Permission.VIEW_READ,
+           "One read with image links valid for five minutes",
+           query_parameters=("purpose", "case_number"))
+def view_read(request: Request, caller: Caller, read_id: str) -> dict[str, Any]:
+    params = query_params(request)
+    read, image_url, crop_url = search.view_read(
+        read_id, params.get("purpose", ""), params.get("case_number", ""), caller,
+        bootstrap.container().search)
+    return views.read_detail(read, image_url, crop_url, search.IMAGE_URL_SECONDS)
+
+
+@api.route("/audit", "GET", Permission.READ_AUDIT, "The access record, filtered; CSV export",
+           query_parameters=("from", "to", "user_id", "username", "plate", "case_number",
+                             "format"))
+def audit_records(request: Request, caller: Caller) -> Any:
+    params = query_params(request)
+    container = bootstrap.container()
+    filters = audit_review.parse_filters(params, container.clock())
+    records = audit_review.review(filters, caller, container.audit_log, container.clock)
+    if params.get("format") == "csv":
+        return Response(body=audit_review.as_csv(records), status_code=200,
+                        headers={"Content-Type": "text/csv; charset=utf-8",
+                                 "Content-Disposition": 'attachment; filename="audit.csv"',
+                                 "Cache-Control": "no-store"})
+    return {"records": [views.audit_row(record) for record in records]}
+
+
+@api.route("/admin/users", "GET", Permission.MANAGE_USERS, "Users with training and approval")
+def list_users(request: Request, caller: Caller) -> dict[str, Any]:
+    users = accounts.list_users(caller, bootstrap.container().accounts)
+    return {"users": [views.account(user) for user in users]}
+
+
+@api.route("/admin/users/{username}/approval", "POST", Permission.MANAGE_USERS,
+           "Approve an account (or re-approve an idle one)")
+def approve_user(request: Request, caller: Caller, username: str) -> dict[str, str]:
+    accounts.approve_user(username, caller, bootstrap.container().accounts)
+    return {"username": username, "status": "approved"}
+
+
+@api.route("/admin/users/{username}/training", "PUT", Permission.MANAGE_USERS,
+           "Record training and CLETS certification dates",
+           request_schema={"training_date": DATE, "clets_cert_date": DATE})
+def record_training(request: Request, caller: Caller, username: str) -> dict[str, str]:
+    body = json_body(request)
+    accounts.record_training(username, str(body.get("training_date", "")),
+                             str(body.get("clets_cert_date", "")), caller,
+                             bootstrap.container().accounts)
+    return {"username": username, "status": "training recorded"}
+
+
+@api.route("/admin/users/{username}/enabled", "PUT", Permission.MANAGE_USERS,
+           "Enable or disable an account", request_schema={"enabled": BOOLEAN})
+def enable_user(request: Request, caller: Caller, username: str) -> dict[str, Any]:
+    enabled = json_body(request).get("enabled")
+    if not isinstance(enabled, bool):
+        raise BadRequest("ENABLED_INVALID", "enabled must be true or false")
+    accounts.set_enabled(username, enabled, caller, bootstrap.container().accounts)
+    return {"username": username, "enabled": enabled}
+
+
+@api.route("/uploads", "POST", None, "A presigned POST for one camera frame (camera credential)",
+           request_schema={"content_type": STRING, "content_length": INTEGER,
+                           "captured_at": DATE_TIME, "lat": NUMBER, "lon": NUMBER,
+                           "heading": NUMBER}, camera=True)
+def request_upload(request: Request, camera: Camera) -> Response:
+    ticket = cameras.upload_ticket(camera, json_body(request), bootstrap.container().cameras)
+    return Response(body=ticket, status_code=201, headers={"Cache-Control": "no-store"})
+
+
+@api.route("/admin/cameras", "GET", Permission.MANAGE_CAMERAS, "Registered cameras")
+def list_cameras(request: Request, caller: Caller) -> dict[str, Any]:
+    registered = bootstrap.container().cameras.cameras.list_all()
+    return {"cameras": [cameras.camera_view(camera) for camera in registered]}
+
+
+@api.route("/admin/cameras", "POST", Permission.MANAGE_CAMERAS,
+           "Register a camera; its credential is shown once",
+           request_schema={"camera_id": STRING, "name": STRING, "agency": STRING,
+                           "kind": STRING, "lat": NUMBER, "lon": NUMBER, "heading": NUMBER})
+def register_camera(request: Request, caller: Caller) -> Response:
+    camera, credential = cameras.register(json_body(request), caller,
+                                          bootstrap.container().cameras)
+    return Response(body={**cameras.camera_view(camera), "credential": credential},
+                    status_code=201, headers={"Cache-Control": "no-store"})
+
+
+@api.route("/admin/cameras/{camera_id}/credential", "POST", Permission.MANAGE_CAMERAS,
+           "Issue a new credential (the old one stops working)")
+def rotate_camera_credential(request: Request, caller: Caller, camera_id: str) -> dict[str, Any]:
+    camera, credential = cameras.rotate(camera_id, caller, bootstrap.container().cameras)
+    return {**cameras.camera_view(camera), "credential": credential}
+
+
+@api.route("/admin/cameras/{camera_id}/revocation", "POST", Permission.MANAGE_CAMERAS,
+           "Revoke the camera's credential")
+def revoke_camera(request: Request, caller: Caller, camera_id: str) -> dict[str, Any]:
+    return cameras.camera_view(cameras.revoke_credential(camera_id, caller,
+                                                         bootstrap.container().cameras))
+
+
+@api.route("/admin/cameras/{camera_id}/active", "PUT", Permission.MANAGE_CAMERAS,
+           "Switch a camera on or off", request_schema={"active": BOOLEAN})
+def switch_camera(request: Request, caller: Caller, camera_id: str) -> dict[str, Any]:
+    active = json_body(request).get("active")
+    if not isinstance(active, bool):
+        raise BadRequest("ACTIVE_INVALID", "active must be true or false")
+    return cameras.camera_view(cameras.switch(camera_id, active, caller,
+                                              bootstrap.container().cameras))
+
+
+@api.route("/hotlist/entries", "POST", Permission.MANAGE_HOTLIST,
+           "Add a custom hotlist entry (full or partial plate) with case number and approver",
+           request_schema={"plate": STRING, "state": STRING, "category": STRING,
+                           "case_number": STRING, "reason": STRING, "requested_by": STRING,
+                           "expires": DATE_TIME})
+def add_hotlist_entry(request: Request, caller: Caller) -> Response:
+    entry = hotlists.add_entry(json_body(request), caller, bootstrap.container().hotlists)
+    return Response(body={"entry_id": entry.entry_id, "plate": entry.plate,
+                          "expires_at": entry.expires_at}, status_code=201)
+
+
+@api.route("/hotlist/imports", "POST", Permission.MANAGE_HOTLIST,
+           "Import an NCIC, CLEW or CSV hotlist file's text",
+           request_schema={"list_name": STRING, "format": STRING, "content": STRING,
+                           "requested_by": STRING})
+def import_hotlist(request: Request, caller: Caller) -> dict[str, Any]:
+    report = hotlists.import_list(json_body(request, max_bytes=IMPORT_BYTES), caller,
+                                  bootstrap.container().hotlists)
+    return hotlists.report_view(report)
+
+
+@api.route("/alerts", "GET", Permission.VIEW_ALERTS, "Open hotlist alerts, newest first",
+           query_parameters=("limit", "page"))
+def list_alerts(request: Request, caller: Caller) -> dict[str, Any]:
+    params = query_params(request)
+    limit = min(max(int(params["limit"]) if params.get("limit", "").isdigit() else 50, 1), 200)
+    alerts, token = hotlists.open_alerts(caller, bootstrap.container().hotlists, limit,
+                                         params.get("page") or None)
+    return {"alerts": [hotlists.alert_view(alert) for alert in alerts], "next_page": token}
+
+
+@api.route("/alerts/{alert_id}/disposition", "POST", Permission.DISPOSE_ALERT,
+           "Record the outcome of a hit: confirmed, misread, wrong_state or dismissed",
+           request_schema={"disposition": STRING, "note": STRING})
+def dispose_alert(request: Request, caller: Caller, alert_id: str) -> dict[str, Any]:
+    alert = hotlists.record_disposition(alert_id, json_body(request), caller,
+                                        bootstrap.container().hotlists)
+    return hotlists.alert_view(alert)
 
 
 @app.on_sqs_message(queue_arn=INGEST_QUEUE_ARN, batch_size=10, name="ingest")

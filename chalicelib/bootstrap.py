@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 from chalicelib.adapters import aws
+from chalicelib.adapters.alerts_table import AlertsTable
+from chalicelib.adapters.audit_log import AuditLog
+from chalicelib.adapters.cameras_table import CamerasTable
+from chalicelib.adapters.hotlist_table import HotlistTable
+from chalicelib.adapters.identity import CognitoIdentity
 from chalicelib.adapters.image_records import ImageRecords
+from chalicelib.adapters.notices import Notices
 from chalicelib.adapters.raw_images import RawImageStore
-from chalicelib.services.ingest import IngestDependencies
+from chalicelib.adapters.reads_table import ReadsTable
+from chalicelib.services.accounts import AccountDependencies
+from chalicelib.services.alerts import AlertDependencies, alerts_for_reads
+from chalicelib.services.cameras import CameraDependencies, CameraDirectory
+from chalicelib.services.hotlists import HotlistDependencies
+from chalicelib.services.ingest import IngestDependencies, Recognizer
+from chalicelib.services.search import SearchDependencies
 from chalicelib.settings import Settings, load_settings
 
 
@@ -21,9 +33,11 @@ def utc_now() -> datetime:
 class Container:
     """Adapters built on first use, so cold starts only pay for what a handler touches."""
 
-    def __init__(self, settings: Settings, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, settings: Settings, clock: Callable[[], datetime] = utc_now,
+                 recognizer: Recognizer | None = None) -> None:
         self.settings = settings
         self.clock = clock
+        self._recognizer = recognizer
 
     def client(self, service: str) -> Any:
         return aws.client(service, self.settings.region)
@@ -37,13 +51,76 @@ class Container:
         return ImageRecords(self.client("dynamodb"), self.settings.images_table)
 
     @cached_property
+    def reads(self) -> ReadsTable:
+        return ReadsTable(self.client("dynamodb"), self.settings.reads_table)
+
+    @cached_property
+    def audit_log(self) -> AuditLog:
+        return AuditLog(self.client("dynamodb"), self.settings.audit_table)
+
+    @cached_property
+    def identity(self) -> CognitoIdentity:
+        return CognitoIdentity(self.client("cognito-idp"), self.settings.region,
+                               self.settings.user_pool_id, self.settings.user_pool_client_id)
+
+    @cached_property
+    def accounts(self) -> AccountDependencies:
+        return AccountDependencies(identity=self.identity, audit=self.audit_log, clock=self.clock)
+
+    @cached_property
+    def search(self) -> SearchDependencies:
+        return SearchDependencies(reads=self.reads, audit=self.audit_log, images=self.raw_images,
+                                  clock=self.clock)
+
+    @cached_property
+    def cameras(self) -> CameraDependencies:
+        return CameraDependencies(
+            cameras=CamerasTable(self.client("dynamodb"), self.settings.cameras_table),
+            signer=self.raw_images, audit=self.audit_log, clock=self.clock,
+            max_upload_bytes=self.settings.max_upload_bytes,
+            upload_url_seconds=self.settings.upload_url_seconds)
+
+    @cached_property
+    def hotlist(self) -> HotlistTable:
+        return HotlistTable(self.client("dynamodb"), self.settings.hotlist_table)
+
+    @cached_property
+    def alerts_table(self) -> AlertsTable:
+        return AlertsTable(self.client("dynamodb"), self.settings.alerts_table)
+
+    @cached_property
+    def alerts(self) -> AlertDependencies:
+        return AlertDependencies(
+            hotlist=self.hotlist, alerts=self.alerts_table,
+            notices=Notices(self.client("sns"), self.settings.notices_topic_arn),
+            clock=self.clock)
+
+    @cached_property
+    def hotlists(self) -> HotlistDependencies:
+        return HotlistDependencies(hotlist=self.hotlist, alerts=self.alerts_table,
+                                   audit=self.audit_log, clock=self.clock)
+
+    def recognizer(self) -> Recognizer:
+        if self._recognizer is None:
+            # Imported on first use: only the ingest function loads OpenCV and the models.
+            from chalicelib.recognizer import recognize_plates
+
+            self._recognizer = recognize_plates
+        return self._recognizer
+
+    @cached_property
     def ingest(self) -> IngestDependencies:
+        alerts = self.alerts
         return IngestDependencies(
             raw_images=self.raw_images,
             image_records=self.image_records,
+            reads=self.reads,
+            cameras=CameraDirectory(self.cameras.cameras),
+            recognize=self.recognizer(),
             retention_days=self.settings.retention_days,
             max_upload_bytes=self.settings.max_upload_bytes,
             clock=self.clock,
+            on_reads=partial(alerts_for_reads, deps=alerts),
         )
 
 
@@ -55,6 +132,11 @@ def container() -> Container:
     global _container
     if _container is None:
         _container = Container(load_settings())
+    return _container
+
+
+def current() -> Container | None:
+    """The installed container, if any (the local stack saves and restores it)."""
     return _container
 
 

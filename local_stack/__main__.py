@@ -18,6 +18,7 @@ def run(api_port: int) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with RunningStack(api_port=api_port) as stack:
         users = seed_users(stack.environment["PLATEKEEPER_USER_POOL_ID"],
+                           stack.environment["PLATEKEEPER_USER_POOL_CLIENT_ID"],
                            stack.clock().date())
         print("\nPlatekeeper local stack is up (Ctrl-C stops it and everything it started).")
         print(f"  API:         {stack.api_url}   (try {stack.api_url}/health)")

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-import io
 import json
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
 import requests
-from PIL import Image, ImageDraw
 
+from chalicelib.camera import CAPTURED_AT_NOW, CameraClient, image_files, upload_folder
+from local_stack.api_client import ApiClient
+from local_stack.seed import DemoUser, seed_users
 from local_stack.stack import RunningStack
+from local_stack.synthetic import blank_jpeg, frame_jpeg
+
+DEMO_PLATES = ("7ABC123", "8XYZ456", "6TRJ244")
+HOTLISTED_PLATE = "5HOT777"
+CASE = "2026-000123"
 
 
 class StepFailed(AssertionError):
@@ -26,6 +36,11 @@ class Demo:
     stack: RunningStack
     images: Path | None = None
     results: list[tuple[str, bool, str]] = field(default_factory=list)
+    users: dict[str, DemoUser] = field(default_factory=dict)
+    clients: dict[str, ApiClient] = field(default_factory=dict)
+    camera: dict[str, Any] = field(default_factory=dict)
+    uploaded_keys: list[str] = field(default_factory=list)
+    plates_read: list[str] = field(default_factory=list)
 
     @property
     def env(self) -> dict[str, str]:
@@ -40,11 +55,10 @@ class Demo:
             details = f"{type(error).__name__}: {error}"
             ok = False
         elapsed = time.monotonic() - started
-        status = "ok" if ok else "FAILED"
-        print(f"demo: {name}: {status} {details} ({elapsed:.1f} s)", flush=True)
+        print(f"demo: {name}: {'ok' if ok else 'FAILED'} {details} ({elapsed:.1f} s)", flush=True)
         self.results.append((name, ok, details))
 
-    # ------------------------------------------------------------------ steps
+    # ------------------------------------------------------------------ foundation
     def show_stack(self) -> str:
         resources = len(self.stack.provisioned.resources)
         return f"{resources} resources provisioned from infra/template.yaml"
@@ -55,43 +69,116 @@ class Demo:
             raise StepFailed(f"/health answered {response.status_code}")
         return f"GET {self.stack.api_url}/health -> {response.json()}"
 
-    def pump(self) -> str:
-        s3: Any = boto3.client("s3")
+    # ------------------------------------------------------------------ access
+    def login(self) -> str:
+        self.users = {user.username: user for user in seed_users(
+            self.env["PLATEKEEPER_USER_POOL_ID"], self.env["PLATEKEEPER_USER_POOL_CLIENT_ID"],
+            self.stack.clock().date())}
+        for name in ("admin.demo", "officer.demo", "auditor.demo", "expired.demo"):
+            user = self.users[name]
+            self.clients[name] = ApiClient(self.stack.api_url).login(user.username,
+                                                                      user.password)
+        return "admin (password + TOTP), officer, auditor and expired users signed in via Cognito"
+
+    # ------------------------------------------------------------------ capture and ingest
+    def register_camera(self) -> str:
+        response = self.clients["admin.demo"].post("/admin/cameras", {
+            "camera_id": "demo-pole-1", "name": "Demo pole, Main St eastbound",
+            "kind": "fixed", "lat": 37.3541, "lon": -121.9552, "heading": 90})
+        if response.status_code != 201:
+            raise StepFailed(f"camera registration answered {response.status_code}")
+        self.camera = response.json()
+        return f"camera {self.camera['camera_id']} registered, credential shown once"
+
+    def hotlist(self) -> str:
+        response = self.clients["admin.demo"].post("/hotlist/entries", {
+            "plate": HOTLISTED_PLATE, "state": "CA", "category": "stolen_vehicle",
+            "case_number": "2026-004242", "reason": "reported stolen",
+            "requested_by": "officer.demo"})
+        if response.status_code != 201:
+            raise StepFailed(f"hotlist entry answered {response.status_code}: {response.text}")
+        return f"custom entry {HOTLISTED_PLATE} (stolen vehicle) approved by admin.demo"
+
+    def upload(self) -> str:
+        with tempfile.TemporaryDirectory() as folder:
+            files = self._frames(Path(folder))
+            client = CameraClient(requests.Session(), self.stack.api_url,
+                                  self.camera["credential"])
+            summary = upload_folder(client, files, CAPTURED_AT_NOW, show_progress=False)
+        if summary.failed:
+            raise StepFailed(f"{summary.failed} uploads failed: {summary.failures}")
+        return (f"camera client uploaded {summary.uploaded} frames ({summary.bytes} bytes) "
+                "through presigned POSTs")
+
+    def ingest(self) -> str:
+        counts = self.stack.event_pump.drain(timeout=300)
         dynamodb: Any = boto3.client("dynamodb")
+        items = dynamodb.scan(TableName=self.env["PLATEKEEPER_IMAGES_TABLE"])["Items"]
+        processed = [item for item in items if item["status"]["S"] == "processed"]
+        reads = sum(int(item.get("plates_found", {}).get("N", "0")) for item in processed)
+        self.plates_read = [item["plate"]["S"] for item in dynamodb.scan(
+            TableName=self.env["PLATEKEEPER_READS_TABLE"])["Items"]]
+        if not processed or reads == 0:
+            raise StepFailed(f"{len(processed)} images processed, {reads} reads written")
+        return (f"{counts.messages} notifications -> {len(processed)} images processed, "
+                f"{reads} reads written: {', '.join(sorted(self.plates_read))}")
+
+    def alert(self) -> str:
+        alerts = self.clients["officer.demo"].get("/alerts").json().get("alerts", [])
+        hits = [alert for alert in alerts if alert["plate"] == HOTLISTED_PLATE]
+        if not hits:
+            raise StepFailed(f"no alert for {HOTLISTED_PLATE} among {len(alerts)} open alerts")
+        return f"alert {hits[0]['alert_id'][:8]} for {HOTLISTED_PLATE}: {hits[0]['instruction']}"
+
+    # ------------------------------------------------------------------ search and the record
+    def search(self) -> str:
+        officer = self.clients["officer.demo"]
+        target = DEMO_PLATES[0] if DEMO_PLATES[0] in self.plates_read else self.plates_read[0]
         now = self.stack.clock()
-        keys = []
-        for index, (_name, body, content_type) in enumerate(self._frames()):
-            suffix = "png" if content_type == "image/png" else "jpg"
-            key = f"cameras/demo-cam-1/{now.date().isoformat()}/demo-{index:04d}.{suffix}"
-            s3.put_object(Bucket=self.env["PLATEKEEPER_RAW_BUCKET"], Key=key, Body=body,
-                          ContentType=content_type, Metadata={"captured-at": now.isoformat()})
-            keys.append(key)
-        self._drain()
-        statuses = [
-            dynamodb.get_item(TableName=self.env["PLATEKEEPER_IMAGES_TABLE"],
-                              Key={"image_key": {"S": key}}).get("Item", {})
-            .get("status", {}).get("S", "missing")
-            for key in keys
-        ]
-        if "missing" in statuses:
-            raise StepFailed(f"{statuses.count('missing')} of {len(keys)} images never ingested")
-        return f"{len(keys)} images S3 -> SQS -> ingest handler; statuses {sorted(set(statuses))}"
+        window = {"from": (now - timedelta(days=1)).isoformat(),
+                  "to": (now + timedelta(minutes=5)).isoformat()}
+        exact = officer.search(plate=target, purpose="stolen_vehicle", case_number=CASE)
+        partial = officer.search(mode="partial", plate=target[:3] + "*", case_number=CASE,
+                                 purpose="crime_scene_canvass", **window)
+        confused = target.replace("0", "O").replace("1", "I").replace("5", "S").replace("8", "B")
+        fuzzy = officer.search(mode="fuzzy", plate=confused, case_number=CASE,
+                               purpose="stolen_vehicle", **window)
+        counts = [len(response.json().get("results", [])) for response in (exact, partial, fuzzy)]
+        if min(counts) == 0:
+            raise StepFailed(f"exact/partial/fuzzy found {counts}")
+        return (f"exact {target}: {counts[0]}, partial {target[:3]}*: {counts[1]}, "
+                f"fuzzy {confused}: {counts[2]} (each with purpose and case number, recorded)")
+
+    def refused(self) -> str:
+        response = self.clients["expired.demo"].search(plate=DEMO_PLATES[0])
+        body = response.json()
+        if response.status_code != 403 or body.get("error") != "CERTIFICATION_EXPIRED":
+            raise StepFailed(f"expected 403 CERTIFICATION_EXPIRED, got {response.status_code}")
+        records = self.clients["auditor.demo"].get(
+            "/audit", {"username": "expired.demo"}).json()["records"]
+        if not any(row["refusal_code"] == "CERTIFICATION_EXPIRED" for row in records):
+            raise StepFailed("the refusal is not in the access record")
+        return f"expired.demo refused ({body['message']}); refusal found in the audit record"
+
+    def audit_verify(self) -> str:
+        result = subprocess.run([sys.executable, "-m", "chalicelib.audit", "verify"],
+                                capture_output=True, text=True, timeout=120, check=False)
+        if result.returncode != 0:
+            raise StepFailed(result.stdout + result.stderr)
+        return result.stdout.strip()
 
     def dead_letter(self) -> str:
         sqs: Any = boto3.client("sqs")
         before = self._dlq_depth()
         sqs.send_message(QueueUrl=self.env["PLATEKEEPER_INGEST_QUEUE_URL"],
                          MessageBody=json.dumps({"not": "an S3 notification"}))
-        self._drain()
+        self.stack.event_pump.drain(timeout=120)
         after = self._dlq_depth()
         if after != before + 1:
             raise StepFailed(f"dead-letter queue went from {before} to {after} messages")
         return "poison message retried 5 times, then moved to the dead-letter queue"
 
     # ------------------------------------------------------------------ helpers
-    def _drain(self) -> None:
-        self.stack.event_pump.drain(timeout=120)
-
     def _dlq_depth(self) -> int:
         sqs: Any = boto3.client("sqs")
         attributes = sqs.get_queue_attributes(
@@ -99,37 +186,32 @@ class Demo:
             AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
         return int(attributes["ApproximateNumberOfMessages"])
 
-    def _frames(self) -> list[tuple[str, bytes, str]]:
-        if self.images is not None:
-            frames = []
-            for path in sorted(self.images.iterdir()):
-                if path.suffix.lower() in (".jpg", ".jpeg", ".png"):
-                    kind = "image/png" if path.suffix.lower() == ".png" else "image/jpeg"
-                    frames.append((path.name, path.read_bytes(), kind))
-            if not frames:
-                raise StepFailed(f"no .jpg or .png images in {self.images}")
-            return frames
-        return [("built-in", built_in_frame(), "image/jpeg")]
-
-
-def built_in_frame(text: str = "7ABC123") -> bytes:
-    """A synthetic camera frame: a white plate with dark characters on a grey road scene."""
-    image = Image.new("RGB", (1280, 720), (92, 96, 100))
-    draw = ImageDraw.Draw(image)
-    draw.rectangle((480, 420, 800, 580), fill=(240, 240, 236), outline=(30, 30, 30), width=6)
-    draw.text((540, 470), text, fill=(20, 30, 90), font_size=64)
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=90)
-    return buffer.getvalue()
+    def _frames(self, folder: Path) -> list[Path]:
+        """The user's images (IMAGES=dir), or built-in synthetic ones, plus the hotlisted car."""
+        frames = image_files(self.images) if self.images is not None else []
+        if self.images is None:
+            for plate in DEMO_PLATES:
+                path = folder / f"{plate}.jpg"
+                path.write_bytes(frame_jpeg(plate))
+                frames.append(path)
+            (folder / "empty-road.jpg").write_bytes(blank_jpeg())
+            frames.append(folder / "empty-road.jpg")
+        hotlisted = folder / "hotlisted.jpg"
+        hotlisted.write_bytes(frame_jpeg(HOTLISTED_PLATE))
+        return [*frames, hotlisted]
 
 
 def run_demo(images: Path | None = None) -> int:
     with RunningStack(pump_in_background=False) as stack:
         demo = Demo(stack, images)
-        demo.step("stack", demo.show_stack)
-        demo.step("health", demo.health)
-        demo.step("pump", demo.pump)
-        demo.step("dead-letter", demo.dead_letter)
+        for name, action in (
+            ("stack", demo.show_stack), ("health", demo.health), ("login", demo.login),
+            ("camera", demo.register_camera), ("hotlist", demo.hotlist),
+            ("upload", demo.upload), ("ingest", demo.ingest), ("alert", demo.alert),
+            ("search", demo.search), ("refused", demo.refused),
+            ("dead-letter", demo.dead_letter), ("audit-verify", demo.audit_verify),
+        ):
+            demo.step(name, action)
     failed = [name for name, ok, _ in demo.results if not ok]
     print(f"demo: {len(demo.results) - len(failed)} steps ok, {len(failed)} failed"
           + (f": {', '.join(failed)}" if failed else ""))

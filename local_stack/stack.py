@@ -79,6 +79,8 @@ class RunningStack:
     _threads: list[threading.Thread] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _api_server: Any = None
+    _saved_environment: dict[str, str] | None = None
+    _saved_container: Any = None
 
     @property
     def endpoint_url(self) -> str:
@@ -136,6 +138,13 @@ class RunningStack:
             self._threads.append(thread)
 
     def _configure_environment(self, stack: LocalStack) -> None:
+        from chalicelib import bootstrap
+        from chalicelib.adapters import aws
+
+        # Several stacks may start in one test process; each restores what it found.
+        self._saved_environment = dict(os.environ)
+        self._saved_container = bootstrap.current()
+        aws.client.cache_clear()
         os.environ.update(LOCAL_CREDENTIALS)
         os.environ.update(stack.environment)
         os.environ["AWS_ENDPOINT_URL"] = self.endpoint_url
@@ -169,6 +178,7 @@ class RunningStack:
         for thread in self._threads:
             thread.join(timeout=10)
         self._threads.clear()
+        self._restore()
         if self._moto is not None:
             self._moto.terminate()
             try:
@@ -177,6 +187,19 @@ class RunningStack:
                 self._moto.kill()
                 self._moto.wait()
             self._moto = None
+
+
+    def _restore(self) -> None:
+        if self._saved_environment is None:
+            return
+        from chalicelib import bootstrap
+        from chalicelib.adapters import aws
+
+        os.environ.clear()
+        os.environ.update(self._saved_environment)
+        bootstrap.override(self._saved_container)
+        aws.client.cache_clear()
+        self._saved_environment = None
 
 
 def _load_app(clock: Callable[[], datetime]) -> Any:

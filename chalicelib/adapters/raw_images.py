@@ -88,6 +88,24 @@ class RawImageStore:
             deleted += 1
         return deleted
 
+    def presigned_get(self, key: str, version_id: str | None, seconds: int) -> str:
+        """A short-lived GET URL for one object version (SigV4, so the expiry is enforced)."""
+        return str(self._s3.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key, **_version(version_id)},
+            ExpiresIn=seconds))
+
+    def presigned_post(self, key: str, content_type: str, max_bytes: int,
+                       metadata: dict[str, str], seconds: int) -> dict[str, Any]:
+        """A presigned POST for exactly this key, type, size range and metadata."""
+        fields: dict[str, Any] = {"Content-Type": content_type,
+                                  **{f"x-amz-meta-{name}": value
+                                     for name, value in metadata.items()}}
+        conditions: list[Any] = [{name: value} for name, value in fields.items()]
+        conditions.append(["content-length-range", 1, max_bytes])
+        return dict(self._s3.generate_presigned_post(
+            Bucket=self.bucket, Key=key, Fields=fields, Conditions=conditions,
+            ExpiresIn=seconds))
+
     def set_legal_hold(self, key: str, on: bool) -> None:
         for version_id in self.versions(key):
             try:

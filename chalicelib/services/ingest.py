@@ -1,12 +1,14 @@
-"""Ingest one uploaded camera frame: validate it, record it once, and keep it under retention.
+"""Ingest one uploaded camera frame: validate it, read its plates, write each read once.
 
 Presigned POST conditions are not enforced everywhere (moto ignores them), so every check the
-upload policy makes is made again here, on the stored object itself.
+upload policy makes is made again here, on the stored object itself. Every id and key written
+is derived from the object (key + version), so a redelivered message rewrites nothing: reads,
+crops and alerts are created with conditions or deterministic keys.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -22,21 +24,26 @@ from chalicelib.domain.images import (
     ObjectRef,
     sniff_content_type,
 )
+from chalicelib.domain.reads import Candidate, Read, format_time, read_id_for
 from chalicelib.policy.retention import expiry_epoch
 
 Clock = Callable[[], datetime]
 CAPTURED_AT_METADATA = "captured-at"
+POSITION_METADATA = ("lat", "lon", "heading")
 # Camera clocks drift; a capture time slightly ahead of ours is still plausible.
 _CLOCK_SKEW = timedelta(minutes=5)
 
 
 class RawImageReader(Protocol):
-    """Reads stored camera objects (RawImageStore, or a fake in unit tests)."""
+    """Reads stored camera objects and stores crops (RawImageStore, or a fake)."""
 
     def head(self, key: str, version_id: str | None = None) -> ObjectHead: ...
 
     def read(self, key: str, version_id: str | None = None,
              max_bytes: int | None = None) -> bytes: ...
+
+    def put(self, key: str, body: bytes, content_type: str,
+            metadata: dict[str, str] | None = None) -> str | None: ...
 
 
 class ImageRecordStore(Protocol):
@@ -47,6 +54,34 @@ class ImageRecordStore(Protocol):
     def claim(self, record: ImageRecord) -> None: ...
 
     def finish(self, record: ImageRecord) -> None: ...
+
+
+class ReadWriter(Protocol):
+    def put_new(self, read: Read) -> bool: ...
+
+
+class CameraCheck(Protocol):
+    """Whether a camera id belongs to a registered, active camera, and where it stands."""
+
+    def active_position(self, camera_id: str) -> tuple[bool, tuple[float, float, float] | None]: ...
+
+
+@dataclass(frozen=True)
+class PlateFound:
+    """What the recognizer reports for one plate (a subset of recognition.PlateRead)."""
+
+    text: str
+    confidence: float
+    candidates: tuple[tuple[str, float], ...]
+    box: tuple[int, int, int, int]
+    crop_jpeg: bytes | None
+
+
+Recognizer = Callable[[bytes], Sequence[PlateFound]]
+
+
+class UnreadableImage(ValueError):
+    """The recognizer could not decode the image (corrupt, truncated, not an image)."""
 
 
 class RejectedImage(ValueError):
@@ -61,6 +96,10 @@ class IngestOutcome:
     status: str
     reason: str = ""
     duplicate: bool = False
+    reads: tuple[Read, ...] = ()
+
+
+ReadsWritten = Callable[[Sequence[Read]], object]
 
 
 @dataclass(frozen=True)
@@ -69,16 +108,20 @@ class IngestDependencies:
 
     raw_images: RawImageReader
     image_records: ImageRecordStore
+    reads: ReadWriter
+    cameras: CameraCheck
+    recognize: Recognizer
     retention_days: int
     max_upload_bytes: int
     clock: Clock
+    on_reads: ReadsWritten = lambda reads: None  # hotlist matching hooks in here
 
 
 def ingest_object(ref: ObjectRef, deps: IngestDependencies) -> IngestOutcome:
-    """Validate, claim and record one uploaded object; transient errors propagate for retry."""
+    """Validate, claim, recognize and record one object; transient errors propagate for retry."""
     now = deps.clock()
     try:
-        record = _validated_record(ref, deps, now)
+        record, position = _validated_record(ref, deps, now)
     except RejectedImage as rejection:
         return _record_rejection(ref, str(rejection), deps, now)
     try:
@@ -87,16 +130,54 @@ def ingest_object(ref: ObjectRef, deps: IngestDependencies) -> IngestOutcome:
         existing = deps.image_records.get(ref.key)
         status = existing.status if existing else ImageStatus.PROCESSED
         return IngestOutcome(ref.key, status, duplicate=True)
-    finished = replace(record, status=ImageStatus.PROCESSED)
-    deps.image_records.finish(finished)
-    return IngestOutcome(ref.key, finished.status)
+    try:
+        plates = deps.recognize(deps.raw_images.read(ref.key, record.version_id))
+    except UnreadableImage as error:
+        return _record_rejection(ref, f"image cannot be decoded: {error}", deps, now)
+    reads = tuple(_store_read(record, index, plate, position, deps)
+                  for index, plate in enumerate(plates))
+    deps.on_reads(reads)
+    # A frame without a readable plate stays as a no-read image record under the same retention.
+    deps.image_records.finish(replace(
+        record, status=ImageStatus.PROCESSED, read_ids=tuple(read.read_id for read in reads),
+        plates_found=len(reads)))
+    return IngestOutcome(ref.key, ImageStatus.PROCESSED, reads=reads)
 
 
-def _validated_record(ref: ObjectRef, deps: IngestDependencies, now: datetime) -> ImageRecord:
+def crop_key_for(image_key: str, index: int) -> str:
+    """Crops live outside cameras/ so that storing them does not notify the ingest queue."""
+    stem = image_key.removeprefix("cameras/").rsplit(".", 1)[0]
+    return f"crops/{stem}-{index}.jpg"
+
+
+def _store_read(record: ImageRecord, index: int, plate: PlateFound,
+                position: tuple[float, float, float] | None, deps: IngestDependencies) -> Read:
+    crop_key = None
+    if plate.crop_jpeg:
+        crop_key = crop_key_for(record.image_key, index)
+        deps.raw_images.put(crop_key, plate.crop_jpeg, "image/jpeg")
+    captured = datetime.fromisoformat(record.captured_at)
+    lat, lon, heading = position if position is not None else (None, None, None)
+    read = Read(
+        read_id=read_id_for(record.image_key, record.version_id, index),
+        plate=plate.text, captured_at=format_time(captured), camera_id=record.camera_id,
+        confidence=plate.confidence, image_key=record.image_key, expires_at=record.expires_at,
+        candidates=tuple(Candidate(text, confidence) for text, confidence in plate.candidates),
+        box=plate.box, image_version=record.version_id, crop_key=crop_key,
+        lat=lat, lon=lon, heading=heading)
+    deps.reads.put_new(read)
+    return read
+
+
+def _validated_record(ref: ObjectRef, deps: IngestDependencies,
+                      now: datetime) -> tuple[ImageRecord, tuple[float, float, float] | None]:
     try:
         image_key = ImageKey.parse(ref.key)
     except InvalidImageKey as error:
         raise RejectedImage(str(error)) from error
+    active, fixed_position = deps.cameras.active_position(image_key.camera_id)
+    if not active:
+        raise RejectedImage(f"camera {image_key.camera_id} is not a registered, active camera")
     try:
         head = deps.raw_images.head(ref.key, ref.version_id)
     except ObjectNotFound as error:
@@ -109,7 +190,7 @@ def _validated_record(ref: ObjectRef, deps: IngestDependencies, now: datetime) -
     if content_type not in ACCEPTED_CONTENT_TYPES:
         raise RejectedImage("object is neither a JPEG nor a PNG image")
     captured_at = _capture_time(head.metadata.get(CAPTURED_AT_METADATA), image_key, now)
-    return ImageRecord(
+    record = ImageRecord(
         image_key=ref.key,
         camera_id=image_key.camera_id,
         version_id=head.version_id or ref.version_id,
@@ -120,6 +201,18 @@ def _validated_record(ref: ObjectRef, deps: IngestDependencies, now: datetime) -
         size=head.size,
         content_type=str(content_type),
     )
+    return record, _position(head.metadata) or fixed_position
+
+
+def _position(metadata: dict[str, str]) -> tuple[float, float, float] | None:
+    """A mobile camera's position from the object's metadata, when complete and in range."""
+    try:
+        lat, lon, heading = (float(metadata[name]) for name in POSITION_METADATA)
+    except (KeyError, ValueError):
+        return None
+    if -90 <= lat <= 90 and -180 <= lon <= 180 and 0 <= heading < 360:
+        return lat, lon, heading
+    return None
 
 
 def _capture_time(text: str | None, image_key: ImageKey, now: datetime) -> datetime:
@@ -135,7 +228,7 @@ def _capture_time(text: str | None, image_key: ImageKey, now: datetime) -> datet
     captured_at = captured_at.astimezone(UTC)
     if captured_at.date() != image_key.capture_day:
         raise RejectedImage("captured-at metadata is not on the day the key names")
-    if captured_at > now.astimezone(UTC).replace(microsecond=0) + _CLOCK_SKEW:
+    if captured_at > now.astimezone(UTC) + _CLOCK_SKEW:
         raise RejectedImage("captured-at metadata lies in the future")
     return captured_at
 
@@ -154,4 +247,3 @@ def _record_rejection(ref: ObjectRef, reason: str, deps: IngestDependencies,
         reason=reason,
     ))
     return IngestOutcome(ref.key, ImageStatus.REJECTED, reason)
-

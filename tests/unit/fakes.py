@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from chalicelib.adapters.errors import AlreadyExists, ObjectLocked, ObjectNotFound
 from chalicelib.adapters.raw_images import ObjectHead
 from chalicelib.domain.images import ImageRecord, ImageStatus
+from chalicelib.domain.reads import Read
 
 
 @dataclass
@@ -36,6 +37,11 @@ class FakeRawImages:
         body = self.objects[key].body
         return body if max_bytes is None else body[:max_bytes]
 
+    def put(self, key: str, body: bytes, content_type: str,
+            metadata: dict[str, str] | None = None) -> str | None:
+        self.objects[key] = StoredObject(body, content_type, dict(metadata or {}))
+        return "v1"
+
     def delete_every_version(self, key: str) -> int:
         stored = self.objects.get(key)
         if stored is None:
@@ -63,3 +69,25 @@ class FakeImageRecords:
 
     def finish(self, record: ImageRecord) -> None:
         self.records[record.image_key] = record
+
+
+class FakeReads:
+    def __init__(self) -> None:
+        self.reads: dict[str, Read] = {}
+
+    def put_new(self, read: Read) -> bool:
+        if read.read_key in self.reads:
+            return False
+        self.reads[read.read_key] = read
+        return True
+
+
+class FakeCameras:
+    """Registered cameras: id -> (active, fixed position or None)."""
+
+    def __init__(self, cameras: dict[str, tuple[bool, tuple[float, float, float] | None]]
+                 ) -> None:
+        self.cameras = cameras
+
+    def active_position(self, camera_id: str) -> tuple[bool, tuple[float, float, float] | None]:
+        return self.cameras.get(camera_id, (False, None))

@@ -1,0 +1,151 @@
+"""The audit table: an append-only, hash-chained log in one DynamoDB partition.
+
+Appends are conditional puts on the next sequence number, so two writers can never both take it;
+the loser re-reads the head and links after the winner. Records are never updated or deleted
+(the function roles have no UpdateItem/DeleteItem permission on this table).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.adapters.errors import AlreadyExists, StorageError, translate
+from chalicelib.domain.audit import AuditEntry, AuditRecord, entry_from_fields, link
+
+CHAIN = "audit"
+_APPEND_ATTEMPTS = 25
+
+
+class AuditUnavailable(StorageError):
+    """The access record could not be written; the access must not proceed (fail closed)."""
+
+
+class AuditLog:
+    """Appends and reads audit records."""
+
+    def __init__(self, dynamodb: Any, table: str) -> None:
+        self._dynamodb = dynamodb
+        self.table = table
+
+    def append(self, entry: AuditEntry) -> AuditRecord:
+        """Write the entry as the next record of the chain, or raise AuditUnavailable."""
+        for _ in range(_APPEND_ATTEMPTS):
+            try:
+                record = link(entry, self.head())
+                self._dynamodb.put_item(
+                    TableName=self.table, Item=_to_item(record),
+                    ConditionExpression="attribute_not_exists(seq)")
+                return record
+            except AlreadyExists:
+                continue
+            except ClientError as error:
+                mapped = translate(error, "append audit record")
+                if isinstance(mapped, AlreadyExists):
+                    continue
+                raise AuditUnavailable(str(mapped)) from error
+            except StorageError as error:
+                raise AuditUnavailable(str(error)) from error
+        raise AuditUnavailable("audit chain is too contended to append; try again")
+
+    def head(self) -> AuditRecord | None:
+        try:
+            items = self._dynamodb.query(
+                TableName=self.table, KeyConditionExpression="chain = :chain",
+                ExpressionAttributeValues={":chain": {"S": CHAIN}},
+                ScanIndexForward=False, Limit=1, ConsistentRead=True)["Items"]
+        except ClientError as error:
+            raise translate(error, "read audit head") from error
+        return _from_item(items[0]) if items else None
+
+    def records(self, after_seq: int = 0) -> Iterator[AuditRecord]:
+        """Every record in sequence order (for chain verification and exports)."""
+        paginator = self._dynamodb.get_paginator("query")
+        try:
+            for page in paginator.paginate(
+                    TableName=self.table,
+                    KeyConditionExpression="chain = :chain AND seq > :after",
+                    ExpressionAttributeValues={":chain": {"S": CHAIN},
+                                               ":after": {"N": str(after_seq)}},
+                    ConsistentRead=True):
+                for item in page["Items"]:
+                    yield _from_item(item)
+        except ClientError as error:
+            raise translate(error, "read audit records") from error
+
+    def between(self, start: str, end: str, user_id: str | None = None) -> Iterator[AuditRecord]:
+        """Records with start <= at < end, by month partitions or one user's index."""
+        if user_id:
+            yield from self._query_index("by_user", "user_id", [user_id], start, end)
+            return
+        months = _months_between(start, end)
+        yield from self._query_index("by_month", "month", months, start, end)
+
+    def last_allowed_access(self, user_id: str) -> str | None:
+        """When the user last accessed data successfully (for the idle-account rule)."""
+        paginator = self._dynamodb.get_paginator("query")
+        try:
+            for page in paginator.paginate(
+                    TableName=self.table, IndexName="by_user",
+                    KeyConditionExpression="user_id = :user",
+                    FilterExpression="outcome = :allowed",
+                    ExpressionAttributeValues={":user": {"S": user_id},
+                                               ":allowed": {"S": "allowed"}},
+                    ScanIndexForward=False, PaginationConfig={"PageSize": 50}):
+                if page["Items"]:
+                    return str(page["Items"][0]["at"]["S"])
+        except ClientError as error:
+            raise translate(error, "read last access") from error
+        return None
+
+    def _query_index(self, index: str, key: str, values: list[str], start: str,
+                     end: str) -> Iterator[AuditRecord]:
+        paginator = self._dynamodb.get_paginator("query")
+        for value in values:
+            try:
+                for page in paginator.paginate(
+                        TableName=self.table, IndexName=index,
+                        KeyConditionExpression=f"{key} = :value AND #at BETWEEN :start AND :end",
+                        ExpressionAttributeNames={"#at": "at"},
+                        ExpressionAttributeValues={":value": {"S": value},
+                                                   ":start": {"S": start}, ":end": {"S": end}}):
+                    for item in page["Items"]:
+                        record = _from_item(item)
+                        if record.entry.at < end:
+                            yield record
+            except ClientError as error:
+                raise translate(error, "query audit records") from error
+
+
+def _months_between(start: str, end: str) -> list[str]:
+    year, month = int(start[:4]), int(start[5:7])
+    months = []
+    while f"{year:04d}-{month:02d}" <= end[:7]:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _to_item(record: AuditRecord) -> dict[str, Any]:
+    entry = record.entry
+    item: dict[str, Any] = {
+        "chain": {"S": CHAIN}, "seq": {"N": str(record.seq)}, "month": {"S": entry.month},
+        "prev_hash": {"S": record.prev_hash}, "hash": {"S": record.hash},
+        "result_count": {"N": str(entry.result_count)},
+        "query": {"M": {name: {"S": value} for name, value in entry.query.items()}},
+    }
+    for name in ("at", "user_id", "username", "agency", "role", "action", "outcome", "purpose",
+                 "case_number", "refusal_code", "source_ip", "request_id"):
+        item[name] = {"S": str(getattr(entry, name))}
+    return item
+
+
+def _from_item(item: dict[str, Any]) -> AuditRecord:
+    fields: dict[str, Any] = {name: value["S"] for name, value in item.items() if "S" in value}
+    fields["result_count"] = int(item.get("result_count", {}).get("N", "0"))
+    fields["query"] = {name: value["S"] for name, value in
+                       item.get("query", {}).get("M", {}).items()}
+    return AuditRecord(int(item["seq"]["N"]), entry_from_fields(fields),
+                       str(item["prev_hash"]["S"]), str(item["hash"]["S"]))

@@ -1,0 +1,147 @@
+"""The reads table: exact plate = key query; partial/fuzzy = queries over time or camera-day
+partitions of the searched window only (see infra/template.yaml for the indexes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.adapters.errors import AlreadyExists, translate
+from chalicelib.domain.reads import Candidate, Read
+
+# Newest-first queries fetch in modest pages: a search usually needs one page of results.
+_QUERY_PAGE = 200
+
+
+@dataclass
+class QueryStats:
+    """Items DynamoDB examined for a search (its cost driver)."""
+
+    examined: int = 0
+    requests: int = 0
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One key of the table or of an index, e.g. by_hour = 2026-11-29T19."""
+
+    index: str | None
+    key_name: str
+    key_value: str
+
+
+class ReadsTable:
+    def __init__(self, dynamodb: Any, table: str) -> None:
+        self._dynamodb = dynamodb
+        self.table = table
+
+    def put_new(self, read: Read) -> bool:
+        """Write a read unless it exists (redelivery); True when written."""
+        try:
+            self._dynamodb.put_item(TableName=self.table, Item=to_item(read),
+                                    ConditionExpression="attribute_not_exists(read_key)")
+        except ClientError as error:
+            mapped = translate(error, "write read")
+            if isinstance(mapped, AlreadyExists):
+                return False
+            raise mapped from error
+        return True
+
+    def get(self, read_id: str) -> Read | None:
+        try:
+            items = self._dynamodb.query(
+                TableName=self.table, IndexName="by_read_id",
+                KeyConditionExpression="read_id = :id",
+                ExpressionAttributeValues={":id": {"S": read_id}}, Limit=1)["Items"]
+        except ClientError as error:
+            raise translate(error, "read a read") from error
+        return from_item(items[0]) if items else None
+
+    def newest_first(self, partition: Partition, low: str, high: str,
+                     stats: QueryStats) -> Iterator[Read]:
+        """Reads of one partition with low <= read_key <= high, newest first, fetched lazily."""
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "#pk = :pk AND read_key BETWEEN :low AND :high",
+            "ExpressionAttributeNames": {"#pk": partition.key_name},
+            "ExpressionAttributeValues": {":pk": {"S": partition.key_value},
+                                          ":low": {"S": low}, ":high": {"S": high}},
+            "ScanIndexForward": False,
+            "Limit": _QUERY_PAGE,
+        }
+        if partition.index:
+            request["IndexName"] = partition.index
+        while True:
+            try:
+                page = self._dynamodb.query(**request)
+            except ClientError as error:
+                raise translate(error, "search reads") from error
+            stats.requests += 1
+            stats.examined += int(page.get("ScannedCount", len(page["Items"])))
+            for item in page["Items"]:
+                yield from_item(item)
+            if "LastEvaluatedKey" not in page:
+                return
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def to_item(read: Read) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "plate": {"S": read.plate},
+        "read_key": {"S": read.read_key},
+        "read_id": {"S": read.read_id},
+        "hour_bucket": {"S": read.hour_bucket},
+        "camera_day": {"S": read.camera_day},
+        "camera_id": {"S": read.camera_id},
+        "captured_at": {"S": read.captured_at},
+        "confidence": {"N": f"{read.confidence:.4f}"},
+        "image_key": {"S": read.image_key},
+        "box": {"L": [{"N": str(value)} for value in read.box]},
+        "candidates": {"L": [{"M": {"text": {"S": candidate.text},
+                                    "confidence": {"N": f"{candidate.confidence:.4f}"}}}
+                             for candidate in read.candidates]},
+    }
+    optional_text = {"image_version": read.image_version, "crop_key": read.crop_key}
+    for name, text in optional_text.items():
+        if text:
+            item[name] = {"S": text}
+    optional_numbers = {"lat": read.lat, "lon": read.lon, "heading": read.heading,
+                        "expires_at": read.expires_at}
+    for name, number in optional_numbers.items():
+        if number is not None:
+            item[name] = {"N": str(number)}
+    if read.holds:
+        item["holds"] = {"SS": sorted(read.holds)}
+    return item
+
+
+def from_item(item: dict[str, Any]) -> Read:
+    def number(name: str) -> float | None:
+        return float(item[name]["N"]) if name in item else None
+
+    expires = item.get("expires_at", {}).get("N")
+    return Read(
+        read_id=item["read_id"]["S"],
+        plate=item["plate"]["S"],
+        captured_at=item["captured_at"]["S"],
+        camera_id=item["camera_id"]["S"],
+        confidence=float(item["confidence"]["N"]),
+        image_key=item["image_key"]["S"],
+        expires_at=int(expires) if expires is not None else None,
+        candidates=tuple(Candidate(entry["M"]["text"]["S"], float(entry["M"]["confidence"]["N"]))
+                         for entry in item.get("candidates", {}).get("L", [])),
+        box=_box(item),
+        image_version=item.get("image_version", {}).get("S"),
+        crop_key=item.get("crop_key", {}).get("S"),
+        lat=number("lat"), lon=number("lon"), heading=number("heading"),
+        holds=tuple(sorted(item.get("holds", {}).get("SS", []))),
+    )
+
+
+def _box(item: dict[str, Any]) -> tuple[int, int, int, int]:
+    values = [int(float(value["N"])) for value in item.get("box", {}).get("L", [])]
+    x, y, w, h = [*values, 0, 0, 0, 0][:4]
+    return (x, y, w, h)

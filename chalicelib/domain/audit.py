@@ -1,0 +1,105 @@
+"""The access record (Civil Code 1798.90.52, policy 428.6(a)): entries and their hash chain.
+
+Each record stores the SHA-256 of its own content and of its predecessor's hash, so changing or
+deleting any record breaks every link after it; `verify_chain` names the first broken link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+GENESIS_HASH = "0" * 64
+ALLOWED = "allowed"
+REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One access attempt, allowed or refused, as the caller describes it."""
+
+    at: str
+    user_id: str
+    username: str
+    agency: str
+    role: str
+    action: str
+    outcome: str
+    query: Mapping[str, str] = field(default_factory=dict)
+    purpose: str = ""
+    case_number: str = ""
+    result_count: int = 0
+    refusal_code: str = ""
+    source_ip: str = ""
+    request_id: str = ""
+
+    @property
+    def month(self) -> str:
+        return self.at[:7]
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """An entry placed in the chain."""
+
+    seq: int
+    entry: AuditEntry
+    prev_hash: str
+    hash: str
+
+
+def content_hash(seq: int, entry: AuditEntry, prev_hash: str) -> str:
+    """SHA-256 over a canonical JSON of the sequence number, the entry and the previous hash."""
+    payload = {"seq": seq, "prev_hash": prev_hash, **asdict(entry)}
+    payload["query"] = dict(sorted(entry.query.items()))
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def link(entry: AuditEntry, previous: AuditRecord | None) -> AuditRecord:
+    """The record that follows `previous` (or starts the chain)."""
+    seq = 1 if previous is None else previous.seq + 1
+    prev_hash = GENESIS_HASH if previous is None else previous.hash
+    return AuditRecord(seq, entry, prev_hash, content_hash(seq, entry, prev_hash))
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """The result of verifying the chain."""
+
+    records_checked: int
+    first_broken_seq: int | None = None
+    problem: str = ""
+
+    @property
+    def intact(self) -> bool:
+        return self.first_broken_seq is None
+
+
+def verify_chain(records: Iterable[AuditRecord]) -> ChainCheck:
+    """Walk the chain in sequence order; report the first record that does not fit."""
+    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+    for record in records:
+        if record.seq != expected_seq:
+            return ChainCheck(checked, expected_seq,
+                              f"record {expected_seq} is missing (next present is {record.seq})")
+        if record.prev_hash != prev_hash:
+            return ChainCheck(checked, record.seq,
+                              f"record {record.seq} does not link to record {record.seq - 1}")
+        if content_hash(record.seq, record.entry, record.prev_hash) != record.hash:
+            return ChainCheck(checked, record.seq, f"record {record.seq} was altered")
+        checked += 1
+        expected_seq, prev_hash = record.seq + 1, record.hash
+    return ChainCheck(checked)
+
+
+def entry_from_fields(fields: Mapping[str, Any]) -> AuditEntry:
+    """Rebuild an entry from stored fields (unknown fields are ignored, missing ones default)."""
+    names = AuditEntry.__dataclass_fields__
+    values = {name: fields[name] for name in names if name in fields}
+    values["query"] = dict(values.get("query", {}))
+    values["result_count"] = int(values.get("result_count", 0))
+    return AuditEntry(**values)

@@ -1,0 +1,114 @@
+"""Who may access ALPR data, and on what terms: policy 428.3.1, 428.4(d)(e), 428.6(a)(b)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from chalicelib.domain.access import (
+    CASE_NUMBER,
+    ROLE_PERMISSIONS,
+    Permission,
+    Purpose,
+    Role,
+    UserAccount,
+)
+
+# 428.3.1(b): CLETS access certification every two years.
+CERTIFICATION_VALID_DAYS = 2 * 365
+# Accounts unused this long are suspended until an administrator re-approves them.
+IDLE_LIMIT_DAYS = 90
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why access is refused: a stable code for programs and a sentence for people."""
+
+    code: str
+    message: str
+    status: int = 403
+
+
+def account_refusal(account: UserAccount, today: date, now: datetime) -> Refusal | None:
+    """The first account-state rule the user fails, or None when the account may be used."""
+    checks = (
+        _disabled, _not_approved, _training_missing, _certification_expired, _idle, _mfa_missing,
+    )
+    for check in checks:
+        refusal = check(account, today, now)
+        if refusal is not None:
+            return refusal
+    return None
+
+
+def permission_refusal(account: UserAccount, permission: Permission) -> Refusal | None:
+    """428.4(e): a role may only do what its job title needs."""
+    if any(permission in ROLE_PERMISSIONS[role] for role in account.roles):
+        return None
+    return Refusal("ROLE_NOT_PERMITTED",
+                   f"your role does not permit {permission.value.replace('_', ' ')}")
+
+
+def purpose_refusal(purpose: str | None, case_number: str | None) -> Refusal | None:
+    """428.6(b): every data access states a listed purpose and a case number."""
+    if not purpose:
+        return Refusal("PURPOSE_REQUIRED", "state the purpose of this access", 400)
+    if purpose not in Purpose.__members__.values():
+        allowed = ", ".join(item.value for item in Purpose)
+        return Refusal("PURPOSE_INVALID", f"purpose must be one of: {allowed}", 400)
+    if not case_number:
+        return Refusal("CASE_NUMBER_REQUIRED", "give the case or incident number", 400)
+    if not CASE_NUMBER.match(case_number.strip().upper()):
+        return Refusal("CASE_NUMBER_INVALID",
+                       "case number must be 4-32 letters, digits or dashes", 400)
+    return None
+
+
+def _disabled(account: UserAccount, today: date, now: datetime) -> Refusal | None:
+    if account.enabled:
+        return None
+    return Refusal("ACCOUNT_DISABLED", "this account is disabled")
+
+
+def _not_approved(account: UserAccount, today: date, now: datetime) -> Refusal | None:
+    if account.approved_by and account.approved_at:
+        return None
+    return Refusal("ACCOUNT_NOT_APPROVED",
+                   "this account has not been approved by the ALPR administrator (428.3.1(a))")
+
+
+def _training_missing(account: UserAccount, today: date, now: datetime) -> Refusal | None:
+    if account.training_date is not None and account.training_date <= today:
+        return None
+    return Refusal("TRAINING_MISSING",
+                   "department-approved ALPR training is not on record (428.4(d))")
+
+
+def _certification_expired(account: UserAccount, today: date, now: datetime) -> Refusal | None:
+    certified = account.clets_cert_date
+    if certified is None:
+        return Refusal("CERTIFICATION_MISSING",
+                       "no CLETS access certification is on record (428.3.1(b))")
+    if today - certified > timedelta(days=CERTIFICATION_VALID_DAYS):
+        return Refusal("CERTIFICATION_EXPIRED",
+                       f"CLETS access certification of {certified.isoformat()} is older than "
+                       "two years; renew it before using ALPR data (428.3.1(b))")
+    return None
+
+
+def _idle(account: UserAccount, today: date, now: datetime) -> Refusal | None:
+    approved = (datetime.combine(account.approved_at, datetime.min.time(), tzinfo=now.tzinfo)
+                if account.approved_at else None)
+    activity = max((moment for moment in (account.last_access, approved) if moment is not None),
+                   default=None)
+    if activity is None or now - activity <= timedelta(days=IDLE_LIMIT_DAYS):
+        return None
+    return Refusal("ACCOUNT_IDLE",
+                   f"this account has not been used for more than {IDLE_LIMIT_DAYS} days; "
+                   "ask the ALPR administrator to re-approve it")
+
+
+def _mfa_missing(account: UserAccount, today: date, now: datetime) -> Refusal | None:
+    if Role.ADMINISTRATOR not in account.roles or account.mfa_enabled:
+        return None
+    return Refusal("MFA_REQUIRED", "administrators must sign in with multi-factor authentication")

@@ -1,0 +1,210 @@
+"""Score the engine on openalpr/benchmarks folders, on one thread by default.
+
+Usage: python -m chalicelib.recognition.evaluate DIR [DIR ...] [--threads 1] [--json OUT.json]
+
+A folder with labels.csv is a crops folder: each crop is read whole (detection skipped) and the
+held-out part of the fixed split (datasets.is_held_out) is reported separately. Any other folder is
+an end-to-end folder of NAME.txt files (image, x, y, w, h, plate):
+- top-1 exact: a plate returned for the frame has the labeled text as its top reading;
+- top-10: the labeled text is among the candidates of a returned plate;
+- plate found: a returned box overlaps the labeled box with IoU >= 0.3.
+ms/image is decode plus recognition of the image bytes (file reading and model loading excluded).
+Cold start is measured in a fresh interpreter: import plus model load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+
+from chalicelib.recognition import recognize
+from chalicelib.recognition.datasets import (
+    is_crops_folder,
+    is_held_out,
+    load_crop_labels,
+    load_frame_labels,
+)
+from chalicelib.recognition.decoding import decode_image
+from chalicelib.recognition.detector import iou
+from chalicelib.recognition.networks import get_networks
+from chalicelib.recognition.reader import read
+
+FOUND_IOU = 0.3
+
+
+@dataclass
+class Score:
+    name: str
+    images: int
+    top1: float
+    top10: float
+    found: float | None
+    median_ms: float
+    p90_ms: float
+
+
+@dataclass
+class Outcome:
+    top1: bool
+    top10: bool
+    found: bool
+    ms: float
+    expected: str
+    got: str
+
+
+def evaluate_frames(folder: Path) -> list[Outcome]:
+    outcomes = []
+    for label in load_frame_labels(folder):
+        data = label.image.read_bytes()
+        started = time.perf_counter()
+        result = recognize(data)
+        ms = (time.perf_counter() - started) * 1000
+        outcomes.append(
+            Outcome(
+                top1=any(p.text == label.plate for p in result.plates),
+                top10=any(c.text == label.plate for p in result.plates for c in p.candidates),
+                found=any(iou(p.box, label.box) >= FOUND_IOU for p in result.plates),
+                ms=ms,
+                expected=label.plate,
+                got=" ".join(p.text for p in result.plates),
+            )
+        )
+    return outcomes
+
+
+def evaluate_crops(folder: Path) -> tuple[list[Outcome], list[Outcome]]:
+    """Read each crop whole; returns (all outcomes, held-out outcomes)."""
+    networks = get_networks()
+    everything, held_out = [], []
+    for label in load_crop_labels(folder):
+        data = label.image.read_bytes()
+        started = time.perf_counter()
+        image = decode_image(data)
+        readings = read(networks, cv2.cvtColor(image.pixels, cv2.COLOR_BGR2GRAY))
+        ms = (time.perf_counter() - started) * 1000
+        texts = [text for text, _ in readings]
+        outcome = Outcome(
+            top1=bool(texts) and texts[0] == label.plate,
+            top10=label.plate in texts,
+            found=True,
+            ms=ms,
+            expected=label.plate,
+            got=texts[0] if texts else "",
+        )
+        everything.append(outcome)
+        if is_held_out(label.image.name):
+            held_out.append(outcome)
+    return everything, held_out
+
+
+def summarize(name: str, outcomes: list[Outcome], with_found: bool) -> Score:
+    count = max(1, len(outcomes))
+    times = sorted(o.ms for o in outcomes) or [0.0]
+    return Score(
+        name=name,
+        images=len(outcomes),
+        top1=sum(o.top1 for o in outcomes) / count,
+        top10=sum(o.top10 for o in outcomes) / count,
+        found=sum(o.found for o in outcomes) / count if with_found else None,
+        median_ms=statistics.median(times),
+        p90_ms=times[min(len(times) - 1, round(0.9 * (len(times) - 1)))],
+    )
+
+
+def measure_cold_start() -> float:
+    """Seconds for import + model load in a fresh interpreter."""
+    code = (
+        "import time; t = time.perf_counter(); import chalicelib.recognition; "
+        "from chalicelib.recognition.networks import get_networks; get_networks(); "
+        "print(time.perf_counter() - t)"
+    )
+    root = Path(__file__).resolve().parents[2]
+    output = subprocess.run(  # noqa: S603 - fixed code, our own interpreter
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    return float(output.stdout.strip())
+
+
+def markdown_table(scores: list[Score]) -> str:
+    lines = [
+        "| set | images | top-1 exact | GT in top-10 | plate found (IoU>=0.3) "
+        "| median ms | p90 ms |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for s in scores:
+        found = f"{s.found:.1%}" if s.found is not None else "- (crops)"
+        lines.append(
+            f"| {s.name} | {s.images} | {s.top1:.1%} | {s.top10:.1%} | {found} | "
+            f"{s.median_ms:.1f} | {s.p90_ms:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("folders", nargs="+", type=Path)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="OpenCV threads (targets are for one core)"
+    )
+    parser.add_argument(
+        "--json", type=Path, help="also write scores and per-image misses to this file"
+    )
+    parser.add_argument("--misses", action="store_true", help="print the misreads")
+    args = parser.parse_args(argv)
+    cv2.setNumThreads(args.threads)
+    cold_start = measure_cold_start()
+    get_networks()
+    scores: list[Score] = []
+    misses: dict[str, list[dict[str, object]]] = {}
+    for folder in args.folders:
+        if not folder.is_dir():
+            print(f"not a folder: {folder}", file=sys.stderr)
+            return 2
+        name = folder.resolve().name
+        if is_crops_folder(folder):
+            everything, held_out = evaluate_crops(folder)
+            scores.append(summarize(f"{name} (all, crop read whole)", everything, with_found=False))
+            scores.append(summarize(f"{name} (held-out split)", held_out, with_found=False))
+            outcomes = everything
+        else:
+            outcomes = evaluate_frames(folder)
+            scores.append(summarize(name, outcomes, with_found=True))
+        misses[name] = [asdict(o) for o in outcomes if not o.top1]
+        if args.misses:
+            for miss in misses[name]:
+                print(
+                    f"{name}: expected {miss['expected']} got {miss['got'] or '-'}", file=sys.stderr
+                )
+    print(markdown_table(scores))
+    print(
+        f"\ncold start (import + model load, fresh interpreter): {cold_start:.2f} s; "
+        f"OpenCV threads: {args.threads}"
+    )
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "scores": [asdict(s) for s in scores],
+                    "cold_start_s": cold_start,
+                    "threads": args.threads,
+                    "misses": misses,
+                },
+                indent=2,
+            )
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""recognize(): decode -> find plate boxes -> read each box -> ranked, de-duplicated plate reads."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from chalicelib.recognition.decoding import DecodedImage, decode_image
+from chalicelib.recognition.detector import Detection, detect
+from chalicelib.recognition.networks import Networks, get_networks
+from chalicelib.recognition.reader import read
+from chalicelib.recognition.results import Candidate, PlateRead, RecognitionResult
+
+# The reader was trained on boxes with a little surrounding margin; add it to the tight box.
+MARGIN_X = 0.05
+MARGIN_Y = 0.10
+MIN_TEXT_LENGTH = 2
+MIN_READ_CONFIDENCE = 0.05
+CROP_JPEG_MAX_WIDTH = 320
+CROP_JPEG_QUALITY = 85
+
+
+def recognize(data: bytes, *, with_crops: bool = False) -> RecognitionResult:
+    """Find and read every license plate in a JPEG/PNG image.
+
+    Raises InvalidImageError for unusable bytes. An image with no readable plate gives an empty
+    `plates` tuple.
+    """
+    image = decode_image(data)
+    networks = get_networks()
+    plates = [
+        plate
+        for detection in detect(networks, image.pixels)
+        if (plate := _read_detection(networks, image, detection, with_crops)) is not None
+    ]
+    plates.sort(key=lambda plate: -plate.confidence)
+    return RecognitionResult(tuple(_drop_duplicate_texts(plates)), image.width, image.height)
+
+
+def _read_detection(
+    networks: Networks, image: DecodedImage, detection: Detection, with_crops: bool
+) -> PlateRead | None:
+    crop = cut_plate(image.pixels, detection)
+    if crop is None:
+        return None
+    gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    readings = read(networks, gray)
+    readings = [(text, p) for text, p in readings if len(text) >= MIN_TEXT_LENGTH]
+    if not readings or readings[0][1] < MIN_READ_CONFIDENCE:
+        return None
+    candidates = tuple(Candidate(text, round(p, 4)) for text, p in readings)
+    top = candidates[0]
+    box = _to_original(image, detection)
+    x, y, w, h = box
+    corners = (
+        (float(x), float(y)),
+        (float(x + w), float(y)),
+        (float(x + w), float(y + h)),
+        (float(x), float(y + h)),
+    )
+    return PlateRead(
+        text=top.text,
+        confidence=round(top.confidence * min(1.0, detection.score * 2), 4),
+        candidates=candidates,
+        box=box,
+        corners=corners,
+        crop_jpeg=_encode_crop(crop) if with_crops else None,
+    )
+
+
+def cut_plate(
+    pixels: np.ndarray, detection: Detection, margin_x: float = MARGIN_X, margin_y: float = MARGIN_Y
+) -> np.ndarray | None:
+    """The detector box plus the margin the reader expects, clipped to the image."""
+    height, width = pixels.shape[:2]
+    x0 = round(detection.x - detection.w * margin_x)
+    x1 = round(detection.x + detection.w * (1 + margin_x))
+    y0 = round(detection.y - detection.h * margin_y)
+    y1 = round(detection.y + detection.h * (1 + margin_y))
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+    if x1 - x0 < 8 or y1 - y0 < 4:
+        return None
+    return pixels[y0:y1, x0:x1]
+
+
+def _to_original(image: DecodedImage, detection: Detection) -> tuple[int, int, int, int]:
+    """Detector box (decoded pixels) -> clipped (x, y, w, h) in original image pixels."""
+    s = image.scale
+    x0 = round(max(0.0, detection.x * s))
+    y0 = round(max(0.0, detection.y * s))
+    x1 = round(min(float(image.width), (detection.x + detection.w) * s))
+    y1 = round(min(float(image.height), (detection.y + detection.h) * s))
+    return x0, y0, max(1, x1 - x0), max(1, y1 - y0)
+
+
+def _encode_crop(crop: np.ndarray) -> bytes:
+    if crop.shape[1] > CROP_JPEG_MAX_WIDTH:
+        factor = CROP_JPEG_MAX_WIDTH / crop.shape[1]
+        crop = cv2.resize(
+            crop,
+            (CROP_JPEG_MAX_WIDTH, max(1, int(crop.shape[0] * factor))),
+            interpolation=cv2.INTER_AREA,
+        )
+    ok, encoded = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, CROP_JPEG_QUALITY])
+    return encoded.tobytes() if ok else b""
+
+
+def _drop_duplicate_texts(plates: list[PlateRead]) -> list[PlateRead]:
+    """Two boxes on one plate (e.g. plate and frame) read the same text: keep the more confident."""
+    seen: set[str] = set()
+    unique = []
+    for plate in plates:
+        if plate.text not in seen:
+            seen.add(plate.text)
+            unique.append(plate)
+    return unique

@@ -1,0 +1,46 @@
+"""Result types and errors of the recognition engine (no OpenCV needed to use them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class RecognitionError(Exception):
+    """Any failure of the recognition engine."""
+
+
+class InvalidImageError(RecognitionError, ValueError):
+    """Bytes that are not a usable JPEG/PNG image: corrupt, truncated, empty, too small or large."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One possible reading of a plate and its probability (0-1)."""
+
+    text: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class PlateRead:
+    """One plate found in a frame.
+
+    `box` is (x, y, w, h) in image pixels; `corners` are four (x, y) points clockwise from top-left;
+    `candidates` are alternative readings, best first, the top one included.
+    """
+
+    text: str
+    confidence: float
+    candidates: tuple[Candidate, ...]
+    box: tuple[int, int, int, int]
+    corners: tuple[tuple[float, float], ...]
+    crop_jpeg: bytes | None = None
+
+
+@dataclass(frozen=True)
+class RecognitionResult:
+    """All plates read in one image, plus the image size in pixels."""
+
+    plates: tuple[PlateRead, ...]
+    width: int
+    height: int

@@ -1,0 +1,218 @@
+"""Searching reads and viewing one read, each access recorded before any data is returned."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import heapq
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from chalicelib.adapters.reads_table import Partition, QueryStats
+from chalicelib.domain.access import Caller
+from chalicelib.domain.reads import (
+    Read,
+    SearchMode,
+    SearchQuery,
+    days_between,
+    format_time,
+    hour_buckets,
+    in_window,
+    match_reason,
+)
+from chalicelib.policy.access import purpose_refusal
+from chalicelib.policy.search import SearchRefused, build_query
+from chalicelib.services.auditing import AuditWriter, entry_for
+
+SEARCH_ACTION = "search_reads"
+VIEW_ACTION = "view_read"
+IMAGE_URL_SECONDS = 300  # at most five minutes: a presigned URL is a bearer credential
+
+SEARCH_SCHEMA: dict[str, Any] = {
+    "mode": {"type": "string", "enum": [mode.value for mode in SearchMode]},
+    "plate": {"type": "string", "description": "plate, or partial plate with * and ?",
+              "maxLength": 12},
+    "from": {"type": "string", "format": "date-time"},
+    "to": {"type": "string", "format": "date-time"},
+    "cameras": {"type": "array", "items": {"type": "string"}, "maxItems": 50},
+    "near": {"type": "object", "properties": {"lat": {"type": "number"},
+                                              "lon": {"type": "number"},
+                                              "radius_m": {"type": "number"}}},
+    "purpose": {"type": "string"},
+    "case_number": {"type": "string"},
+    "page_size": {"type": "integer", "minimum": 1, "maximum": 200},
+    "cursor": {"type": "string"},
+}
+
+
+class ReadSource(Protocol):
+    def newest_first(self, partition: Partition, low: str, high: str,
+                     stats: QueryStats) -> Iterator[Read]: ...
+
+    def get(self, read_id: str) -> Read | None: ...
+
+
+class ImageLinks(Protocol):
+    def presigned_get(self, key: str, version_id: str | None, seconds: int) -> str: ...
+
+
+@dataclass(frozen=True)
+class SearchDependencies:
+    reads: ReadSource
+    audit: AuditWriter
+    images: ImageLinks
+    clock: Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    read: Read
+    reason: str
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: tuple[SearchHit, ...]
+    cursor: str | None
+    examined: int
+
+
+class ReadNotFound(LookupError):
+    """No read with that id (or it was purged)."""
+
+
+def search_reads(body: Mapping[str, Any], caller: Caller,
+                 deps: SearchDependencies) -> SearchPage:
+    """Validate, run and record a search; a refused search is recorded too."""
+    now = deps.clock()
+    elements = _query_elements(body)
+    refusal = purpose_refusal(_text(body.get("purpose")), _text(body.get("case_number")))
+    try:
+        if refusal is not None:
+            raise SearchRefused(refusal.code, refusal.message)
+        query = build_query(body, now)
+    except SearchRefused as refused:
+        deps.audit.append(entry_for(
+            caller, SEARCH_ACTION, now, allowed=False, query=elements,
+            purpose=_text(body.get("purpose")), case_number=_text(body.get("case_number")),
+            refusal_code=refused.code))
+        raise
+    page = _run(query, deps)
+    deps.audit.append(entry_for(
+        caller, SEARCH_ACTION, now, allowed=True, query=elements, purpose=query.purpose,
+        case_number=query.case_number.upper(), result_count=len(page.hits)))
+    return page
+
+
+def view_read(read_id: str, purpose: str, case_number: str, caller: Caller,
+              deps: SearchDependencies) -> tuple[Read, str, str | None]:
+    """One read with short-lived image and crop URLs, after recording the access."""
+    now = deps.clock()
+    refusal = purpose_refusal(purpose, case_number)
+    elements = {"read_id": read_id[:64]}
+    if refusal is not None:
+        deps.audit.append(entry_for(caller, VIEW_ACTION, now, allowed=False, query=elements,
+                                    purpose=purpose, case_number=case_number,
+                                    refusal_code=refusal.code))
+        raise SearchRefused(refusal.code, refusal.message)
+    read = deps.reads.get(read_id)
+    deps.audit.append(entry_for(
+        caller, VIEW_ACTION, now, allowed=True,
+        query={**elements, "plate": read.plate if read else ""}, purpose=purpose,
+        case_number=case_number.upper(), result_count=1 if read else 0))
+    if read is None:
+        raise ReadNotFound(read_id)
+    image_url = deps.images.presigned_get(read.image_key, read.image_version, IMAGE_URL_SECONDS)
+    crop_url = (deps.images.presigned_get(read.crop_key, None, IMAGE_URL_SECONDS)
+                if read.crop_key else None)
+    return read, image_url, crop_url
+
+
+def _run(query: SearchQuery, deps: SearchDependencies) -> SearchPage:
+    groups = _partition_groups(query)
+    fingerprint = _fingerprint(query)
+    first_group, before = _decode_cursor(query.cursor, fingerprint)
+    low = format_time(query.start) if query.start else "0"
+    high = format_time(query.end) if query.end else "9"
+    stats = QueryStats()
+    hits: list[SearchHit] = []
+    for group_index in range(first_group, len(groups)):
+        group_high = before if group_index == first_group and before else high
+        streams = [deps.reads.newest_first(partition, low, group_high, stats)
+                   for partition in groups[group_index]]
+        for read in heapq.merge(*streams, key=lambda item: item.read_key, reverse=True):
+            if group_index == first_group and before and read.read_key >= before:
+                continue
+            reason = _reason(query, read)
+            if reason is None:
+                continue
+            hits.append(SearchHit(read, reason))
+            if len(hits) == query.page_size:
+                cursor = _encode_cursor(group_index, read.read_key, fingerprint)
+                return SearchPage(tuple(hits), cursor, stats.examined)
+    return SearchPage(tuple(hits), None, stats.examined)
+
+
+def _reason(query: SearchQuery, read: Read) -> str | None:
+    if not in_window(read, query.start, query.end):
+        return None
+    if query.cameras and read.camera_id not in query.cameras:
+        return None
+    if query.near is not None and not query.near.contains(read.lat, read.lon):
+        return None
+    return match_reason(query, read)
+
+
+def _partition_groups(query: SearchQuery) -> list[list[Partition]]:
+    """Partitions to read, as groups in newest-first order; reads within a group are merged."""
+    if query.mode is SearchMode.EXACT:
+        return [[Partition(None, "plate", query.text)]]
+    if query.start is None or query.end is None:
+        raise SearchRefused("WINDOW_REQUIRED", "this search needs a time window")
+    if query.cameras:
+        return [[Partition("by_camera_day", "camera_day", f"{camera}#{day}")
+                 for camera in query.cameras] for day in days_between(query.start, query.end)]
+    return [[Partition("by_hour", "hour_bucket", hour)]
+            for hour in hour_buckets(query.start, query.end)]
+
+
+def _fingerprint(query: SearchQuery) -> str:
+    parts = [query.mode.value, query.text, str(query.start), str(query.end),
+             ",".join(query.cameras), str(query.near), str(query.page_size)]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def _encode_cursor(group: int, before: str, fingerprint: str) -> str:
+    raw = json.dumps({"g": group, "b": before, "f": fingerprint}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None, fingerprint: str) -> tuple[int, str | None]:
+    if not cursor:
+        return 0, None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+        group, before, owner = int(data["g"]), str(data["b"]), str(data["f"])
+    except (ValueError, KeyError, TypeError):
+        raise SearchRefused("CURSOR_INVALID", "cursor is not one this API returned") from None
+    if owner != fingerprint or group < 0:
+        raise SearchRefused("CURSOR_INVALID", "cursor belongs to a different search")
+    return group, before
+
+
+def _query_elements(body: Mapping[str, Any]) -> dict[str, str]:
+    """What the audit record keeps of a search: plate or pattern, mode, window, place."""
+    elements = {name: _text(body.get(name)) for name in ("plate", "mode", "from", "to")}
+    if body.get("cameras"):
+        elements["cameras"] = ",".join(str(camera) for camera in body["cameras"])[:200]
+    if body.get("near"):
+        elements["near"] = json.dumps(body["near"], sort_keys=True, default=str)[:200]
+    return elements
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""

@@ -1,0 +1,70 @@
+"""Response shapes: what the API shows of reads, accounts and audit records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.domain.access import UserAccount
+from chalicelib.domain.audit import AuditRecord
+from chalicelib.domain.reads import Read
+from chalicelib.services.search import SearchPage
+
+
+def read_summary(read: Read) -> dict[str, Any]:
+    return {
+        "read_id": read.read_id, "plate": read.plate, "captured_at": read.captured_at,
+        "camera_id": read.camera_id, "confidence": round(read.confidence, 3),
+        "lat": read.lat, "lon": read.lon, "held": bool(read.holds),
+    }
+
+
+def search_page(page: SearchPage) -> dict[str, Any]:
+    return {
+        "results": [{**read_summary(hit.read), "matched_because": hit.reason}
+                    for hit in page.hits],
+        "next_cursor": page.cursor,
+        "examined": page.examined,
+    }
+
+
+def read_detail(read: Read, image_url: str, crop_url: str | None,
+                url_seconds: int) -> dict[str, Any]:
+    return {
+        **read_summary(read),
+        "candidates": [{"text": candidate.text, "confidence": round(candidate.confidence, 3)}
+                       for candidate in read.candidates],
+        "box": list(read.box), "heading": read.heading,
+        "image_url": image_url, "crop_url": crop_url, "urls_expire_in": url_seconds,
+        "expires_at": read.expires_at,
+    }
+
+
+def account(user: UserAccount) -> dict[str, Any]:
+    def day(value: Any) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "username": user.username, "user_id": user.user_id, "agency": user.agency,
+        "roles": sorted(role.value for role in user.roles), "enabled": user.enabled,
+        "approved_by": user.approved_by, "approved_at": day(user.approved_at),
+        "training_date": day(user.training_date), "clets_cert_date": day(user.clets_cert_date),
+        "mfa_enabled": user.mfa_enabled,
+        "last_access": user.last_access.isoformat() if user.last_access else None,
+    }
+
+
+AUDIT_COLUMNS = ("seq", "at", "user_id", "username", "agency", "role", "action", "outcome",
+                 "refusal_code", "purpose", "case_number", "query", "result_count", "source_ip",
+                 "request_id", "hash")
+
+
+def audit_row(record: AuditRecord) -> dict[str, Any]:
+    entry = record.entry
+    return {
+        "seq": record.seq, "at": entry.at, "user_id": entry.user_id, "username": entry.username,
+        "agency": entry.agency, "role": entry.role, "action": entry.action,
+        "outcome": entry.outcome, "refusal_code": entry.refusal_code, "purpose": entry.purpose,
+        "case_number": entry.case_number, "query": dict(entry.query),
+        "result_count": entry.result_count, "source_ip": entry.source_ip,
+        "request_id": entry.request_id, "hash": record.hash,
+    }

@@ -1,0 +1,229 @@
+"""The HTTP edge: authentication and authorization per route, and errors mapped in one place.
+
+Every route is declared through `Api.route` with the permission it needs (or as public), which
+is what the authorization-matrix test enumerates. Error bodies are always
+`{"error": CODE, "message": TEXT}`, with no stack traces and no plate data.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalice import Chalice, Response
+from chalice.app import Request
+
+from chalicelib.adapters.alerts_table import InvalidPageToken
+from chalicelib.adapters.audit_log import AuditUnavailable
+from chalicelib.adapters.cameras_table import CredentialChanged
+from chalicelib.adapters.errors import StorageError, TransientStorageError
+from chalicelib.adapters.identity import LoginFailed
+from chalicelib.domain.access import Permission
+from chalicelib.domain.alerts import AlertNotOpen, InvalidDisposition
+from chalicelib.domain.hotlist import InvalidHotlistEntry
+from chalicelib.domain.hotlist_import import HotlistFileError
+from chalicelib.domain.plates import InvalidPlate
+from chalicelib.observability import logger
+from chalicelib.policy.search import SearchRefused
+from chalicelib.services.accounts import (
+    AccessRefused,
+    AccountDependencies,
+    AdminRefused,
+    RequestMeta,
+    authorize,
+)
+from chalicelib.services.audit_review import AuditQueryInvalid
+from chalicelib.services.cameras import CameraDependencies, CameraRefused, authenticate_camera
+from chalicelib.services.hotlists import AlertNotFound
+from chalicelib.services.search import ReadNotFound
+
+MAX_BODY_BYTES = 64 * 1024
+# Hotlist files pasted into the console can be larger; bulk lists go through the CLI.
+IMPORT_BYTES = 5 * 1024 * 1024
+
+
+class BadRequest(ValueError):
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """What the OpenAPI document and the authorization tests know about a route."""
+
+    path: str
+    method: str
+    permission: Permission | None
+    summary: str
+    request_schema: dict[str, Any] | None = None
+    query_parameters: tuple[str, ...] = ()
+    camera: bool = False
+
+    @property
+    def auth(self) -> str:
+        """Who may call: anyone, a signed-in user with the permission, or a camera."""
+        if self.camera:
+            return "camera"
+        return "public" if self.permission is None else "user"
+
+
+@dataclass
+class Api:
+    app: Chalice
+    accounts: Callable[[], AccountDependencies]
+    cameras: Callable[[], CameraDependencies]
+    routes: list[RouteSpec] = field(default_factory=list)
+
+    def route(self, path: str, method: str, permission: Permission | None, summary: str,
+              request_schema: dict[str, Any] | None = None,
+              query_parameters: tuple[str, ...] = (),
+              camera: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Register a view. Views get (request, **url_params), plus the signed-in caller when a
+        permission is named, or the authenticated camera when `camera` is set."""
+        spec = RouteSpec(path, method, permission, summary, request_schema,
+                              query_parameters, camera)
+
+        def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+            @functools.wraps(view)
+            def handle(**params: str) -> Response:
+                request = self.app.current_request
+                if request is None:  # pragma: no cover - Chalice always sets it
+                    raise RuntimeError("no current request")
+                try:
+                    return as_response(self._call(spec, view, request, params))
+                except Exception as error:  # noqa: BLE001 - mapped to a clean response below
+                    return error_response(error)
+
+            self.app.route(path, methods=[method])(handle)
+            self.routes.append(spec)
+            return view
+
+        return decorator
+
+    def _call(self, spec: RouteSpec, view: Callable[..., Any], request: Request,
+              params: dict[str, str]) -> Any:
+        if spec.camera:
+            credential = request.headers.get("x-camera-credential")
+            return view(request, authenticate_camera(credential, self.cameras()), **params)
+        if spec.permission is None:
+            return view(request, **params)
+        caller = authorize(bearer_token(request), spec.permission,
+                           request_meta(request, spec.permission), self.accounts())
+        return view(request, caller, **params)
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def request_meta(request: Request, permission: Permission) -> RequestMeta:
+    """What a refusal record keeps about the attempt, taken from the raw request."""
+    body = _loose_body(request)
+    query = {name: str(body.get(name, ""))[:64] for name in ("plate", "mode") if body.get(name)}
+    params = query_params(request)
+    if request.uri_params:
+        query.update({name: value[:64] for name, value in request.uri_params.items()})
+    purpose = str(body.get("purpose") or params.get("purpose") or "")
+    case_number = str(body.get("case_number") or params.get("case_number") or "")
+    return RequestMeta(source_ip=source_ip(request), request_id=request_id(request),
+                       action=permission.value, query=query, purpose=purpose[:64],
+                       case_number=case_number[:32])
+
+
+def query_params(request: Request) -> dict[str, str]:
+    """Query string parameters (the last value of a repeated one)."""
+    return {name: str(value) for name, value in (request.query_params or {}).items()}
+
+
+def source_ip(request: Request) -> str:
+    return str(request.context.get("identity", {}).get("sourceIp", ""))
+
+
+def request_id(request: Request) -> str:
+    return str(request.context.get("requestId", ""))
+
+
+def json_body(request: Request, max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    """The request's JSON object body, or a clear 400/413."""
+    raw = request.raw_body or b""
+    if len(raw) > max_bytes:
+        raise BadRequest("BODY_TOO_LARGE", f"request body exceeds {max_bytes} bytes", 413)
+    if not raw:
+        raise BadRequest("BODY_REQUIRED", "send a JSON object body")
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise BadRequest("BODY_NOT_JSON", "request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest("BODY_NOT_OBJECT", "request body must be a JSON object")
+    return body
+
+
+def _loose_body(request: Request) -> dict[str, Any]:
+    try:
+        return json_body(request)
+    except BadRequest:
+        return {}
+
+
+def as_response(result: Any) -> Response:
+    if isinstance(result, Response):
+        return result
+    return Response(body=result, status_code=200, headers=_SECURITY_HEADERS)
+
+
+def error(code: str, message: str, status: int) -> Response:
+    return Response(body={"error": code, "message": message}, status_code=status,
+                    headers=_SECURITY_HEADERS)
+
+
+def error_response(raised: Exception) -> Response:
+    """Map any exception to a clean response; unexpected ones are logged without detail."""
+    if isinstance(raised, AccessRefused):
+        return error(raised.refusal.code, raised.refusal.message, raised.refusal.status)
+    if isinstance(raised, BadRequest | CameraRefused):
+        return error(raised.code, raised.message, raised.status)
+    if isinstance(raised, SearchRefused | AdminRefused | AuditQueryInvalid):
+        status = 404 if raised.code == "USER_NOT_FOUND" else 400
+        return error(raised.code, str(raised), status)
+    for kind, (code, message, status) in _KNOWN_ERRORS.items():
+        if isinstance(raised, kind):
+            if status >= 500:
+                logger.warning("request failed", extra={"error_type": type(raised).__name__})
+            return error(code, message or str(raised), status)
+    logger.exception("unexpected error", extra={"error_type": type(raised).__name__})
+    return error("INTERNAL", "an unexpected error occurred; it has been logged", 500)
+
+
+# Known errors: code, message (None = the exception's own, written to be shown), status.
+# Order matters: subclasses before their bases (TransientStorageError before StorageError).
+_KNOWN_ERRORS: dict[type[Exception], tuple[str, str | None, int]] = {
+    InvalidPlate: ("PLATE_INVALID", None, 400),
+    InvalidHotlistEntry: ("HOTLIST_ENTRY_INVALID", None, 400),
+    HotlistFileError: ("HOTLIST_FILE_INVALID", None, 400),
+    InvalidDisposition: ("DISPOSITION_INVALID", None, 400),
+    InvalidPageToken: ("PAGE_TOKEN_INVALID", None, 400),
+    LoginFailed: ("LOGIN_FAILED", None, 401),
+    ReadNotFound: ("NOT_FOUND", "no such read (it may have been purged)", 404),
+    AlertNotFound: ("NOT_FOUND", "no such alert", 404),
+    AlertNotOpen: ("ALERT_NOT_OPEN", None, 409),
+    CredentialChanged: ("CONFLICT", None, 409),
+    AuditUnavailable: ("AUDIT_UNAVAILABLE",
+                       "the access record could not be written, so nothing was returned", 503),
+    TransientStorageError: ("TRY_AGAIN", "the service is busy; try again shortly", 503),
+    StorageError: ("STORAGE_ERROR", "a storage service failed; try again later", 503),
+}
+
+_SECURITY_HEADERS: dict[str, str | list[str]] = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+}
