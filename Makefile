@@ -10,7 +10,7 @@ PACKAGE_DIR := build/package
 LAYER_ZIP := layers/build/recognition-layer.zip
 
 .PHONY: help venv run demo test lint typecheck cfn-lint pytest package layer deploy \
-        bench-recognition clean
+        bench-recognition bench-search bench-ingest openapi clean
 
 help:
 	@echo "make run    - the whole local stack (API + event pump + demo users) until Ctrl-C"
@@ -19,6 +19,8 @@ help:
 	@echo "make package STAGE=prod - CloudFormation template + artifacts in $(PACKAGE_DIR)"
 	@echo "make layer  - the OpenCV/numpy Lambda layer for the ingest function"
 	@echo "make bench-recognition - accuracy and speed of plate recognition on $(DATA)"
+	@echo "make bench-search - 100,000 reads in the local stack; search latency and cost"
+	@echo "make bench-ingest - 200+ frames camera -> S3 -> SQS -> ingest; throughput, losses"
 
 $(STAMP): requirements.txt requirements-dev.txt layers/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -60,9 +62,18 @@ package: $(STAMP) layer
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-west-2} \
 	  $(PY) -m infra.package $(STAGE) $(PACKAGE_DIR) --layer-zip $(LAYER_ZIP)
 
+bench-search: $(STAMP)
+	$(PY) -m bench.search
+
+bench-ingest: $(STAMP)
+	$(PY) -m bench.ingest
+
 bench-recognition: $(STAMP)
 	$(PY) -m chalicelib.recognition.evaluate $(DATA)/openalpr-us-dev $(DATA)/openalpr-us-crops \
 	  $(DATA)/openalpr-eu
+
+openapi: $(STAMP)
+	$(PY) -m chalicelib.openapi_export > docs/openapi.json
 
 clean:
 	rm -rf build layers/build .mypy_cache .ruff_cache .pytest_cache

@@ -24,5 +24,6 @@ def powertools_middleware(event: Any, get_response: Callable[[Any], Any]) -> Any
     try:
         return get_response(event)
     finally:
-        metrics.flush_metrics(raise_on_empty_metrics=False)
+        if metrics.metric_set:  # flushing nothing only produces a warning
+            metrics.flush_metrics()
         logger.remove_keys(["request_id"])

@@ -26,7 +26,7 @@ class QueryStats:
 
 @dataclass(frozen=True)
 class Partition:
-    """One key of the table or of an index, e.g. by_hour = 2026-11-29T19."""
+    """One key of the table or of an index, e.g. by_day = 2026-11-29."""
 
     index: str | None
     key_name: str
@@ -93,7 +93,7 @@ def to_item(read: Read) -> dict[str, Any]:
         "plate": {"S": read.plate},
         "read_key": {"S": read.read_key},
         "read_id": {"S": read.read_id},
-        "hour_bucket": {"S": read.hour_bucket},
+        "day_bucket": {"S": read.day_bucket},
         "camera_day": {"S": read.camera_day},
         "camera_id": {"S": read.camera_id},
         "captured_at": {"S": read.captured_at},

@@ -4,7 +4,8 @@ A camera proves who it is with `pkc_<camera_id>.<secret>`, shown once when issue
 stored: the cameras table keeps only a salted scrypt hash. The secret is 256 random bits, so the
 hash cannot be brute-forced whatever its cost; scrypt (n=2**11, r=8, p=1, 2 MiB, a few ms) is
 defence in depth for a leaked table while keeping one verification cheap on every upload
-request (cameras upload thousands of frames a day). Parameters are stored with each hash so they can be raised later without re-issuing.
+request (cameras upload thousands of frames a day). Parameters are stored with each hash so
+they can be raised later without re-issuing.
 Comparisons are constant-time (hmac.compare_digest); revoked or inactive cameras never verify.
 """
 

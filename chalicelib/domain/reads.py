@@ -59,8 +59,8 @@ class Read:
         return f"{self.captured_at}#{self.read_id}"
 
     @property
-    def hour_bucket(self) -> str:
-        return self.captured_at[:13]
+    def day_bucket(self) -> str:
+        return self.captured_at[:10]
 
     @property
     def camera_day(self) -> str:
@@ -143,19 +143,6 @@ def _fuzzy_reason(text: str, read: Read) -> str | None:
 def in_window(read: Read, start: datetime | None, end: datetime | None) -> bool:
     moment = parse_time(read.captured_at)
     return (start is None or moment >= start) and (end is None or moment < end)
-
-
-def hour_buckets(start: datetime, end: datetime) -> list[str]:
-    """Hour partitions covering [start, end), newest first."""
-    hour = end.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    if hour == end:
-        hour -= timedelta(hours=1)
-    buckets = []
-    first = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    while hour >= first:
-        buckets.append(hour.strftime("%Y-%m-%dT%H"))
-        hour -= timedelta(hours=1)
-    return buckets
 
 
 def days_between(start: datetime, end: datetime) -> list[str]:

@@ -19,7 +19,6 @@ from chalicelib.domain.reads import (
     SearchQuery,
     days_between,
     format_time,
-    hour_buckets,
     in_window,
     match_reason,
 )
@@ -175,8 +174,8 @@ def _partition_groups(query: SearchQuery) -> list[list[Partition]]:
     if query.cameras:
         return [[Partition("by_camera_day", "camera_day", f"{camera}#{day}")
                  for camera in query.cameras] for day in days_between(query.start, query.end)]
-    return [[Partition("by_hour", "hour_bucket", hour)]
-            for hour in hour_buckets(query.start, query.end)]
+    return [[Partition("by_day", "day_bucket", day)]
+            for day in days_between(query.start, query.end)]
 
 
 def _fingerprint(query: SearchQuery) -> str:

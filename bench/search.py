@@ -1,0 +1,116 @@
+"""make bench-search: load reads into the local stack, then time searches through the API.
+
+Loads N reads (default 100,000) over 30 days and 20 cameras straight into the reads table,
+then runs exact, partial and fuzzy searches over a 7-day window through the HTTP API (so the
+figures include sign-in checks and the audit record) and prints p50/p95 latency and how many
+items DynamoDB examined per item returned.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import string
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+import boto3
+
+from bench.common import summary_row, timed
+from chalicelib.adapters.reads_table import to_item
+from chalicelib.domain.reads import Candidate, Read, format_time, read_id_for
+from local_stack.api_client import ApiClient
+from local_stack.seed import seed_users
+from local_stack.stack import RunningStack
+
+DAYS = 30
+CAMERAS = 20
+PLATE_POOL = 20_000
+
+
+def plate(rng: random.Random) -> str:
+    """California-like 1ABC234 plates."""
+    return (rng.choice("123456789") + "".join(rng.choices(string.ascii_uppercase, k=3))
+            + "".join(rng.choices(string.digits, k=3)))
+
+
+def load_reads(stack: RunningStack, count: int, rng: random.Random) -> list[str]:
+    pool = [plate(rng) for _ in range(PLATE_POOL)]
+    now = stack.clock()
+    table = stack.environment["PLATEKEEPER_READS_TABLE"]
+    items = []
+    for index in range(count):
+        captured = now - timedelta(seconds=rng.uniform(0, DAYS * 86400))
+        text = rng.choice(pool)
+        read = Read(read_id=read_id_for("bench", None, index), plate=text,
+                    captured_at=format_time(captured), camera_id=f"cam-{rng.randrange(CAMERAS)}",
+                    confidence=0.9, image_key=f"cameras/bench/{index}.jpg",
+                    expires_at=int((captured + timedelta(days=365)).timestamp()),
+                    candidates=(Candidate(text, 0.9),), lat=37.35, lon=-121.95)
+        items.append({"PutRequest": {"Item": to_item(read)}})
+    batches = [items[start:start + 25] for start in range(0, len(items), 25)]
+
+    def write(batch: list[dict[str, Any]]) -> None:
+        client: Any = boto3.client("dynamodb")
+        pending = {table: batch}
+        while pending:
+            pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems", {})
+
+    with ThreadPoolExecutor(max_workers=4) as pool_executor:
+        list(pool_executor.map(write, batches))
+    return pool
+
+
+def run(count: int, searches: int, seed: int) -> None:
+    rng = random.Random(seed)
+    with RunningStack(pump_in_background=False) as stack:
+        env = stack.environment
+        users = {user.username: user for user in seed_users(
+            env["PLATEKEEPER_USER_POOL_ID"], env["PLATEKEEPER_USER_POOL_CLIENT_ID"],
+            stack.clock().date())}
+        officer = ApiClient(stack.api_url).login("officer.demo", users["officer.demo"].password)
+        (pool, load_ms) = timed(lambda: load_reads(stack, count, rng))
+        print(f"bench-search: loaded {count} reads in {load_ms / 1000:.1f} s "
+              f"({DAYS} days, {CAMERAS} cameras, {PLATE_POOL} distinct plates)")
+        now = stack.clock()
+        window = {"from": (now - timedelta(days=7)).isoformat(),
+                  "to": (now + timedelta(minutes=1)).isoformat()}
+        kinds = {
+            "exact": lambda text: {"plate": text, **window},
+            "partial (3 known + *)": lambda text: {"mode": "partial", "plate": text[:4] + "*",
+                                                   **window},
+            "fuzzy (O/0 I/1 ... + 1 edit)": lambda text: {
+                "mode": "fuzzy", "plate": text[:-1] + ("0" if text[-1] != "0" else "1"),
+                **window},
+        }
+        print("\n| search over a 7-day window | searches | p50 ms | p95 ms | "
+              "examined per returned |")
+        print("|---|---|---|---|---|")
+        for name, body in kinds.items():
+            latencies, examined, returned = [], 0, 0
+            for _ in range(searches):
+                response, elapsed = timed(lambda body=body: officer.search(  # type: ignore[misc]
+                    page_size=200, **body(rng.choice(pool))))
+                page = response.json()
+                latencies.append(elapsed)
+                examined += page["examined"]
+                returned += len(page["results"])
+            ratio = examined / returned if returned else float("inf")
+            print(summary_row(name, latencies,
+                              f"{ratio:.1f} ({examined} examined, {returned} returned)"))
+        time.sleep(0.1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--reads", type=int, default=100_000)
+    parser.add_argument("--searches", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    run(args.reads, args.searches, args.seed)
+
+
+if __name__ == "__main__":
+    main()
