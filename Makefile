@@ -24,7 +24,7 @@ help:
 
 $(STAMP): requirements.txt requirements-dev.txt layers/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet 'pip>=23,<26.3'  # chalice 1.34 packages with pip < 26.3
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 

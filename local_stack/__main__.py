@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 from local_stack.demo import run_demo
-from local_stack.seed import seed_users
+from local_stack.seed import LOCAL_MFA_CODE, seed_users
 from local_stack.stack import RunningStack
 
 
@@ -26,6 +26,8 @@ def run(api_port: int) -> int:
         print("  Demo users (local only):")
         for user in users:
             print(f"    {user.username:<14} {user.password:<22} {user.group}")
+        print(f"  Administrators also give a one-time code: locally {LOCAL_MFA_CODE} "
+              "(moto accepts any six digits).")
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
         print("\nStopping the local stack...")

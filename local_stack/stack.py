@@ -123,7 +123,9 @@ class RunningStack:
         self.api_port = self.api_port or free_port()
         self._moto = subprocess.Popen(  # noqa: S603 - our own venv's moto server
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.moto_port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            # Its own session: Ctrl-C reaches only us, and we stop it after the pump and API.
+            start_new_session=True)
         wait_for(f"{self.endpoint_url}/moto-api/")
         self.stack = provision(self.endpoint_url, DEFAULT_REGION, DEFAULT_STACK_NAME)
         self._configure_environment(self.stack)
