@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalice import Chalice, Response
-from chalice.app import DynamoDBEvent, Request, SQSEvent
+from chalice.app import CloudWatchEvent, DynamoDBEvent, Rate, Request, SQSEvent
 
 from chalicelib import bootstrap, handlers, views
 from chalicelib.domain.access import Caller, Permission
@@ -20,8 +20,16 @@ from chalicelib.openapi import (
     STRING,
     openapi_document,
 )
-from chalicelib.resources import IMAGES_STREAM_ARN, INGEST_QUEUE_ARN
-from chalicelib.services import accounts, audit_review, cameras, hotlists, search
+from chalicelib.resources import IMAGES_STREAM_ARN, INGEST_QUEUE_ARN, READS_STREAM_ARN
+from chalicelib.services import (
+    accounts,
+    audit_review,
+    cameras,
+    exports,
+    holds,
+    hotlists,
+    search,
+)
 from chalicelib.web import IMPORT_BYTES, Api, BadRequest, json_body, query_params
 
 app = Chalice(app_name="platekeeper", configure_logs=False)
@@ -217,6 +225,45 @@ def dispose_alert(request: Request, caller: Caller, alert_id: str) -> dict[str, 
     return hotlists.alert_view(alert)
 
 
+@api.route("/holds", "POST", Permission.APPROVE_HOLD,
+           "Place a hold on reads for a case: no TTL, legal hold on their images",
+           request_schema={"read_ids": {"type": "array", "items": STRING},
+                           "case_number": STRING, "reason": STRING, "requested_by": STRING,
+                           "review_date": DATE, "note": STRING})
+def place_hold(request: Request, caller: Caller) -> Response:
+    container = bootstrap.container()
+    reads, hold_request = holds.request_from_body(json_body(request), caller, container.reads)
+    outcome = holds.place_hold(reads, hold_request, caller, container.holds)
+    return Response(body=holds.outcome_view(outcome), status_code=201)
+
+
+@api.route("/holds/{hold_id}/release", "POST", Permission.APPROVE_HOLD,
+           "Release a hold: expiry restored (or a 7-day grace), legal holds lifted")
+def release_hold(request: Request, caller: Caller, hold_id: str) -> dict[str, Any]:
+    outcome = holds.release_hold(hold_id, caller, bootstrap.container().holds)
+    return holds.outcome_view(outcome)
+
+
+@api.route("/holds/overdue", "GET", Permission.APPROVE_HOLD, "Holds past their review date")
+def overdue_holds(request: Request, caller: Caller) -> dict[str, Any]:
+    overdue = holds.list_overdue_holds(caller, bootstrap.container().holds)
+    return {"holds": [holds.hold_view(hold) for hold in overdue]}
+
+
+@api.route("/exports", "POST", Permission.APPROVE_HOLD,
+           "Export reads, images and crops as an evidence package (hashes, custody log)",
+           request_schema={"read_ids": {"type": "array", "items": STRING},
+                           "case_number": STRING, "purpose": STRING, "approved_by": STRING})
+def export_evidence(request: Request, caller: Caller) -> Response:
+    container = bootstrap.container()
+    body = json_body(request)
+    reads = holds.reads_by_id(body.get("read_ids"), container.reads)
+    result = exports.export_reads(reads, str(body.get("case_number", "")),
+                                  str(body.get("purpose", "")), caller,
+                                  str(body.get("approved_by", "")), container.exports)
+    return Response(body=vars(result), status_code=201, headers={"Cache-Control": "no-store"})
+
+
 @app.on_sqs_message(queue_arn=INGEST_QUEUE_ARN, batch_size=10, name="ingest")
 def on_ingest_message(event: SQSEvent) -> dict[str, Any]:
     return handlers.ingest_batch(event.to_dict(), event.context, bootstrap.container())
@@ -225,3 +272,13 @@ def on_ingest_message(event: SQSEvent) -> dict[str, Any]:
 @app.on_dynamodb_record(stream_arn=IMAGES_STREAM_ARN, batch_size=100, name="purge_images")
 def on_image_record_change(event: DynamoDBEvent) -> dict[str, int]:
     return handlers.purge_batch(event.to_dict(), bootstrap.container())
+
+
+@app.on_dynamodb_record(stream_arn=READS_STREAM_ARN, batch_size=100, name="purge_reads")
+def on_read_change(event: DynamoDBEvent) -> dict[str, int]:
+    return handlers.purge_reads_batch(event.to_dict(), bootstrap.container())
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS), name="retention_check")
+def daily_retention_check(event: CloudWatchEvent) -> dict[str, int]:
+    return handlers.retention_check(bootstrap.container())

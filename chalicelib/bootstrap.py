@@ -11,17 +11,24 @@ from chalicelib.adapters import aws
 from chalicelib.adapters.alerts_table import AlertsTable
 from chalicelib.adapters.audit_log import AuditLog
 from chalicelib.adapters.cameras_table import CamerasTable
+from chalicelib.adapters.evidence_store import EvidenceStore
+from chalicelib.adapters.holds_table import HoldsTable
 from chalicelib.adapters.hotlist_table import HotlistTable
 from chalicelib.adapters.identity import CognitoIdentity
 from chalicelib.adapters.image_records import ImageRecords
 from chalicelib.adapters.notices import Notices
 from chalicelib.adapters.raw_images import RawImageStore
+from chalicelib.adapters.read_holds import ReadHoldsTable
 from chalicelib.adapters.reads_table import ReadsTable
+from chalicelib.domain.reads import Read
 from chalicelib.services.accounts import AccountDependencies
 from chalicelib.services.alerts import AlertDependencies, alerts_for_reads
 from chalicelib.services.cameras import CameraDependencies, CameraDirectory
+from chalicelib.services.exports import ExportDependencies
+from chalicelib.services.holds import HoldDependencies
 from chalicelib.services.hotlists import HotlistDependencies
 from chalicelib.services.ingest import IngestDependencies, Recognizer
+from chalicelib.services.retention import PurgeDependencies
 from chalicelib.services.search import SearchDependencies
 from chalicelib.settings import Settings, load_settings
 
@@ -99,6 +106,43 @@ class Container:
     def hotlists(self) -> HotlistDependencies:
         return HotlistDependencies(hotlist=self.hotlist, alerts=self.alerts_table,
                                    audit=self.audit_log, clock=self.clock)
+
+    @cached_property
+    def holds(self) -> HoldDependencies:
+        dynamodb = self.client("dynamodb")
+        return HoldDependencies(
+            holds=HoldsTable(dynamodb, self.settings.holds_table), reads=self.reads,
+            read_holds=ReadHoldsTable(dynamodb, self.settings.reads_table),
+            images=self.raw_images, audit=self.audit_log, clock=self.clock,
+            retention_days=self.settings.retention_days,
+            image_held_elsewhere=self._image_held_elsewhere)
+
+    @cached_property
+    def exports(self) -> ExportDependencies:
+        return ExportDependencies(
+            images=self.raw_images,
+            evidence=EvidenceStore(self.client("s3"), self.settings.evidence_bucket),
+            holds=self.holds, audit=self.audit_log, clock=self.clock)
+
+    @cached_property
+    def read_purge(self) -> PurgeDependencies:
+        return PurgeDependencies(images=self.raw_images,
+                                 image_still_needed=self._image_still_needed,
+                                 forget_image=self.image_records.delete)
+
+    def _frame_reads(self, image_key: str) -> list[Read]:
+        """The reads that still exist of the frame stored under image_key."""
+        record = self.image_records.get(image_key)
+        if record is None:
+            return []
+        return [read for read in map(self.reads.get, record.read_ids) if read is not None]
+
+    def _image_held_elsewhere(self, image_key: str, exclude: frozenset[str]) -> bool:
+        return any(read.holds for read in self._frame_reads(image_key)
+                   if read.read_id not in exclude)
+
+    def _image_still_needed(self, image_key: str) -> bool:
+        return bool(self._frame_reads(image_key))
 
     def recognizer(self) -> Recognizer:
         if self._recognizer is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -11,13 +12,20 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from chalicelib.adapters.reads_table import Partition, QueryStats
 from chalicelib.bootstrap import Container
+from chalicelib.domain.audit import ALLOWED, AuditEntry
 from chalicelib.domain.images import objects_from_notification
+from chalicelib.domain.reads import days_between, format_time
 from chalicelib.observability import logger, metrics
 from chalicelib.services.ingest import ingest_object
 from chalicelib.services.purge import purge_images_of_expired_records
+from chalicelib.services.retention import find_overdue, purge_expired_reads, purge_reads
 
 _processor = BatchProcessor(event_type=EventType.SQS)
+SYSTEM_USER = "system"
+# How far behind retention the daily check looks (TTL deletes within about two days).
+RETENTION_CHECK_LOOKBACK_DAYS = 14
 
 
 def ingest_batch(raw_event: dict[str, Any], context: Any, container: Container) -> dict[str, Any]:
@@ -40,4 +48,44 @@ def purge_batch(raw_event: dict[str, Any], container: Container) -> dict[str, in
     summary = purge_images_of_expired_records(raw_event.get("Records", []), container.raw_images)
     logger.info("purge run", extra=vars(summary))
     metrics.add_metric(name="ImagesPurged", unit="Count", value=summary.images_purged)
+    if summary.images_purged or summary.kept_under_legal_hold:
+        _record_purge_run(container, "purge_images", vars(summary), summary.images_purged)
     return vars(summary)
+
+
+def purge_reads_batch(raw_event: dict[str, Any], container: Container) -> dict[str, int]:
+    """Delete the crops and, when no other read needs them, the images of TTL-expired reads."""
+    summary = purge_expired_reads(raw_event.get("Records", []), container.read_purge)
+    _record_purge_run(container, "purge_reads", vars(summary), summary.reads_purged)
+    return vars(summary)
+
+
+def retention_check(container: Container) -> dict[str, int]:
+    """Daily: TTL may lag by days, so delete reads past retention that no hold covers."""
+    now = container.clock()
+    retention = container.settings.retention_days
+    start = now - timedelta(days=retention + RETENTION_CHECK_LOOKBACK_DAYS)
+    end = now - timedelta(days=retention) + timedelta(days=1)
+    stats = QueryStats()
+    candidates = [
+        read for day in days_between(start, end)
+        for read in container.reads.newest_first(
+            Partition("by_day", "day_bucket", day), "0", "9", stats)]
+    overdue = find_overdue(candidates, now, retention)
+    deleted = [read for read in overdue
+               if container.reads.delete_if_purgeable(read, int(now.timestamp()))]
+    summary = purge_reads(deleted, container.read_purge)
+    counts = {"examined": stats.examined, "overdue_found": len(overdue),
+              "deleted": len(deleted), **vars(summary)}
+    _record_purge_run(container, "retention_check", counts, len(deleted))
+    return counts
+
+
+def _record_purge_run(container: Container, action: str, counts: dict[str, int],
+                      result_count: int) -> None:
+    """Purge runs go into the access record too: counts and time, never plates or keys."""
+    container.audit_log.append(AuditEntry(
+        at=format_time(container.clock()), user_id=SYSTEM_USER, username=SYSTEM_USER,
+        agency="", role="system", action=action, outcome=ALLOWED,
+        query={name: str(value) for name, value in counts.items()},
+        result_count=result_count))

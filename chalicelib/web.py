@@ -23,6 +23,7 @@ from chalicelib.adapters.errors import StorageError, TransientStorageError
 from chalicelib.adapters.identity import LoginFailed
 from chalicelib.domain.access import Permission
 from chalicelib.domain.alerts import AlertNotOpen, InvalidDisposition
+from chalicelib.domain.holds import HoldRefused
 from chalicelib.domain.hotlist import InvalidHotlistEntry
 from chalicelib.domain.hotlist_import import HotlistFileError
 from chalicelib.domain.plates import InvalidPlate
@@ -37,6 +38,8 @@ from chalicelib.services.accounts import (
 )
 from chalicelib.services.audit_review import AuditQueryInvalid
 from chalicelib.services.cameras import CameraDependencies, CameraRefused, authenticate_camera
+from chalicelib.services.exports import ExportRefused
+from chalicelib.services.holds import HoldNotFound
 from chalicelib.services.hotlists import AlertNotFound
 from chalicelib.services.search import ReadNotFound
 
@@ -189,6 +192,8 @@ def error_response(raised: Exception) -> Response:
     """Map any exception to a clean response; unexpected ones are logged without detail."""
     if isinstance(raised, AccessRefused):
         return error(raised.refusal.code, raised.refusal.message, raised.refusal.status)
+    if isinstance(raised, HoldRefused | ExportRefused):
+        return error(raised.code, raised.message, 400)
     if isinstance(raised, BadRequest | CameraRefused):
         return error(raised.code, raised.message, raised.status)
     if isinstance(raised, SearchRefused | AdminRefused | AuditQueryInvalid):
@@ -211,6 +216,7 @@ _KNOWN_ERRORS: dict[type[Exception], tuple[str, str | None, int]] = {
     HotlistFileError: ("HOTLIST_FILE_INVALID", None, 400),
     InvalidDisposition: ("DISPOSITION_INVALID", None, 400),
     InvalidPageToken: ("PAGE_TOKEN_INVALID", None, 400),
+    HoldNotFound: ("NOT_FOUND", "no such hold", 404),
     LoginFailed: ("LOGIN_FAILED", None, 401),
     ReadNotFound: ("NOT_FOUND", "no such read (it may have been purged)", 404),
     AlertNotFound: ("NOT_FOUND", "no such alert", 404),

@@ -41,6 +41,7 @@ class Demo:
     camera: dict[str, Any] = field(default_factory=dict)
     uploaded_keys: list[str] = field(default_factory=list)
     plates_read: list[str] = field(default_factory=list)
+    held_read: str = ""
 
     @property
     def env(self) -> dict[str, str]:
@@ -160,6 +161,53 @@ class Demo:
             raise StepFailed("the refusal is not in the access record")
         return f"expired.demo refused ({body['message']}); refusal found in the audit record"
 
+    # ------------------------------------------------------------------ retention
+    def hold(self) -> str:
+        read_id = self._read_id_of(self.plates_read[0])
+        review = (self.stack.clock() + timedelta(days=180)).date().isoformat()
+        response = self.clients["admin.demo"].post("/holds", {
+            "read_ids": [read_id], "case_number": "2026-007001", "reason": "evidence",
+            "requested_by": "officer.demo", "review_date": review})
+        if response.status_code != 201:
+            raise StepFailed(f"hold answered {response.status_code}: {response.text}")
+        self.held_read = read_id
+        body = response.json()
+        return (f"hold {body['hold_id'][:8]} on 1 read ({self.plates_read[0]}): TTL removed, "
+                f"{body['objects_changed']} image/crop under S3 legal hold")
+
+    def export(self) -> str:
+        plate = self.plates_read[-1]
+        response = self.clients["admin.demo"].post("/exports", {
+            "read_ids": [self._read_id_of(plate)], "case_number": "2026-007002",
+            "purpose": "criminal_investigation", "approved_by": "commander.demo"})
+        if response.status_code != 201:
+            raise StepFailed(f"export answered {response.status_code}: {response.text}")
+        body = response.json()
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "package.zip"
+            path.write_bytes(requests.get(body["url"], timeout=60).content)
+            check = subprocess.run([sys.executable, "-m", "chalicelib.evidence", "verify",  # noqa: S603
+                                    str(path)], capture_output=True, text=True, timeout=120,
+                                   check=False)
+        if check.returncode != 0:
+            raise StepFailed(check.stdout + check.stderr)
+        return (f"package {body['key']} ({body['files']} files, sha256 {body['sha256'][:12]}...) "
+                f"stored under legal hold; verify: {check.stdout.strip()}")
+
+    def purge(self) -> str:
+        reads_before = self._count("PLATEKEEPER_READS_TABLE")
+        self.stack.clock.advance(366 * 86400)
+        self.stack.event_pump.drain(timeout=300)
+        reads_after = self._count("PLATEKEEPER_READS_TABLE")
+        held_left = self._count("PLATEKEEPER_READS_TABLE", only_held=True)
+        s3: Any = boto3.client("s3")
+        images_left = s3.list_object_versions(Bucket=self.env["PLATEKEEPER_RAW_BUCKET"],
+                                              Prefix="cameras/").get("Versions", [])
+        if held_left < 2 or reads_after != held_left:
+            raise StepFailed(f"after a year: {reads_after} reads left, {held_left} held")
+        return (f"clock +366 days through the TTL sweeper: {reads_before} reads -> "
+                f"{reads_after} (only held ones), {len(images_left)} image versions kept")
+
     def audit_verify(self) -> str:
         result = subprocess.run([sys.executable, "-m", "chalicelib.audit", "verify"],
                                 capture_output=True, text=True, timeout=120, check=False)
@@ -179,6 +227,19 @@ class Demo:
         return "poison message retried 5 times, then moved to the dead-letter queue"
 
     # ------------------------------------------------------------------ helpers
+    def _read_id_of(self, plate: str) -> str:
+        results = self.clients["officer.demo"].search(plate=plate).json().get("results", [])
+        if not results:
+            raise StepFailed(f"no read of {plate} found")
+        return str(results[0]["read_id"])
+
+    def _count(self, table: str, only_held: bool = False) -> int:
+        dynamodb: Any = boto3.client("dynamodb")
+        request: dict[str, Any] = {"TableName": self.env[table], "Select": "COUNT"}
+        if only_held:
+            request["FilterExpression"] = "attribute_exists(holds)"
+        return sum(page["Count"] for page in dynamodb.get_paginator("scan").paginate(**request))
+
     def _dlq_depth(self) -> int:
         sqs: Any = boto3.client("sqs")
         attributes = sqs.get_queue_attributes(
@@ -209,7 +270,8 @@ def run_demo(images: Path | None = None) -> int:
             ("camera", demo.register_camera), ("hotlist", demo.hotlist),
             ("upload", demo.upload), ("ingest", demo.ingest), ("alert", demo.alert),
             ("search", demo.search), ("refused", demo.refused),
-            ("dead-letter", demo.dead_letter), ("audit-verify", demo.audit_verify),
+            ("dead-letter", demo.dead_letter), ("hold", demo.hold), ("export", demo.export),
+            ("purge", demo.purge), ("audit-verify", demo.audit_verify),
         ):
             demo.step(name, action)
     failed = [name for name, ok, _ in demo.results if not ok]

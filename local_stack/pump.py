@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalice import Chalice
-from chalice.app import CloudWatchEventConfig, DynamoDBEventConfig, SQSEventConfig
+from chalice.app import DynamoDBEventConfig, ScheduledEventConfig, SQSEventConfig
 
 from chalicelib.domain.streams import TTL_PRINCIPAL
 from local_stack.provision import LocalStack, Provisioner
@@ -299,7 +299,7 @@ class EventPump:
         """Invoke scheduled handlers (all, or the one named) with an EventBridge event."""
         results = []
         for config in self.app.event_sources:
-            if isinstance(config, CloudWatchEventConfig) and name in (None, config.name):
+            if isinstance(config, ScheduledEventConfig) and name in (None, config.name):
                 event = {
                     "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
                     "source": "aws.events", "account": "123456789012",

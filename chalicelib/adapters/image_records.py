@@ -50,6 +50,14 @@ class ImageRecords:
             raise translate(error, "finish image record") from error
 
 
+    def delete(self, image_key: str) -> None:
+        try:
+            self._dynamodb.delete_item(TableName=self.table,
+                                       Key={"image_key": {"S": image_key}})
+        except ClientError as error:
+            raise translate(error, "delete image record") from error
+
+
 def _to_item(record: ImageRecord) -> dict[str, Any]:
     item: dict[str, Any] = {}
     for name, value in asdict(record).items():

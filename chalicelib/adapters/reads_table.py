@@ -50,6 +50,22 @@ class ReadsTable:
             raise mapped from error
         return True
 
+    def delete_if_purgeable(self, read: Read, now_epoch: int) -> bool:
+        """Delete a read past retention that no hold covers; False if that is no longer so."""
+        try:
+            self._dynamodb.delete_item(
+                TableName=self.table,
+                Key={"plate": {"S": read.plate}, "read_key": {"S": read.read_key}},
+                ConditionExpression="attribute_not_exists(holds) AND "
+                                    "(attribute_not_exists(expires_at) OR expires_at <= :now)",
+                ExpressionAttributeValues={":now": {"N": str(now_epoch)}})
+        except ClientError as error:
+            mapped = translate(error, "delete expired read")
+            if isinstance(mapped, AlreadyExists):
+                return False
+            raise mapped from error
+        return True
+
     def get(self, read_id: str) -> Read | None:
         try:
             items = self._dynamodb.query(

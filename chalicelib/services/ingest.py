@@ -137,10 +137,12 @@ def ingest_object(ref: ObjectRef, deps: IngestDependencies) -> IngestOutcome:
     reads = tuple(_store_read(record, index, plate, position, deps)
                   for index, plate in enumerate(plates))
     deps.on_reads(reads)
-    # A frame without a readable plate stays as a no-read image record under the same retention.
+    # A frame without a readable plate stays as a no-read image record under the same retention
+    # (its TTL purges the image). A frame with reads lives as long as its reads: their TTL
+    # purge deletes the image and this record once no live or held read needs them.
     deps.image_records.finish(replace(
         record, status=ImageStatus.PROCESSED, read_ids=tuple(read.read_id for read in reads),
-        plates_found=len(reads)))
+        plates_found=len(reads), expires_at=None if reads else record.expires_at))
     return IngestOutcome(ref.key, ImageStatus.PROCESSED, reads=reads)
 
 

@@ -46,6 +46,10 @@ EXPECTED: dict[tuple[str, str], Permission | str] = {
     ("POST", "/hotlist/imports"): P.MANAGE_HOTLIST,
     ("GET", "/alerts"): P.VIEW_ALERTS,
     ("POST", "/alerts/{alert_id}/disposition"): P.DISPOSE_ALERT,
+    ("POST", "/holds"): P.APPROVE_HOLD,
+    ("POST", "/holds/{hold_id}/release"): P.APPROVE_HOLD,
+    ("GET", "/holds/overdue"): P.APPROVE_HOLD,
+    ("POST", "/exports"): P.APPROVE_HOLD,
 }
 
 GOOD = {"custom:agency": "PD", "custom:approved_by": "commander",

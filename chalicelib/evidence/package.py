@@ -1,0 +1,160 @@
+"""Building and verifying evidence packages; pure (bytes in, bytes or a report out).
+
+A package is a ZIP holding the exported files, `chain_of_custody.json` (who created and exported
+it, when) and `manifest.json`, which records the SHA-256 and size of every other file together with
+the case number, purpose, exporter, approver and creation time. Verification recomputes every hash
+and names the files that were altered, are missing, or were added. The manifest cannot vouch for
+itself: the hash of the whole ZIP is kept in the audit log and the stored object is under an Object
+Lock legal hold.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+import zlib
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+MANIFEST = "manifest.json"
+CUSTODY = "chain_of_custody.json"
+FORMAT = "platekeeper-evidence/1"
+RESERVED = frozenset({MANIFEST, CUSTODY})
+# Fixed timestamp inside the ZIP so the same content always gives the same bytes.
+_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
+
+
+class PackageInvalid(ValueError):
+    """The bytes are not an evidence package (not a ZIP, or no readable manifest)."""
+
+
+@dataclass(frozen=True)
+class CustodyEvent:
+    """One link in the chain of custody: created, exported, downloaded."""
+
+    action: str
+    by: str
+    at: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PackageMetadata:
+    export_id: str
+    case_number: str
+    purpose: str
+    exported_by: str
+    approved_by: str
+    created_at: str
+    events: tuple[CustodyEvent, ...] = ()
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The outcome of checking a package against its manifest."""
+
+    altered: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    extra: tuple[str, ...] = ()
+    checked: int = 0
+    case_number: str = ""
+    export_id: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not (self.altered or self.missing or self.extra)
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def check_name(name: str) -> None:
+    """A file name inside a package: relative, forward slashes, no '..', not a reserved name."""
+    parts = name.split("/")
+    if (not name or name.startswith("/") or "\\" in name or name in RESERVED
+            or any(part in {"", ".", ".."} for part in parts)):
+        raise ValueError(f"file name not allowed in an evidence package: {name!r}")
+
+
+def build_package(files: Mapping[str, bytes], metadata: PackageMetadata) -> bytes:
+    """The ZIP of `files` plus chain_of_custody.json and manifest.json (hashes of all files)."""
+    for name in files:
+        check_name(name)
+    custody = _json_bytes({"export_id": metadata.export_id,
+                           "case_number": metadata.case_number,
+                           "events": [asdict(event) for event in metadata.events]})
+    contents = {**dict(sorted(files.items())), CUSTODY: custody}
+    manifest = {
+        "format": FORMAT,
+        "export_id": metadata.export_id,
+        "case_number": metadata.case_number,
+        "purpose": metadata.purpose,
+        "exported_by": metadata.exported_by,
+        "approved_by": metadata.approved_by,
+        "created_at": metadata.created_at,
+        "algorithm": "sha256",
+        "files": {name: {"sha256": sha256_hex(data), "size": len(data)}
+                  for name, data in contents.items()},
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in {**contents, MANIFEST: _json_bytes(manifest)}.items():
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def verify_package(data: bytes) -> VerifyReport:
+    """Recompute every hash in the manifest: altered, missing and extra files are reported."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as error:
+        raise PackageInvalid("not a ZIP file") from error
+    with archive:
+        names = Counter(archive.namelist())
+        manifest = _read_manifest(archive, names)
+        expected: Mapping[str, Any] = manifest["files"]
+        altered = [name for name, count in names.items() if count > 1]
+        missing: list[str] = []
+        for name, entry in expected.items():
+            if name not in names:
+                missing.append(name)
+            elif name not in altered and not _matches(archive, name, entry):
+                altered.append(name)
+        extra = [name for name in names if name not in expected and name != MANIFEST]
+    return VerifyReport(tuple(sorted(altered)), tuple(sorted(missing)), tuple(sorted(extra)),
+                        checked=len(expected), case_number=str(manifest.get("case_number", "")),
+                        export_id=str(manifest.get("export_id", "")))
+
+
+def _read_manifest(archive: zipfile.ZipFile, names: Counter[str]) -> dict[str, Any]:
+    if names.get(MANIFEST) != 1:
+        raise PackageInvalid(f"the package must hold exactly one {MANIFEST}")
+    try:
+        manifest = json.loads(archive.read(MANIFEST))
+    except (zipfile.BadZipFile, zlib.error, ValueError) as error:
+        raise PackageInvalid(f"{MANIFEST} is unreadable") from error
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, dict) or not all(
+            isinstance(entry, dict) and isinstance(entry.get("sha256"), str)
+            for entry in files.values()):
+        raise PackageInvalid(f"{MANIFEST} does not list files with their SHA-256")
+    return manifest
+
+
+def _matches(archive: zipfile.ZipFile, name: str, entry: Mapping[str, Any]) -> bool:
+    try:
+        content = archive.read(name)
+    except (zipfile.BadZipFile, zlib.error, OSError):
+        return False  # a corrupted member (CRC or compression error) counts as altered
+    return sha256_hex(content) == entry["sha256"]
+
+
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False).encode("utf-8")

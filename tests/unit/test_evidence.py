@@ -1,0 +1,229 @@
+"""Evidence packages: build, verify, tamper detection, the CLI, and the export use case."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from chalicelib.adapters.errors import ObjectNotFound
+from chalicelib.evidence.__main__ import main
+from chalicelib.evidence.package import (
+    CUSTODY,
+    MANIFEST,
+    CustodyEvent,
+    PackageInvalid,
+    PackageMetadata,
+    build_package,
+    sha256_hex,
+    verify_package,
+)
+from chalicelib.services.exports import (
+    ExportDependencies,
+    ExportRefused,
+    download_export,
+    export_reads,
+)
+from tests.unit.test_holds import (
+    NOW,
+    FakeAudit,
+    FakeLegalHolds,
+    FakeReadStore,
+    caller,
+    hold_deps,
+    make_read,
+)
+
+FILES = {"reads/r1.json": b'{"plate": "7ABC123"}', "images/cameras/c1/f1.jpg": b"\xff\xd8image",
+         "images/crops/c1/r1.jpg": b"\xff\xd8crop"}
+META = PackageMetadata("e1", "2026-001234", "criminal_investigation", "analyst.ray",
+                       "commander.lee", "2026-11-29T12:00:00Z",
+                       (CustodyEvent("created", "analyst.ray", "2026-11-29T12:00:00Z"),))
+
+
+def members(package: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def rezip(contents: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in contents.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_built_package_verifies_and_its_manifest_describes_the_export() -> None:
+    package = build_package(FILES, META)
+    report = verify_package(package)
+    assert report.ok and report.checked == 4  # three files + the chain of custody
+    contents = members(package)
+    manifest = json.loads(contents[MANIFEST])
+    assert manifest["case_number"] == "2026-001234"
+    assert (manifest["exported_by"], manifest["approved_by"]) == ("analyst.ray", "commander.lee")
+    assert manifest["files"]["reads/r1.json"]["sha256"] == sha256_hex(FILES["reads/r1.json"])
+    assert json.loads(contents[CUSTODY])["events"][0]["action"] == "created"
+    assert build_package(FILES, META) == package  # deterministic
+
+
+def test_one_changed_byte_is_reported_as_altered() -> None:
+    contents = members(build_package(FILES, META))
+    image = bytearray(contents["images/cameras/c1/f1.jpg"])
+    image[-1] ^= 0x01
+    contents["images/cameras/c1/f1.jpg"] = bytes(image)
+    report = verify_package(rezip(contents))
+    assert not report.ok and report.altered == ("images/cameras/c1/f1.jpg",)
+
+
+def test_a_flipped_byte_in_the_zip_itself_is_reported_as_altered() -> None:
+    package = bytearray(build_package(FILES, META))
+    with zipfile.ZipFile(io.BytesIO(bytes(package))) as archive:
+        info = archive.getinfo("images/crops/c1/r1.jpg")
+    start = info.header_offset
+    name_length, extra_length = struct.unpack("<HH", package[start + 26:start + 30])
+    middle = start + 30 + name_length + extra_length + info.compress_size // 2
+    package[middle] ^= 0x10  # one byte of the member's compressed data
+    report = verify_package(bytes(package))
+    assert report.altered == ("images/crops/c1/r1.jpg",)
+
+
+def test_removed_and_added_files_are_reported() -> None:
+    contents = members(build_package(FILES, META))
+    del contents["reads/r1.json"]
+    contents["images/planted.jpg"] = b"x"
+    report = verify_package(rezip(contents))
+    assert (report.missing, report.extra, report.altered) == (
+        ("reads/r1.json",), ("images/planted.jpg",), ())
+
+
+def test_a_duplicated_member_name_counts_as_altered() -> None:
+    contents = members(build_package(FILES, META))
+    package = rezip(contents)
+    buffer = io.BytesIO(package)
+    with zipfile.ZipFile(buffer, "a") as archive, pytest.warns(UserWarning):
+        archive.writestr("reads/r1.json", b"second copy")
+    assert verify_package(buffer.getvalue()).altered == ("reads/r1.json",)
+
+
+@pytest.mark.parametrize("data", [b"not a zip", rezip({"a.txt": b"x"}),
+                                  rezip({MANIFEST: b"{not json"})])
+def test_non_packages_are_refused(data: bytes) -> None:
+    with pytest.raises(PackageInvalid):
+        verify_package(data)
+
+
+@pytest.mark.parametrize("name", ["/abs", "../up", "a/../b", MANIFEST, "a\\b", ""])
+def test_unsafe_or_reserved_names_cannot_be_packaged(name: str) -> None:
+    with pytest.raises(ValueError, match="not allowed"):
+        build_package({name: b"x"}, META)
+
+
+def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = tmp_path / "good.zip"
+    good.write_bytes(build_package(FILES, META))
+    assert main(["verify", str(good)]) == 0
+    assert "intact" in capsys.readouterr().out
+    contents = members(good.read_bytes())
+    contents["reads/r1.json"] = b"{}"
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(rezip(contents))
+    assert main(["verify", str(bad)]) == 1
+    assert "altered: reads/r1.json" in capsys.readouterr().out
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"junk")
+    assert main(["verify", str(junk)]) == 1
+    assert main(["verify", str(tmp_path / "absent.zip")]) == 1
+
+
+# ------------------------------------------------------------------ export use case
+
+
+class FakeEvidence:
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def store_evidence(self, key: str, body: bytes) -> str | None:
+        self.objects[key] = body
+        return "v1"
+
+    def presigned_get(self, key: str, version_id: str | None, seconds: int) -> str:
+        assert seconds <= 900
+        return f"https://evidence.example/{key}?version={version_id}&expires={seconds}"
+
+
+class FakeObjects:
+    def __init__(self, objects: dict[str, bytes]) -> None:
+        self.objects = objects
+
+    def read(self, key: str, version_id: str | None = None,
+             max_bytes: int | None = None) -> bytes:
+        if key not in self.objects:
+            raise ObjectNotFound(key)
+        return self.objects[key]
+
+
+def export_deps(store: FakeReadStore) -> ExportDependencies:
+    audit = FakeAudit()
+    objects = FakeObjects({"cameras/c1/f1.jpg": b"\xff\xd8image",
+                           "crops/c1/r1.jpg": b"\xff\xd8crop1"})
+    return ExportDependencies(images=objects, evidence=FakeEvidence(),
+                              holds=hold_deps(store, audit=audit, images=FakeLegalHolds()),
+                              audit=audit, clock=lambda: NOW, new_id=lambda: "e-1")
+
+
+def test_export_packages_stores_holds_and_audits() -> None:
+    store = FakeReadStore([make_read("r1"), make_read("r2")])
+    deps = export_deps(store)
+    reads = [store.reads["r1"], store.reads["r2"]]
+    result = export_reads(reads, "2026-001234", "criminal_investigation", caller("analyst.ray"),
+                          "commander.lee", deps)
+    assert result.key == "exports/2026-001234/e-1.zip"
+    assert "expires=300" in result.url
+    assert isinstance(deps.evidence, FakeEvidence)
+    package = deps.evidence.objects[result.key]
+    assert verify_package(package).ok and sha256_hex(package) == result.sha256
+    contents = members(package)
+    record = json.loads(contents["reads/r2.json"])
+    assert record["image_file"] == "images/cameras/c1/f1.jpg"
+    assert record["crop_file"] is None  # crop of r2 was not in the bucket
+    assert all(store.reads[read_id].holds == (result.hold_id,) for read_id in ("r1", "r2"))
+    assert isinstance(deps.audit, FakeAudit)
+    actions = [(entry.action, entry.outcome) for entry in deps.audit.entries]
+    assert actions == [("place_hold", "allowed"), ("export_reads", "allowed")]
+    assert deps.audit.entries[-1].query["sha256"] == result.sha256
+
+
+@pytest.mark.parametrize(("purpose", "approver", "code"), [
+    ("", "commander.lee", "PURPOSE_REQUIRED"),
+    ("criminal_investigation", "analyst.ray", "SELF_APPROVAL"),
+])
+def test_refused_export_stores_nothing_and_is_audited(purpose: str, approver: str,
+                                                      code: str) -> None:
+    store = FakeReadStore([make_read("r1")])
+    deps = export_deps(store)
+    with pytest.raises((ExportRefused, ValueError)) as refused:
+        export_reads([store.reads["r1"]], "2026-001234", purpose, caller("analyst.ray"),
+                     approver, deps)
+    assert getattr(refused.value, "code", "") == code
+    assert isinstance(deps.evidence, FakeEvidence) and not deps.evidence.objects
+    assert isinstance(deps.audit, FakeAudit)
+    assert deps.audit.entries[-1].action == "export_reads"
+    assert deps.audit.entries[-1].refusal_code == code
+
+
+def test_download_is_audited_and_checks_the_export_id() -> None:
+    deps = export_deps(FakeReadStore([]))
+    deps = replace(deps, new_id=lambda: "unused")
+    export_id = "6f1c3c52-8a51-4c3e-9d0e-4b0c6f0a7e21"
+    url = download_export("2026-001234", export_id, "criminal_investigation", caller(), deps)
+    assert f"exports/2026-001234/{export_id}.zip" in url
+    with pytest.raises(ExportRefused):
+        download_export("2026-001234", "../x", "criminal_investigation", caller(), deps)
+    assert isinstance(deps.audit, FakeAudit)
+    assert [entry.outcome for entry in deps.audit.entries] == ["allowed", "refused"]
