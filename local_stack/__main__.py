@@ -8,8 +8,8 @@ import signal
 import threading
 from pathlib import Path
 
-from local_stack.demo import run_demo
-from local_stack.seed import LOCAL_MFA_CODE, seed_users
+from local_stack.demo import Demo, run_demo
+from local_stack.seed import LOCAL_MFA_CODE
 from local_stack.stack import RunningStack
 
 
@@ -17,9 +17,12 @@ def run(api_port: int) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with RunningStack(api_port=api_port) as stack:
-        users = seed_users(stack.environment["PLATEKEEPER_USER_POOL_ID"],
-                           stack.environment["PLATEKEEPER_USER_POOL_CLIENT_ID"],
-                           stack.clock().date())
+        demo = Demo(stack)
+        demo.step("demo data: users", demo.login)
+        demo.step("demo data: camera", demo.register_camera)
+        demo.step("demo data: hotlist", demo.hotlist)
+        demo.step("demo data: frames", demo.upload)  # the background pump ingests them
+        users = list(demo.users.values())
         print("\nPlatekeeper local stack is up (Ctrl-C stops it and everything it started).")
         print(f"  API:         {stack.api_url}   (try {stack.api_url}/health)")
         print(f"  moto (AWS):  {stack.endpoint_url}")
@@ -28,6 +31,9 @@ def run(api_port: int) -> int:
             print(f"    {user.username:<14} {user.password:<22} {user.group}")
         print(f"  Administrators also give a one-time code: locally {LOCAL_MFA_CODE} "
               "(moto accepts any six digits).")
+        if demo.camera:
+            print(f"  Demo camera {demo.camera['camera_id']} credential (shown once): "
+                  f"{demo.camera['credential']}")
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
         print("\nStopping the local stack...")
