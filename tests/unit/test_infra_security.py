@@ -1,0 +1,115 @@
+"""Security properties of the infrastructure template (Civil Code 1798.90.51: reasonable
+security), checked on every `make test`: encryption, no public access, TLS only, append-only
+audit table, no wildcard actions on data, tamper-evident trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from local_stack.template import load_template
+
+TEMPLATE = load_template()
+RESOURCES: dict[str, dict[str, Any]] = TEMPLATE["Resources"]
+
+
+def of_type(kind: str) -> dict[str, dict[str, Any]]:
+    return {name: spec.get("Properties", {}) for name, spec in RESOURCES.items()
+            if spec["Type"] == kind}
+
+
+def statements(properties: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    for policy in properties.get("Policies", []):
+        found.extend(policy["PolicyDocument"]["Statement"])
+    return found
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+@pytest.mark.parametrize("name", sorted(of_type("AWS::S3::Bucket")))
+def test_every_bucket_is_encrypted_private_and_versioned(name: str) -> None:
+    bucket = of_type("AWS::S3::Bucket")[name]
+    rule = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert len(bucket["PublicAccessBlockConfiguration"]) == 4
+    assert bucket["VersioningConfiguration"]["Status"] == "Enabled"
+
+
+@pytest.mark.parametrize("name", sorted(of_type("AWS::S3::Bucket")))
+def test_every_bucket_refuses_plain_http(name: str) -> None:
+    policies = [props for props in of_type("AWS::S3::BucketPolicy").values()
+                if props["Bucket"] == {"Ref": name}]
+    assert policies, f"{name} has no bucket policy"
+    denies = [statement for statement in policies[0]["PolicyDocument"]["Statement"]
+              if statement["Effect"] == "Deny"
+              and statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport")
+              == "false"]
+    assert denies, f"{name} does not deny insecure transport"
+
+
+def test_image_and_evidence_buckets_use_object_lock() -> None:
+    buckets = of_type("AWS::S3::Bucket")
+    assert buckets["RawImageBucket"]["ObjectLockEnabled"] is True
+    assert buckets["EvidenceBucket"]["ObjectLockEnabled"] is True
+
+
+@pytest.mark.parametrize("name", sorted(of_type("AWS::DynamoDB::Table")))
+def test_every_table_is_encrypted_with_the_data_key_and_recoverable(name: str) -> None:
+    table = of_type("AWS::DynamoDB::Table")[name]
+    assert table["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS",
+                                         "KMSMasterKeyId": {"Ref": "DataKey"}}
+    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+
+
+@pytest.mark.parametrize("kind", ["AWS::SQS::Queue", "AWS::SNS::Topic"])
+def test_queues_and_topics_are_encrypted(kind: str) -> None:
+    for properties in of_type(kind).values():
+        assert properties["KmsMasterKeyId"] == {"Ref": "DataKey"}
+
+
+def test_trail_validates_log_files_and_records_data_events() -> None:
+    [trail] = of_type("AWS::CloudTrail::Trail").values()
+    assert trail["EnableLogFileValidation"] is True
+    assert trail["IsLogging"] is True
+    kinds = {selector["Equals"][0] for group in trail["AdvancedEventSelectors"]
+             for selector in group["FieldSelectors"] if selector["Field"] == "resources.type"}
+    assert kinds == {"AWS::S3::Object", "AWS::DynamoDB::Table"}
+
+
+@pytest.mark.parametrize("role", sorted(of_type("AWS::IAM::Role")))
+def test_no_wildcard_actions_or_resources_on_data(role: str) -> None:
+    for statement in statements(of_type("AWS::IAM::Role")[role]):
+        actions = as_list(statement["Action"])
+        assert not any(action == "*" or action.endswith(":*") for action in actions), statement
+        assert statement["Resource"] != "*", statement
+
+
+@pytest.mark.parametrize("role", sorted(of_type("AWS::IAM::Role")))
+def test_the_audit_table_is_append_only_for_every_role(role: str) -> None:
+    for statement in statements(of_type("AWS::IAM::Role")[role]):
+        resources = as_list(statement["Resource"])
+        if {"Fn::GetAtt": ["AuditTable", "Arn"]} in resources:
+            forbidden = {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
+                         "dynamodb:DeleteTable", "dynamodb:UpdateTable"}
+            assert not forbidden & set(as_list(statement["Action"])), statement
+
+
+def test_audit_and_release_tables_cannot_be_deleted_by_accident() -> None:
+    tables = of_type("AWS::DynamoDB::Table")
+    assert tables["AuditTable"]["DeletionProtectionEnabled"] is True
+    assert tables["ReleasesTable"]["DeletionProtectionEnabled"] is True
+    assert "TimeToLiveSpecification" not in tables["AuditTable"]
+    assert "TimeToLiveSpecification" not in tables["ReleasesTable"]
+
+
+def test_retention_parameter_refuses_less_than_a_year() -> None:
+    assert TEMPLATE["Parameters"]["RetentionDays"]["MinValue"] == 365
+
+
+def test_the_key_rotates() -> None:
+    assert of_type("AWS::KMS::Key")["DataKey"]["EnableKeyRotation"] is True
