@@ -16,6 +16,10 @@ ALIGN = 32  # the network downsamples 32x, so inputs are padded to a multiple of
 REGION_THRESHOLD = 0.4  # cells with this plate probability form regions
 MIN_SCORE = 0.5  # a region must peak at least this high to be read
 MIN_REGION_CELLS = 2
+# Plates are wider than tall and never fill the frame; regions outside these bounds are car parts.
+MIN_ASPECT = 1.1
+MAX_ASPECT = 8.0
+MAX_WIDTH_FRACTION = 0.5
 MAX_DETECTIONS = 6
 NMS_IOU = 0.3
 
@@ -65,7 +69,7 @@ def _decode(maps: np.ndarray, scale: float) -> list[Detection]:
     detections = []
     for region in range(1, count):
         x, y, w, h, area = (int(v) for v in stats[region])
-        if area < MIN_REGION_CELLS:
+        if area < MIN_REGION_CELLS or not _plate_shaped(w, h, probability.shape[1]):
             continue
         peak = float(
             probability[y : y + h, x : x + w][labels[y : y + h, x : x + w] == region].max()
@@ -78,6 +82,11 @@ def _decode(maps: np.ndarray, scale: float) -> list[Detection]:
             )
         )
     return detections
+
+
+def _plate_shaped(width: int, height: int, map_width: int) -> bool:
+    aspect = width / max(1, height)
+    return MIN_ASPECT <= aspect <= MAX_ASPECT and width <= MAX_WIDTH_FRACTION * map_width
 
 
 def iou(a: Sequence[float], b: Sequence[float]) -> float:

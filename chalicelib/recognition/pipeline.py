@@ -15,7 +15,7 @@ from chalicelib.recognition.results import Candidate, PlateRead, RecognitionResu
 MARGIN_X = 0.05
 MARGIN_Y = 0.10
 MIN_TEXT_LENGTH = 2
-MIN_READ_CONFIDENCE = 0.05
+MIN_READ_CONFIDENCE = 0.001
 CROP_JPEG_MAX_WIDTH = 320
 CROP_JPEG_QUALITY = 85
 

@@ -1,4 +1,4 @@
-"""Plate reading: CRNN over a 48x160 grayscale crop; CTC prefix beam search ranks candidates."""
+"""Plate reading: CRNN over a 32x128 grayscale crop; CTC prefix beam search ranks candidates."""
 
 from __future__ import annotations
 

@@ -1,0 +1,29 @@
+"""Accuracy regression test on openalpr-us-dev (81 US frames; never used for training).
+
+Floors sit a little below the figures measured when the models were committed (see
+chalicelib/recognition/MODEL_CARD.md); a drop below them means a regression. Not a timing test.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chalicelib.recognition.evaluate import evaluate_frames, summarize
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+US_DEV = DATA / "openalpr-us-dev"
+
+TOP1_FLOOR = 0.04  # measured 0.074 (6/81)
+TOP10_FLOOR = 0.18  # measured 0.235
+FOUND_FLOOR = 0.42  # measured 0.481
+
+
+@pytest.mark.skipif(not US_DEV.is_dir(), reason=f"benchmark data not found at {US_DEV}")
+def test_us_dev_accuracy_does_not_regress() -> None:
+    score = summarize("openalpr-us-dev", evaluate_frames(US_DEV), with_found=True)
+    assert score.images == 81
+    assert score.found is not None and score.found >= FOUND_FLOOR
+    assert score.top10 >= TOP10_FLOOR
+    assert score.top1 >= TOP1_FLOOR
