@@ -7,7 +7,7 @@ from typing import Any
 from chalice import Chalice, Response
 from chalice.app import CloudWatchEvent, DynamoDBEvent, Rate, Request, SQSEvent
 
-from chalicelib import bootstrap, handlers, views
+from chalicelib import bootstrap, console, handlers, views
 from chalicelib.domain.access import Caller, Permission
 from chalicelib.domain.cameras import Camera
 from chalicelib.observability import powertools_middleware
@@ -28,6 +28,7 @@ from chalicelib.services import (
     exports,
     holds,
     hotlists,
+    releases,
     search,
 )
 from chalicelib.web import IMPORT_BYTES, Api, BadRequest, json_body, query_params
@@ -46,6 +47,27 @@ def health(request: Request) -> dict[str, str]:
 @api.route("/openapi.json", "GET", None, "This OpenAPI document")
 def openapi(request: Request) -> dict[str, Any]:
     return openapi_document(api.routes)
+
+
+@api.route("/console", "GET", None, "The web console (sign in, then the pages of your role)")
+def console_page(request: Request) -> Response:
+    return views.console_asset("index.html")
+
+
+@api.route("/console/app.js", "GET", None, "The web console's script")
+def console_script(request: Request) -> Response:
+    return views.console_asset("app.js")
+
+
+@api.route("/console/app.css", "GET", None, "The web console's style sheet")
+def console_style(request: Request) -> Response:
+    return views.console_asset("app.css")
+
+
+@api.route("/console/catalog.json", "GET", None,
+           "Roles with their permissions, purposes and release statuses (public rules)")
+def console_catalog(request: Request) -> dict[str, Any]:
+    return console.catalog()
 
 
 @api.route("/auth/login", "POST", None, "Sign in with username and password",
@@ -250,6 +272,12 @@ def overdue_holds(request: Request, caller: Caller) -> dict[str, Any]:
     return {"holds": [holds.hold_view(hold) for hold in overdue]}
 
 
+@api.route("/holds", "GET", Permission.APPROVE_HOLD, "Active holds, earliest review date first")
+def active_holds(request: Request, caller: Caller) -> dict[str, Any]:
+    active = holds.list_active_holds(caller, bootstrap.container().holds)
+    return {"holds": [holds.hold_view(hold) for hold in active]}
+
+
 @api.route("/exports", "POST", Permission.APPROVE_HOLD,
            "Export reads, images and crops as an evidence package (hashes, custody log)",
            request_schema={"read_ids": {"type": "array", "items": STRING},
@@ -262,6 +290,58 @@ def export_evidence(request: Request, caller: Caller) -> Response:
                                   str(body.get("purpose", "")), caller,
                                   str(body.get("approved_by", "")), container.exports)
     return Response(body=vars(result), status_code=201, headers={"Cache-Control": "no-store"})
+
+
+@api.route("/releases", "POST", Permission.FILE_RELEASE,
+           "File another agency's written request for ALPR data (sorted by the sharing rules)",
+           request_schema=releases.REQUEST_SCHEMA)
+def file_release_request(request: Request, caller: Caller) -> Response:
+    filed = releases.file_request(json_body(request, max_bytes=releases.FILE_BODY_BYTES), caller,
+                                  bootstrap.container().releases)
+    return Response(body=views.release_request(filed), status_code=201)
+
+
+@api.route("/releases", "GET", Permission.FILE_RELEASE,
+           "Release requests by status, oldest first (default: the pending review queue)",
+           query_parameters=("status",))
+def list_release_requests(request: Request, caller: Caller) -> dict[str, Any]:
+    found = releases.list_requests(query_params(request).get("status", ""), caller,
+                                   bootstrap.container().releases)
+    return {"requests": [views.release_request(item) for item in found]}
+
+
+@api.route("/releases/{request_id}", "GET", Permission.FILE_RELEASE,
+           "One release request with a five-minute link to the written request")
+def view_release_request(request: Request, caller: Caller, request_id: str) -> dict[str, Any]:
+    found, url = releases.view_request(request_id, caller, bootstrap.container().releases)
+    return {**views.release_request(found), "document_url": url,
+            "document_url_expires_in": releases.DOCUMENT_URL_SECONDS}
+
+
+@api.route("/releases/{request_id}/approval", "POST", Permission.REVIEW_RELEASES,
+           "Approve a pending request: export exactly the requested reads, delivery link",
+           request_schema={"reason": STRING})
+def approve_release(request: Request, caller: Caller, request_id: str) -> dict[str, Any]:
+    decided, delivery = releases.approve(request_id, str(json_body(request).get("reason", "")),
+                                         caller, bootstrap.container().releases)
+    return {**views.release_request(decided),
+            "delivery_url": delivery.url if delivery else None,
+            "delivery_expires_in": delivery.expires_in if delivery else None}
+
+
+@api.route("/releases/{request_id}/denial", "POST", Permission.REVIEW_RELEASES,
+           "Deny a pending request with a reason", request_schema={"reason": STRING})
+def deny_release(request: Request, caller: Caller, request_id: str) -> dict[str, Any]:
+    decided = releases.deny(request_id, str(json_body(request).get("reason", "")), caller,
+                            bootstrap.container().releases)
+    return views.release_request(decided)
+
+
+@api.route("/releases/{request_id}/delivery", "POST", Permission.REVIEW_RELEASES,
+           "A new delivery link for an approved request's package")
+def release_delivery(request: Request, caller: Caller, request_id: str) -> dict[str, Any]:
+    delivery = releases.issue_delivery(request_id, caller, bootstrap.container().releases)
+    return {"delivery_url": delivery.url, "delivery_expires_in": delivery.expires_in}
 
 
 @app.on_sqs_message(queue_arn=INGEST_QUEUE_ARN, batch_size=10, name="ingest")

@@ -20,6 +20,7 @@ from chalicelib.adapters.notices import Notices
 from chalicelib.adapters.raw_images import RawImageStore
 from chalicelib.adapters.read_holds import ReadHoldsTable
 from chalicelib.adapters.reads_table import ReadsTable
+from chalicelib.adapters.releases_table import ReleasesTable
 from chalicelib.domain.reads import Read
 from chalicelib.services.accounts import AccountDependencies
 from chalicelib.services.alerts import AlertDependencies, alerts_for_reads
@@ -28,6 +29,7 @@ from chalicelib.services.exports import ExportDependencies
 from chalicelib.services.holds import HoldDependencies
 from chalicelib.services.hotlists import HotlistDependencies
 from chalicelib.services.ingest import IngestDependencies, Recognizer
+from chalicelib.services.releases import ReleaseDependencies
 from chalicelib.services.retention import PurgeDependencies
 from chalicelib.services.search import SearchDependencies
 from chalicelib.settings import Settings, load_settings
@@ -123,6 +125,12 @@ class Container:
             images=self.raw_images,
             evidence=EvidenceStore(self.client("s3"), self.settings.evidence_bucket),
             holds=self.holds, audit=self.audit_log, clock=self.clock)
+
+    @cached_property
+    def releases(self) -> ReleaseDependencies:
+        return ReleaseDependencies(
+            releases=ReleasesTable(self.client("dynamodb"), self.settings.releases_table),
+            reads=self.reads, exports=self.exports, audit=self.audit_log, clock=self.clock)
 
     @cached_property
     def read_purge(self) -> PurgeDependencies:

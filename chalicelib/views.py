@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalice import Response
+
+from chalicelib import console
 from chalicelib.domain.access import UserAccount
 from chalicelib.domain.audit import AuditRecord
-from chalicelib.domain.reads import Read
+from chalicelib.domain.reads import Read, format_time
+from chalicelib.domain.releases import ReleaseRequest
 from chalicelib.services.search import SearchPage
 
 
@@ -68,3 +72,30 @@ def audit_row(record: AuditRecord) -> dict[str, Any]:
         "result_count": entry.result_count, "source_ip": entry.source_ip,
         "request_id": entry.request_id, "hash": record.hash,
     }
+
+
+def release_request(request: ReleaseRequest) -> dict[str, Any]:
+    return {
+        "request_id": request.request_id, "status": request.status.value, "rule": request.rule,
+        "agency": request.agency, "agency_type": request.agency_type.value,
+        "jurisdiction": request.jurisdiction.value, "requester_name": request.requester_name,
+        "requester_contact": request.requester_contact, "purpose": request.purpose.value,
+        "purpose_detail": request.purpose_detail, "case_number": request.case_number,
+        "plate": request.data.plate, "cameras": list(request.data.cameras),
+        "from": format_time(request.data.start), "to": format_time(request.data.end),
+        "document": {"filename": request.document.filename,
+                     "content_type": request.document.content_type,
+                     "sha256": request.document.sha256, "size": request.document.size},
+        "filed_at": request.filed_at, "filed_by": request.filed_by,
+        "decided_at": request.decided_at, "decided_by": request.decided_by,
+        "decision_reason": request.decision_reason, "export_id": request.export_id,
+        "export_sha256": request.export_sha256, "reads_released": request.reads_released,
+    }
+
+
+def console_asset(name: str) -> Response:
+    return Response(body=console.asset(name), status_code=200, headers={
+        "Content-Type": console.ASSETS[name],
+        "Content-Security-Policy": console.CONTENT_SECURITY_POLICY,
+        "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer", "Cache-Control": "no-cache"})

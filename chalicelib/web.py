@@ -27,6 +27,7 @@ from chalicelib.domain.holds import HoldRefused
 from chalicelib.domain.hotlist import InvalidHotlistEntry
 from chalicelib.domain.hotlist_import import HotlistFileError
 from chalicelib.domain.plates import InvalidPlate
+from chalicelib.domain.releases import ReleaseRefused
 from chalicelib.observability import logger
 from chalicelib.policy.search import SearchRefused
 from chalicelib.services.accounts import (
@@ -41,6 +42,7 @@ from chalicelib.services.cameras import CameraDependencies, CameraRefused, authe
 from chalicelib.services.exports import ExportRefused
 from chalicelib.services.holds import HoldNotFound
 from chalicelib.services.hotlists import AlertNotFound
+from chalicelib.services.releases import ReleaseNotFound
 from chalicelib.services.search import ReadNotFound
 
 MAX_BODY_BYTES = 64 * 1024
@@ -194,7 +196,7 @@ def error_response(raised: Exception) -> Response:
         return error(raised.refusal.code, raised.refusal.message, raised.refusal.status)
     if isinstance(raised, HoldRefused | ExportRefused):
         return error(raised.code, raised.message, 400)
-    if isinstance(raised, BadRequest | CameraRefused):
+    if isinstance(raised, BadRequest | CameraRefused | ReleaseRefused):
         return error(raised.code, raised.message, raised.status)
     if isinstance(raised, SearchRefused | AdminRefused | AuditQueryInvalid):
         status = 404 if raised.code == "USER_NOT_FOUND" else 400
@@ -220,6 +222,7 @@ _KNOWN_ERRORS: dict[type[Exception], tuple[str, str | None, int]] = {
     LoginFailed: ("LOGIN_FAILED", None, 401),
     ReadNotFound: ("NOT_FOUND", "no such read (it may have been purged)", 404),
     AlertNotFound: ("NOT_FOUND", "no such alert", 404),
+    ReleaseNotFound: ("NOT_FOUND", "no such release request", 404),
     AlertNotOpen: ("ALERT_NOT_OPEN", None, 409),
     CredentialChanged: ("CONFLICT", None, 409),
     AuditUnavailable: ("AUDIT_UNAVAILABLE",

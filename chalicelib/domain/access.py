@@ -34,7 +34,8 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"
     REQUEST_HOLD = "request_hold"
     APPROVE_HOLD = "approve_hold"
-    REVIEW_RELEASES = "review_releases"
+    FILE_RELEASE = "file_release"        # enter another agency's written request, track it
+    REVIEW_RELEASES = "review_releases"  # approve or deny it (428.7(b): the commander/designee)
     READ_AUDIT = "read_audit"
     SYSTEM_STATUS = "system_status"
 
@@ -53,7 +54,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
                                 Permission.VIEW_ALERTS}),
     Role.OFFICE_SPECIALIST: frozenset({Permission.SEARCH_READS, Permission.VIEW_READ}),
     Role.RECORDS_SPECIALIST: frozenset({Permission.SEARCH_READS, Permission.VIEW_READ,
-                                        Permission.REQUEST_HOLD, Permission.REVIEW_RELEASES}),
+                                        Permission.REQUEST_HOLD, Permission.FILE_RELEASE}),
     Role.VENDOR_REPRESENTATIVE: frozenset({Permission.SYSTEM_STATUS}),
     # The commander or designee runs the program and its monthly audits (428.3, 428.6(c)).
     Role.ADMINISTRATOR: frozenset(Permission),

@@ -47,7 +47,8 @@ class ObjectReader(Protocol):
 class EvidenceStore(Protocol):
     """The evidence bucket: writes with an Object Lock legal hold, presigns downloads."""
 
-    def store_evidence(self, key: str, body: bytes) -> str | None: ...
+    def store_evidence(self, key: str, body: bytes,
+                       content_type: str = "application/zip") -> str | None: ...
 
     def presigned_get(self, key: str, version_id: str | None, seconds: int) -> str: ...
 
@@ -99,7 +100,6 @@ def export_reads(reads: Sequence[Read], case_number: str, purpose: str, caller: 
         raise
     export_id = deps.new_id()
     key = export_key(case, export_id)
-    files = _package_files(reads, deps.images)
     stamp = format_time(now)
     username = caller.account.username
     metadata = PackageMetadata(
@@ -108,17 +108,33 @@ def export_reads(reads: Sequence[Read], case_number: str, purpose: str, caller: 
         events=(CustodyEvent("created", username, stamp, f"{len(reads)} reads"),
                 CustodyEvent("exported", username, stamp,
                              f"approved by {approved_by}; stored as {key}")))
-    body = build_package(files, metadata)
-    digest = sha256_hex(body)
-    version = deps.evidence.store_evidence(key, body)
+    stored = store_package(reads, metadata, key, deps)
     deps.audit.append(entry_for(
         caller, EXPORT_ACTION, now, allowed=True, purpose=purpose, case_number=case,
         result_count=len(reads),
-        query={"export_id": export_id, "key": key, "sha256": digest,
+        query={"export_id": export_id, "key": key, "sha256": stored.sha256,
                "hold_id": outcome.hold.hold_id, "approved_by": approved_by}))
-    url = deps.evidence.presigned_get(key, version, EXPORT_URL_SECONDS)
-    return ExportResult(export_id, key, url, version, digest, outcome.hold.hold_id,
-                        len(files) + 2)
+    url = deps.evidence.presigned_get(key, stored.version_id, EXPORT_URL_SECONDS)
+    return ExportResult(export_id, key, url, stored.version_id, stored.sha256,
+                        outcome.hold.hold_id, stored.files)
+
+
+@dataclass(frozen=True)
+class StoredPackage:
+    key: str
+    version_id: str | None
+    sha256: str
+    files: int
+
+
+def store_package(reads: Sequence[Read], metadata: PackageMetadata, key: str,
+                  deps: ExportDependencies) -> StoredPackage:
+    """Build the hashed ZIP of the reads with their images and crops; store it under a legal
+    hold. The caller records the access (with the returned SHA-256, which vouches for it)."""
+    files = _package_files(reads, deps.images)
+    body = build_package(files, metadata)
+    version = deps.evidence.store_evidence(key, body)
+    return StoredPackage(key, version, sha256_hex(body), len(files) + 2)
 
 
 def download_export(case_number: str, export_id: str, purpose: str, caller: Caller,

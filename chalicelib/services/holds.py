@@ -30,6 +30,7 @@ from chalicelib.services.auditing import AuditWriter, entry_for
 PLACE_ACTION = "place_hold"
 RELEASE_ACTION = "release_hold"
 LIST_OVERDUE_ACTION = "list_overdue_holds"
+LIST_ACTIVE_ACTION = "list_active_holds"
 
 
 class HoldRecords(Protocol):
@@ -160,6 +161,15 @@ def list_overdue_holds(caller: Caller, deps: HoldDependencies) -> list[Hold]:
     deps.audit.append(entry_for(caller, LIST_OVERDUE_ACTION, now, allowed=True,
                                 result_count=len(overdue)))
     return overdue
+
+
+def list_active_holds(caller: Caller, deps: HoldDependencies) -> list[Hold]:
+    """Every active hold, earliest review date first (recorded as an access)."""
+    now = deps.clock()
+    active = deps.holds.list_by_status(HoldStatus.ACTIVE)
+    deps.audit.append(entry_for(caller, LIST_ACTIVE_ACTION, now, allowed=True,
+                                result_count=len(active)))
+    return active
 
 
 def _release_reads(hold: Hold, now: datetime,

@@ -50,6 +50,17 @@ EXPECTED: dict[tuple[str, str], Permission | str] = {
     ("POST", "/holds/{hold_id}/release"): P.APPROVE_HOLD,
     ("GET", "/holds/overdue"): P.APPROVE_HOLD,
     ("POST", "/exports"): P.APPROVE_HOLD,
+    ("GET", "/holds"): P.APPROVE_HOLD,
+    ("GET", "/console"): "public",
+    ("GET", "/console/app.js"): "public",
+    ("GET", "/console/app.css"): "public",
+    ("GET", "/console/catalog.json"): "public",
+    ("POST", "/releases"): P.FILE_RELEASE,
+    ("GET", "/releases"): P.FILE_RELEASE,
+    ("GET", "/releases/{request_id}"): P.FILE_RELEASE,
+    ("POST", "/releases/{request_id}/approval"): P.REVIEW_RELEASES,
+    ("POST", "/releases/{request_id}/denial"): P.REVIEW_RELEASES,
+    ("POST", "/releases/{request_id}/delivery"): P.REVIEW_RELEASES,
 }
 
 GOOD = {"custom:agency": "PD", "custom:approved_by": "commander",

@@ -145,15 +145,17 @@ def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 
 
 class FakeEvidence:
-    def __init__(self) -> None:
+    def __init__(self, max_url_seconds: int = 900) -> None:
         self.objects: dict[str, bytes] = {}
+        self.max_url_seconds = max_url_seconds
 
-    def store_evidence(self, key: str, body: bytes) -> str | None:
+    def store_evidence(self, key: str, body: bytes,
+                       content_type: str = "application/zip") -> str | None:
         self.objects[key] = body
         return "v1"
 
     def presigned_get(self, key: str, version_id: str | None, seconds: int) -> str:
-        assert seconds <= 900
+        assert seconds <= self.max_url_seconds
         return f"https://evidence.example/{key}?version={version_id}&expires={seconds}"
 
 

@@ -1,0 +1,38 @@
+"""The web console's static files (served by the API itself, same origin) and the catalog of
+roles, permissions and purposes the console uses to show each role only its pages."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from chalicelib.domain.access import ROLE_PERMISSIONS, Purpose
+from chalicelib.domain.releases import ReleaseStatus
+
+_HERE = Path(__file__).parent
+ASSETS = {"index.html": "text/html; charset=utf-8",
+          "app.js": "text/javascript; charset=utf-8",
+          "app.css": "text/css; charset=utf-8"}
+# The console only talks to its own origin; presigned image links open as plain navigations.
+CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; "
+                           "img-src 'self' data:; connect-src 'self'; form-action 'self'; "
+                           "base-uri 'none'; frame-ancestors 'none'")
+
+
+@cache
+def asset(name: str) -> str:
+    """One of the console's files (only the names in ASSETS exist)."""
+    if name not in ASSETS:
+        raise KeyError(name)
+    return (_HERE / name).read_text(encoding="utf-8")
+
+
+def catalog() -> dict[str, Any]:
+    """What the console needs to lay itself out; the API enforces all of it again."""
+    return {
+        "roles": {role.value: sorted(permission.value for permission in permissions)
+                  for role, permissions in ROLE_PERMISSIONS.items()},
+        "purposes": [purpose.value for purpose in Purpose],
+        "release_statuses": [status.value for status in ReleaseStatus],
+    }

@@ -1,0 +1,565 @@
+// Platekeeper console: plain DOM, no framework or build step. Every value from the API is put in
+// the page with textContent (never innerHTML), and the server enforces every permission again;
+// the menu only hides what a role may not use.
+"use strict";
+
+const state = { token: sessionStorage.getItem("pk.token"), roles: [], permissions: new Set(),
+                username: "", catalog: null };
+
+// ---------------------------------------------------------------- small helpers
+
+function h(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else if (value === true) node.setAttribute(name, "");
+    else node.setAttribute(name, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function field(label, input, hint) {
+  return h("label", {}, label, input, hint ? h("span", { class: "hint" }, hint) : null);
+}
+
+function select(name, options, attrs) {
+  return h("select", { name, id: name, ...(attrs || {}) },
+    options.map(([value, text]) => h("option", { value }, text)));
+}
+
+function say(text, kind) {
+  const box = document.getElementById("message");
+  box.replaceChildren(text ? h("div", { class: `notice ${kind || "ok"}` }, text) : "");
+}
+
+function plain(code) { return String(code || "").replaceAll("_", " "); }
+
+function isoFromLocal(value) { return value ? new Date(value).toISOString() : undefined; }
+
+function localValue(date) {
+  const shifted = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
+  return shifted.toISOString().slice(0, 16);
+}
+
+function when(text) { return text ? new Date(text).toLocaleString() : ""; }
+
+class ApiError extends Error {
+  constructor(status, code, message) { super(message); this.status = status; this.code = code; }
+}
+
+async function api(method, path, body) {
+  const headers = { Accept: "application/json" };
+  if (state.token) headers.Authorization = `Bearer ${state.token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(path, { method, headers,
+      body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (error) {
+    throw new ApiError(0, "NETWORK", "The service could not be reached. Check the connection.");
+  }
+  const type = response.headers.get("Content-Type") || "";
+  const payload = type.includes("json") ? await response.json() : await response.text();
+  if (!response.ok) {
+    const message = payload && payload.message ? payload.message : `Request failed (${response.status})`;
+    if (response.status === 401) signOut(false);
+    throw new ApiError(response.status, payload && payload.error, message);
+  }
+  return payload;
+}
+
+async function guarded(action, button) {
+  if (button) button.disabled = true;
+  try { return await action(); }
+  catch (error) { say(error.message, "error"); return undefined; }
+  finally { if (button) button.disabled = false; }
+}
+
+function confirmDialog(text, okLabel) {
+  const dialog = document.getElementById("confirm");
+  document.getElementById("confirm-text").textContent = text;
+  document.getElementById("confirm-ok").textContent = okLabel || "Confirm";
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+    dialog.returnValue = "";
+    dialog.showModal();
+  });
+}
+
+function table(columns, rows, emptyText) {
+  if (!rows.length) return h("p", { class: "empty" }, emptyText);
+  return h("div", { class: "table-wrap" }, h("table", {},
+    h("thead", {}, h("tr", {}, columns.map(([title]) => h("th", { scope: "col" }, title)))),
+    h("tbody", {}, rows.map((row) => h("tr", {}, columns.map(([, cell]) => h("td", {}, cell(row))))))));
+}
+
+function details(pairs) {
+  return h("dl", { class: "details" },
+    pairs.filter(([, value]) => value !== "" && value !== null && value !== undefined)
+      .flatMap(([name, value]) => [h("dt", {}, name), h("dd", {}, value)]));
+}
+
+function badge(status) { return h("span", { class: `badge ${status}` }, plain(status)); }
+
+function decodeToken(token) {
+  try {
+    const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(atob(part));
+  } catch (error) { return {}; }
+}
+
+// ---------------------------------------------------------------- session
+
+async function loadCatalog() {
+  if (!state.catalog) state.catalog = await api("GET", "console/catalog.json");
+  return state.catalog;
+}
+
+async function startSession(token) {
+  state.token = token;
+  sessionStorage.setItem("pk.token", token);
+  const claims = decodeToken(token);
+  state.username = claims["cognito:username"] || claims.username || "";
+  state.roles = claims["cognito:groups"] || [];
+  const catalog = await loadCatalog();
+  state.permissions = new Set(state.roles.flatMap((role) => catalog.roles[role] || []));
+}
+
+function signOut(announce) {
+  state.token = null;
+  state.permissions = new Set();
+  sessionStorage.removeItem("pk.token");
+  if (announce) say("Signed out.");
+  location.hash = "#/login";
+  render();
+}
+
+const PAGES = [
+  { id: "releases", title: "Release requests", permission: "file_release", view: releasesPage },
+  { id: "search", title: "Search", permission: "search_reads", view: searchPage },
+  { id: "alerts", title: "Alerts", permission: "view_alerts", view: alertsPage },
+  { id: "holds", title: "Holds", permission: "approve_hold", view: holdsPage },
+  { id: "audit", title: "Audit log", permission: "read_audit", view: auditPage },
+];
+
+function allowedPages() { return PAGES.filter((page) => state.permissions.has(page.permission)); }
+
+function can(permission) { return state.permissions.has(permission); }
+
+async function render() {
+  const main = document.getElementById("main");
+  const nav = document.getElementById("nav");
+  const route = (location.hash.replace(/^#\//, "") || "").split("?")[0];
+  if (!state.token) {
+    nav.replaceChildren();
+    document.getElementById("who").textContent = "";
+    document.getElementById("signout").hidden = true;
+    main.replaceChildren(loginPage());
+    return;
+  }
+  if (!state.permissions.size) await guarded(() => startSession(state.token));
+  const pages = allowedPages();
+  const page = pages.find((item) => item.id === route) || pages[0];
+  nav.replaceChildren(...pages.map((item) => h("a", { href: `#/${item.id}`, onclick: () => say(""),
+    "aria-current": item === page ? "page" : null }, item.title)));
+  document.getElementById("who").textContent = `${state.username} (${state.roles.map(plain).join(", ")})`;
+  document.getElementById("signout").hidden = false;
+  if (!page) {
+    main.replaceChildren(h("h1", {}, "Nothing to show"),
+      h("p", {}, "Your role has no pages in this console. Ask the ALPR administrator if that is wrong."));
+    return;
+  }
+  document.title = `${page.title} - Platekeeper`;
+  main.replaceChildren(h("h1", {}, page.title));
+  await page.view(main);
+}
+
+// ---------------------------------------------------------------- login
+
+function loginPage() {
+  const form = h("form", { class: "panel login", "aria-labelledby": "login-title" },
+    h("h1", { id: "login-title" }, "Sign in"),
+    h("div", { class: "fields" },
+      field("Username", h("input", { name: "username", id: "username", autocomplete: "username", required: true })),
+      field("Password", h("input", { name: "password", id: "password", type: "password",
+        autocomplete: "current-password", required: true }))),
+    h("div", { class: "actions" }, h("button", { type: "submit", id: "signin" }, "Sign in")),
+    h("p", { class: "hint" }, "Every search and view is recorded with your name, purpose and case number."));
+  let challenge = null;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const button = form.querySelector("button[type=submit]");
+    await guarded(async () => {
+      let result;
+      if (challenge) {
+        result = await api("POST", "auth/mfa", { username: challenge.username,
+          session: challenge.session, code: data.get("code") });
+      } else {
+        result = await api("POST", "auth/login", { username: data.get("username"),
+          password: data.get("password") });
+      }
+      if (result.challenge) {
+        challenge = { username: data.get("username"), session: result.session };
+        form.querySelector(".fields").append(field("One-time code",
+          h("input", { name: "code", id: "code", inputmode: "numeric", autocomplete: "one-time-code",
+            required: true }), "From your authenticator app"));
+        form.querySelector("#code").focus();
+        return;
+      }
+      await startSession(result.id_token);
+      say("");
+      location.hash = `#/${(allowedPages()[0] || { id: "" }).id}`;
+      await render();
+    }, button);
+  });
+  return form;
+}
+
+// ---------------------------------------------------------------- release requests
+
+async function releasesPage(main) {
+  const catalog = await loadCatalog();
+  const statusFilter = new URLSearchParams(location.hash.split("?")[1] || "").get("status") || "pending";
+  const listArea = h("div", { id: "release-list" });
+  const detailArea = h("section", { id: "release-detail", "aria-live": "polite" });
+  const tabs = h("div", { class: "tabs", role: "group", "aria-label": "Status" },
+    catalog.release_statuses.map((status) => h("button", { type: "button", class: "secondary",
+      "aria-pressed": String(status === statusFilter),
+      onclick: () => { location.hash = `#/releases?status=${status}`; } }, plain(status))));
+  main.append(tabs, h("div", { class: "split" }, listArea, detailArea));
+  if (can("file_release")) main.append(fileRequestForm(catalog));
+  const found = await guarded(() => api("GET", `releases?status=${encodeURIComponent(statusFilter)}`));
+  if (!found) return;
+  listArea.append(table([
+    ["Filed", (r) => when(r.filed_at)],
+    ["Agency", (r) => r.agency],
+    ["Jurisdiction", (r) => plain(r.jurisdiction)],
+    ["Data", (r) => [r.plate || "", r.cameras.join(", ")].filter(Boolean).join(" / ")],
+    ["Status", (r) => badge(r.status)],
+    ["", (r) => h("button", { type: "button", class: "secondary",
+      "aria-label": `Open request from ${r.agency}`,
+      onclick: () => showRequest(r.request_id, detailArea) }, "Open")],
+  ], found.requests, `No ${plain(statusFilter)} requests.`));
+}
+
+async function showRequest(requestId, area) {
+  const request = await guarded(() => api("GET", `releases/${requestId}`));
+  if (!request) return;
+  const blocks = [h("h2", {}, `Request from ${request.agency}`), badge(request.status)];
+  if (request.status === "prohibited") {
+    blocks.push(h("p", { class: "notice prohibited", id: "prohibited-banner" },
+      `Sharing prohibited by law. ${request.rule}`));
+  } else {
+    blocks.push(h("p", { class: "hint" }, request.rule));
+  }
+  blocks.push(details([
+    ["Agency type", plain(request.agency_type)], ["Jurisdiction", plain(request.jurisdiction)],
+    ["Requester", request.requester_name], ["Contact", request.requester_contact],
+    ["Purpose", plain(request.purpose)], ["Intended use", request.purpose_detail],
+    ["Case number", request.case_number], ["Plate", request.plate],
+    ["Cameras", request.cameras.join(", ")],
+    ["Window", `${when(request.from)} to ${when(request.to)}`],
+    ["Filed", `${when(request.filed_at)} by ${request.filed_by}`],
+    ["Written request", h("a", { href: request.document_url, target: "_blank", rel: "noopener" },
+      `${request.document.filename} (link valid ${Math.round(request.document_url_expires_in / 60)} min)`)],
+    ["Decided", request.decided_at ? `${when(request.decided_at)} by ${request.decided_by}` : ""],
+    ["Reason", request.decision_reason], ["Reads released", request.decided_at ? request.reads_released : ""],
+    ["Package SHA-256", request.export_sha256],
+  ]));
+  const undecided = !request.decided_at && ["pending", "prohibited"].includes(request.status);
+  if (undecided && can("review_releases")) {
+    const reason = h("textarea", { id: "decision-reason", name: "reason", required: true });
+    const denyButton = h("button", { type: "button", id: "deny", class: "danger" }, "Deny");
+    denyButton.addEventListener("click", () => decide(request, false, reason, denyButton, area));
+    const buttons = [denyButton];
+    if (request.status === "pending") {
+      const approveButton = h("button", { type: "button", id: "approve" }, "Approve and export");
+      approveButton.addEventListener("click", () => decide(request, true, reason, approveButton, area));
+      buttons.unshift(approveButton);
+    }
+    blocks.push(h("h2", {}, "Decision"), field("Reason (kept on file)", reason),
+      h("div", { class: "actions" }, buttons));
+  }
+  if (request.status === "approved" && request.export_id && can("review_releases")) {
+    const again = h("button", { type: "button", class: "secondary" }, "New delivery link");
+    again.addEventListener("click", () => guarded(async () => {
+      const delivery = await api("POST", `releases/${request.request_id}/delivery`);
+      showDelivery(area, delivery.delivery_url, delivery.delivery_expires_in);
+    }, again));
+    blocks.push(h("div", { class: "actions" }, again));
+  }
+  area.replaceChildren(h("div", { class: "panel" }, blocks));
+  area.querySelector("h2").setAttribute("tabindex", "-1");
+  area.querySelector("h2").focus();
+}
+
+async function decide(request, approve, reasonInput, button, area) {
+  if (!reasonInput.value.trim()) {
+    say("Write the reason for the decision first; it is kept on file.", "error");
+    reasonInput.focus();
+    return;
+  }
+  const what = approve
+    ? `Approve the request from ${request.agency} and export the matching reads? This cannot be undone.`
+    : `Deny the request from ${request.agency}? This cannot be undone.`;
+  if (!(await confirmDialog(what, approve ? "Approve" : "Deny"))) return;
+  const result = await guarded(() => api("POST",
+    `releases/${request.request_id}/${approve ? "approval" : "denial"}`, { reason: reasonInput.value }), button);
+  if (!result) return;
+  say(approve ? `Approved: ${result.reads_released} reads exported.` : "Request denied.");
+  await showRequest(request.request_id, area);
+  if (approve && result.delivery_url) showDelivery(area, result.delivery_url, result.delivery_expires_in);
+}
+
+function showDelivery(area, url, seconds) {
+  area.prepend(h("div", { class: "notice ok", id: "delivery" },
+    "Delivery link for the requesting agency (valid ", Math.round(seconds / 60), " minutes): ",
+    h("a", { href: url, target: "_blank", rel: "noopener" }, "download package")));
+}
+
+function fileRequestForm(catalog) {
+  const now = new Date();
+  const form = h("form", { class: "panel", id: "file-request", "aria-labelledby": "file-title" },
+    h("h2", { id: "file-title" }, "File a written request"),
+    h("p", { class: "hint" }, "Enter the request exactly as the agency wrote it. Requests from federal, out-of-state or private bodies are recorded and refused by law (Civil Code 1798.90.55(b))."),
+    h("div", { class: "fields" },
+      field("Agency", h("input", { name: "agency", required: true })),
+      field("Agency type", select("agency_type", [["law_enforcement", "Law enforcement"],
+        ["prosecutorial", "Prosecutorial"], ["other", "Other"]])),
+      field("Jurisdiction", select("jurisdiction", [["california_state_or_local", "California state or local"],
+        ["other_state", "Other state"], ["federal", "Federal"], ["private", "Private"]])),
+      field("Requester's name", h("input", { name: "requester_name", required: true })),
+      field("Requester's e-mail or phone", h("input", { name: "requester_contact", required: true })),
+      field("Purpose", select("purpose", catalog.purposes.map((p) => [p, plain(p)]))),
+      field("Intended use (from the letter)", h("textarea", { name: "purpose_detail", required: true })),
+      field("Their case number", h("input", { name: "case_number", required: true })),
+      field("Plate", h("input", { name: "plate", autocomplete: "off" }), "and/or cameras"),
+      field("Cameras", h("input", { name: "cameras", placeholder: "cam-1, cam-2" })),
+      field("From", h("input", { name: "from", type: "datetime-local", required: true,
+        value: localValue(new Date(now - 7 * 86400000)) })),
+      field("To", h("input", { name: "to", type: "datetime-local", required: true, value: localValue(now) })),
+      field("Written request (PDF, PNG, JPEG or text)", h("input", { name: "document", type: "file",
+        accept: ".pdf,.png,.jpg,.jpeg,.txt", required: true }))),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, "File request")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const file = data.get("document");
+    const button = form.querySelector("button[type=submit]");
+    await guarded(async () => {
+      const content = await readBase64(file);
+      const body = Object.fromEntries(["agency", "agency_type", "jurisdiction", "requester_name",
+        "requester_contact", "purpose", "purpose_detail", "case_number", "plate"]
+        .map((name) => [name, String(data.get(name) || "")]));
+      body.cameras = String(data.get("cameras") || "").split(",").map((c) => c.trim()).filter(Boolean);
+      body.from = isoFromLocal(data.get("from"));
+      body.to = isoFromLocal(data.get("to"));
+      body.document = { filename: file.name, content_type: file.type || "text/plain", content_base64: content };
+      const filed = await api("POST", "releases", body);
+      say(`Request filed as ${plain(filed.status)}. ${filed.rule}`, filed.status === "prohibited" ? "error" : "ok");
+      form.reset();
+      location.hash = `#/releases?status=${filed.status}`;
+    }, button);
+  });
+  return form;
+}
+
+function readBase64(file) {
+  return new Promise((resolve, reject) => {
+    if (!file || !file.size) { reject(new Error("Attach the agency's written request.")); return; }
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).split(",")[1] || "");
+    reader.onerror = () => reject(new Error("The file could not be read."));
+    reader.readAsDataURL(file);
+  });
+}
+
+// ---------------------------------------------------------------- search
+
+async function searchPage(main) {
+  const catalog = await loadCatalog();
+  const now = new Date();
+  const results = h("div", { id: "results" });
+  const detail = h("section", { id: "read-detail", "aria-live": "polite" });
+  const form = h("form", { class: "panel", id: "search-form", "aria-label": "Search reads" },
+    h("div", { class: "fields" },
+      field("Search", select("mode", [["exact", "Exact plate"], ["partial", "Partial (* and ?)"], ["fuzzy", "Fuzzy (OCR confusions)"]])),
+      field("Plate", h("input", { name: "plate", id: "plate", required: true, autocomplete: "off",
+        maxlength: 12 })),
+      field("Purpose", select("purpose", [["", "Choose a purpose"], ...catalog.purposes.map((p) => [p, plain(p)])], { required: true })),
+      field("Case number", h("input", { name: "case_number", id: "case_number", required: true })),
+      field("From", h("input", { name: "from", type: "datetime-local",
+        value: localValue(new Date(now - 7 * 86400000)) }), "Partial and fuzzy searches need a window"),
+      field("To", h("input", { name: "to", type: "datetime-local", value: localValue(now) })),
+      field("Cameras", h("input", { name: "cameras", placeholder: "optional: cam-1, cam-2" }))),
+    h("div", { class: "actions" }, h("button", { type: "submit", id: "search" }, "Search")));
+  let cursor = null;
+  let last = null;
+  const run = async (more) => {
+    const data = new FormData(form);
+    const body = last && more ? { ...last, cursor } : {
+      mode: data.get("mode"), plate: data.get("plate"), purpose: data.get("purpose"),
+      case_number: data.get("case_number"), from: isoFromLocal(data.get("from")),
+      to: isoFromLocal(data.get("to")), page_size: 50,
+      cameras: String(data.get("cameras") || "").split(",").map((c) => c.trim()).filter(Boolean) };
+    last = body;
+    const page = await guarded(() => api("POST", "reads/search", body), form.querySelector("button"));
+    if (!page) return;
+    say("");
+    cursor = page.next_cursor;
+    const rows = table([
+      ["Plate", (r) => r.plate], ["Seen", (r) => when(r.captured_at)], ["Camera", (r) => r.camera_id],
+      ["Confidence", (r) => `${Math.round(r.confidence * 100)}%`], ["Why it matched", (r) => r.matched_because],
+      ["Held", (r) => (r.held ? "yes" : "")],
+      ["", (r) => h("button", { type: "button", class: "secondary", "aria-label": `View read of ${r.plate}`,
+        onclick: () => showRead(r.read_id, body, detail) }, "View")],
+    ], page.results, "No reads match.");
+    const moreButton = cursor ? h("button", { type: "button", class: "secondary", onclick: () => run(true) }, "More results") : null;
+    if (more) results.append(rows, moreButton || ""); else results.replaceChildren(
+      h("p", { class: "hint" }, `${page.results.length} shown; ${page.examined} items examined.`), rows, moreButton || "");
+  };
+  form.addEventListener("submit", (event) => { event.preventDefault(); run(false); });
+  main.append(form, h("div", { class: "split" }, results, detail));
+}
+
+async function showRead(readId, query, area) {
+  const params = new URLSearchParams({ purpose: query.purpose, case_number: query.case_number });
+  const read = await guarded(() => api("GET", `reads/${readId}?${params}`));
+  if (!read) return;
+  area.replaceChildren(h("div", { class: "panel" }, h("h2", {}, `Read ${read.plate}`),
+    details([["Seen", when(read.captured_at)], ["Camera", read.camera_id],
+      ["Other readings", read.candidates.map((c) => c.text).join(", ")],
+      ["Images", h("span", {}, h("a", { href: read.image_url, target: "_blank", rel: "noopener" }, "frame"),
+        read.crop_url ? " / " : "", read.crop_url ? h("a", { href: read.crop_url, target: "_blank", rel: "noopener" }, "plate") : "",
+        ` (links valid ${Math.round(read.urls_expire_in / 60)} min)`)]]),
+    h("p", { class: "hint" }, "Verify any hit through CLETS before acting on it (policy 428.4(f)).")));
+}
+
+// ---------------------------------------------------------------- alerts
+
+async function alertsPage(main) {
+  const found = await guarded(() => api("GET", "alerts?limit=100"));
+  if (!found) return;
+  main.append(h("p", { class: "hint" }, "Confirm every hit through CLETS before any action (policy 428.4(f))."),
+    table([
+      ["Seen", (a) => when(a.captured_at)], ["Plate", (a) => a.plate],
+      ["Hotlist entry", (a) => `${a.entry_plate} ${a.entry_state}`.trim()],
+      ["Match", (a) => plain(a.match)], ["Category", (a) => plain(a.category)],
+      ["Case", (a) => a.case_number], ["Camera", (a) => a.camera_id],
+      ["Disposition", (a) => can("dispose_alert") ? dispositionForm(a) : plain(a.status)],
+    ], found.alerts, "No open alerts."));
+}
+
+function dispositionForm(alert) {
+  const choice = select(`disposition-${alert.alert_id}`, [["confirmed", "Confirmed (CLETS)"],
+    ["misread", "Misread"], ["wrong_state", "Wrong state"], ["dismissed", "Dismissed"]],
+    { "aria-label": `Disposition for ${alert.plate}` });
+  const note = h("input", { name: "note", placeholder: "note", "aria-label": "Note" });
+  const button = h("button", { type: "button" }, "Record");
+  button.addEventListener("click", async () => {
+    if (!(await confirmDialog(`Record "${plain(choice.value)}" for ${alert.plate}?`, "Record"))) return;
+    const done = await guarded(() => api("POST", `alerts/${alert.alert_id}/disposition`,
+      { disposition: choice.value, note: note.value }), button);
+    if (done) { say("Disposition recorded."); render(); }
+  });
+  return h("span", { class: "actions" }, choice, note, button);
+}
+
+// ---------------------------------------------------------------- holds
+
+async function holdsPage(main) {
+  const [active, overdue] = await Promise.all([
+    guarded(() => api("GET", "holds")), guarded(() => api("GET", "holds/overdue"))]);
+  if (!active || !overdue) return;
+  const overdueIds = new Set(overdue.holds.map((hold) => hold.hold_id));
+  main.append(
+    overdue.holds.length ? h("p", { class: "notice error" }, `${overdue.holds.length} holds are past their review date.`) : "",
+    table([
+      ["Case", (x) => x.case_number], ["Reason", (x) => plain(x.reason)], ["Reads", (x) => x.reads],
+      ["Requested by", (x) => x.requested_by], ["Approved by", (x) => x.approved_by],
+      ["Review by", (x) => [x.review_date, overdueIds.has(x.hold_id) ? " (overdue)" : ""].join("")],
+      ["", (x) => h("button", { type: "button", class: "danger", "aria-label": `Release hold for case ${x.case_number}`,
+        onclick: async (event) => {
+          if (!(await confirmDialog(`Release the hold for case ${x.case_number}? Its reads become subject to retention again.`, "Release"))) return;
+          const done = await guarded(() => api("POST", `holds/${x.hold_id}/release`), event.target);
+          if (done) { say(`Hold released; ${done.reads_changed} reads changed.`); render(); }
+        } }, "Release")],
+    ], active.holds, "No active holds."),
+    placeHoldForm());
+}
+
+function placeHoldForm() {
+  const form = h("form", { class: "panel", "aria-labelledby": "hold-title" },
+    h("h2", { id: "hold-title" }, "Place a hold"),
+    h("div", { class: "fields" },
+      field("Read ids", h("input", { name: "read_ids", required: true }), "comma separated"),
+      field("Case number", h("input", { name: "case_number", required: true })),
+      field("Reason", select("reason", [["evidence", "Evidence"], ["discovery_request", "Discovery request"],
+        ["litigation", "Litigation"], ["other_lawful_action", "Other lawful action"]])),
+      field("Requested by", h("input", { name: "requested_by", required: true })),
+      field("Review date", h("input", { name: "review_date", type: "date", required: true })),
+      field("Note", h("input", { name: "note" }))),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, "Place hold")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = Object.fromEntries(new FormData(form));
+    data.read_ids = String(data.read_ids).split(",").map((id) => id.trim()).filter(Boolean);
+    const done = await guarded(() => api("POST", "holds", data), form.querySelector("button"));
+    if (done) { say(`Hold placed on ${done.reads_changed} reads.`); render(); }
+  });
+  return form;
+}
+
+// ---------------------------------------------------------------- audit
+
+async function auditPage(main) {
+  const now = new Date();
+  const out = h("div", { id: "audit-results" });
+  const form = h("form", { class: "panel", "aria-label": "Filter the access record" },
+    h("div", { class: "fields" },
+      field("From", h("input", { name: "from", type: "datetime-local", value: localValue(new Date(now - 86400000)) })),
+      field("To", h("input", { name: "to", type: "datetime-local", value: localValue(now) })),
+      field("Username", h("input", { name: "username" })),
+      field("Plate", h("input", { name: "plate" })),
+      field("Case number", h("input", { name: "case_number" }))),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, "Show"),
+      h("button", { type: "button", class: "secondary", id: "csv" }, "Download CSV")));
+  const params = () => {
+    const data = new FormData(form);
+    const query = new URLSearchParams();
+    for (const name of ["username", "plate", "case_number"]) if (data.get(name)) query.set(name, data.get(name));
+    for (const name of ["from", "to"]) if (data.get(name)) query.set(name, isoFromLocal(data.get(name)));
+    return query;
+  };
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const found = await guarded(() => api("GET", `audit?${params()}`), form.querySelector("button"));
+    if (!found) return;
+    out.replaceChildren(table([
+      ["When", (r) => when(r.at)], ["User", (r) => r.username], ["Role", (r) => plain(r.role)],
+      ["Action", (r) => plain(r.action)], ["Outcome", (r) => r.outcome + (r.refusal_code ? ` (${plain(r.refusal_code)})` : "")],
+      ["Purpose", (r) => plain(r.purpose)], ["Case", (r) => r.case_number], ["Results", (r) => r.result_count],
+    ], found.records, "No records in this window."));
+  });
+  form.querySelector("#csv").addEventListener("click", async (event) => {
+    const query = params();
+    query.set("format", "csv");
+    const text = await guarded(() => api("GET", `audit?${query}`), event.target);
+    if (text === undefined) return;
+    const link = h("a", { href: URL.createObjectURL(new Blob([text], { type: "text/csv" })), download: "audit.csv" });
+    document.body.append(link); link.click(); link.remove();
+  });
+  main.append(form, out);
+}
+
+// ---------------------------------------------------------------- start
+
+document.getElementById("signout").addEventListener("click", () => signOut(true));
+window.addEventListener("hashchange", () => render());
+render();
