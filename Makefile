@@ -9,7 +9,7 @@ DATA ?= ../shared/data
 PACKAGE_DIR := build/package
 LAYER_ZIP := layers/build/recognition-layer.zip
 
-.PHONY: help venv run demo test lint typecheck cfn-lint pytest package layer deploy \
+.PHONY: help venv browser run demo test lint typecheck cfn-lint pytest package layer deploy \
         bench-recognition bench-search bench-ingest openapi clean
 
 help:
@@ -36,8 +36,16 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m local_stack demo $(if $(IMAGES),--images $(IMAGES))
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(MAKE) --no-print-directory lint typecheck cfn-lint pytest
+
+# The console's browser tests drive Debian's Chromium (Playwright's own download needs the
+# internet); installed here so a clean CI machine has it.
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+browser:
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
+	@/usr/bin/chromium --version
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -200,6 +201,62 @@ class Demo:
             raise StepFailed(check.stdout + check.stderr)
         return (f"package {body['key']} ({body['files']} files, sha256 {body['sha256'][:12]}...) "
                 f"stored under legal hold; verify: {check.stdout.strip()}")
+
+    def release_approve(self) -> str:
+        admin = self.clients["admin.demo"]
+        plate = self.plates_read[0]
+        filed = admin.post("/releases", self._release_letter(plate, "san_jose"))
+        if filed.status_code != 201 or filed.json()["status"] != "pending":
+            raise StepFailed(f"filing answered {filed.status_code}: {filed.text}")
+        request_id = filed.json()["request_id"]
+        approved = admin.post(f"/releases/{request_id}/approval",
+                              {"reason": "Written request verified with the requester"})
+        if approved.status_code != 200 or not approved.json().get("delivery_url"):
+            raise StepFailed(f"approval answered {approved.status_code}: {approved.text}")
+        body = approved.json()
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "release.zip"
+            path.write_bytes(requests.get(body["delivery_url"], timeout=60).content)
+            check = subprocess.run([sys.executable, "-m", "chalicelib.evidence", "verify",  # noqa: S603
+                                    str(path)], capture_output=True, text=True, timeout=120,
+                                   check=False)
+        if check.returncode != 0:
+            raise StepFailed(check.stdout + check.stderr)
+        return (f"San Jose PD's request for {plate} approved: {body['reads_released']} reads "
+                f"packaged (sha256 {body['export_sha256'][:12]}...), delivery link valid "
+                f"{body['delivery_expires_in'] // 60} min; console: {self.stack.api_url}/console")
+
+    def release_prohibited(self) -> str:
+        admin = self.clients["admin.demo"]
+        filed = admin.post("/releases", self._release_letter(self.plates_read[0], "federal"))
+        if filed.status_code != 201 or filed.json()["status"] != "prohibited":
+            raise StepFailed(f"filing answered {filed.status_code}: {filed.text}")
+        request_id = filed.json()["request_id"]
+        forced = admin.post(f"/releases/{request_id}/approval", {"reason": "approve anyway"})
+        if forced.status_code != 403:
+            raise StepFailed(f"a prohibited request was answered {forced.status_code}")
+        return (f"federal agency's request filed as prohibited; approving it is refused "
+                f"({forced.json()['error']}): {filed.json()['rule'][:70]}...")
+
+    def _release_letter(self, plate: str, kind: str) -> dict[str, Any]:
+        now = self.stack.clock()
+        federal = kind == "federal"
+        return {
+            "agency": "U.S. Immigration and Customs Enforcement" if federal
+            else "San Jose Police Department",
+            "agency_type": "law_enforcement",
+            "jurisdiction": "federal" if federal else "california_state_or_local",
+            "requester_name": "Agent R. Doe" if federal else "Sgt. M. Okafor",
+            "requester_contact": "rdoe@ice.example.gov" if federal else "okafor@sjpd.example.gov",
+            "purpose": "criminal_investigation",
+            "purpose_detail": "Locate a vehicle of interest",
+            "case_number": "FED-26-0001" if federal else "SJ-26-55012", "plate": plate,
+            "from": (now - timedelta(days=7)).isoformat(),
+            "to": (now + timedelta(hours=1)).isoformat(),
+            "document": {"filename": "letter.txt", "content_type": "text/plain",
+                         "content_base64": base64.b64encode(
+                             f"Request for ALPR data on {plate}".encode()).decode()},
+        }
 
     def purge(self) -> str:
         reads_before = self._count("PLATEKEEPER_READS_TABLE")

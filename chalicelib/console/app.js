@@ -23,8 +23,13 @@ function h(tag, attrs, ...children) {
   return node;
 }
 
+let hintCount = 0;
+
 function field(label, input, hint) {
-  return h("label", {}, label, input, hint ? h("span", { class: "hint" }, hint) : null);
+  // The hint is outside the label (so the label names the input exactly) and described by it.
+  const note = hint ? h("span", { class: "hint", id: `hint-${++hintCount}` }, hint) : null;
+  if (note) input.setAttribute("aria-describedby", note.id);
+  return h("div", { class: "field" }, h("label", {}, label, input), note);
 }
 
 function select(name, options, attrs) {

@@ -1,0 +1,175 @@
+"""Release requests through the running stack: who may file and decide, the sharing rule that no
+path gets around, the package holding exactly the requested reads, the letter kept under a legal
+hold, and an audit record for every step."""
+
+from __future__ import annotations
+
+import base64
+import io
+import uuid
+import zipfile
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from botocore.exceptions import ClientError
+
+from local_stack.api_client import ApiClient
+from local_stack.stack import RunningStack
+from tests.integration.conftest import audit_items
+
+pytestmark = pytest.mark.integration
+
+LETTER = b"%PDF-1.4\n% Request for ALPR data under policy 428.7\n"
+
+
+def letter_request(now: datetime, **changes: Any) -> dict[str, Any]:
+    """A complete request as typed in from an agency's letter (the last 7 days of one plate)."""
+    body: dict[str, Any] = {
+        "agency": "San Jose Police Department", "agency_type": "law_enforcement",
+        "jurisdiction": "california_state_or_local", "requester_name": "Sgt. M. Okafor",
+        "requester_contact": "m.okafor@sjpd.example.gov", "purpose": "stolen_vehicle",
+        "purpose_detail": "Stolen vehicle used in a robbery series",
+        "case_number": "SJ-26-55012", "plate": "6REL555",
+        "from": (now - timedelta(days=7)).isoformat(), "to": (now + timedelta(hours=1)).isoformat(),
+        "document": {"filename": "letter.pdf", "content_type": "application/pdf",
+                     "content_base64": base64.b64encode(LETTER).decode()},
+    }
+    body.update(changes)
+    return body
+
+
+@pytest.fixture(scope="module")
+def plate_reads(local_stack: RunningStack) -> list[str]:
+    """Two reads of 6REL555 inside the window, one before it, one of another plate."""
+    from chalicelib.adapters.reads_table import ReadsTable
+    from chalicelib.domain.reads import Candidate, Read, format_time, read_id_for
+
+    env = local_stack.environment
+    table = ReadsTable(boto3.client("dynamodb"), env["PLATEKEEPER_READS_TABLE"])
+    s3: Any = boto3.client("s3")
+    now = local_stack.clock()
+    image_key = f"cameras/cam-r/{now.date().isoformat()}/release.jpg"
+    s3.put_object(Bucket=env["PLATEKEEPER_RAW_BUCKET"], Key=image_key, Body=b"\xff\xd8\xffrel")
+    inside = []
+    for index, (plate, hours) in enumerate((("6REL555", 3), ("6REL555", 50),
+                                            ("6REL555", 24 * 9), ("6REL556", 4))):
+        captured = now - timedelta(hours=hours)
+        read = Read(read_id=read_id_for(f"release-{uuid.uuid4()}", None, index), plate=plate,
+                    captured_at=format_time(captured), camera_id="cam-r", confidence=0.9,
+                    image_key=image_key,
+                    expires_at=int((captured + timedelta(days=365)).timestamp()),
+                    candidates=(Candidate(plate, 0.9),))
+        table.put_new(read)
+        if plate == "6REL555" and hours < 24 * 7:
+            inside.append(read.read_id)
+    return inside
+
+
+def test_approval_exports_exactly_the_requested_reads(
+        local_stack: RunningStack, client_for: Callable[[str], ApiClient],
+        plate_reads: list[str]) -> None:
+    admin = client_for("admin.demo")
+    filed = admin.post("/releases", letter_request(local_stack.clock()))
+    assert filed.status_code == 201, filed.text
+    request_id = filed.json()["request_id"]
+    assert filed.json()["status"] == "pending"
+    queue = admin.get("/releases").json()["requests"]
+    assert request_id in [item["request_id"] for item in queue]
+
+    viewed = admin.get(f"/releases/{request_id}").json()
+    assert requests.get(viewed["document_url"], timeout=30).content == LETTER
+    assert viewed["document_url_expires_in"] <= 300
+
+    approved = admin.post(f"/releases/{request_id}/approval", {"reason": "Letter verified"})
+    assert approved.status_code == 200, approved.text
+    result = approved.json()
+    assert result["status"] == "approved" and result["reads_released"] == 2
+    package = requests.get(result["delivery_url"], timeout=30).content
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        released = sorted(name.removeprefix("reads/").removesuffix(".json")
+                          for name in archive.namelist() if name.startswith("reads/"))
+    assert released == sorted(plate_reads)
+
+    again = admin.post(f"/releases/{request_id}/denial", {"reason": "second thoughts"})
+    assert again.status_code == 409 and again.json()["error"] == "ALREADY_DECIDED"
+    actions = [(item["action"]["S"], item["outcome"]["S"])
+               for item in audit_items(local_stack)[-6:]]
+    assert ("approve_release", "allowed") in actions
+    assert actions[-1] == ("deny_release", "refused")
+
+
+def test_letter_and_package_are_under_legal_hold(local_stack: RunningStack,
+                                                client_for: Callable[[str], ApiClient],
+                                                plate_reads: list[str]) -> None:
+    admin = client_for("admin.demo")
+    filed = admin.post("/releases", letter_request(local_stack.clock())).json()
+    s3: Any = boto3.client("s3")
+    bucket = local_stack.environment["PLATEKEEPER_EVIDENCE_BUCKET"]
+    key = f"releases/{filed['request_id']}/written-request.pdf"
+    head = s3.head_object(Bucket=bucket, Key=key)
+    assert head["ObjectLockLegalHoldStatus"] == "ON"
+    with pytest.raises(ClientError):  # a legal hold refuses deleting the version
+        s3.delete_object(Bucket=bucket, Key=key, VersionId=head["VersionId"])
+
+
+@pytest.mark.parametrize(("jurisdiction", "agency_type", "status"), [
+    ("federal", "law_enforcement", "prohibited"),
+    ("other_state", "prosecutorial", "prohibited"),
+    ("private", "other", "prohibited"),
+    ("california_state_or_local", "other", "routed"),
+])
+def test_no_path_approves_what_the_law_forbids(
+        local_stack: RunningStack, client_for: Callable[[str], ApiClient],
+        plate_reads: list[str], jurisdiction: str, agency_type: str, status: str) -> None:
+    admin = client_for("admin.demo")
+    filed = admin.post("/releases", letter_request(
+        local_stack.clock(), jurisdiction=jurisdiction, agency_type=agency_type))
+    assert filed.status_code == 201 and filed.json()["status"] == status
+    request_id = filed.json()["request_id"]
+    approval = admin.post(f"/releases/{request_id}/approval", {"reason": "approve anyway"})
+    assert approval.status_code == 403
+    assert approval.json()["error"] in {"RELEASE_PROHIBITED", "RELEASE_ROUTED"}
+    delivery = admin.post(f"/releases/{request_id}/delivery")
+    assert delivery.status_code == 400
+    stored = admin.get(f"/releases/{request_id}").json()
+    assert stored["status"] == status and stored["export_id"] == ""
+
+
+def test_records_staff_file_but_only_the_administrator_decides(
+        local_stack: RunningStack, client_for: Callable[[str], ApiClient],
+        make_user: Callable[..., Any]) -> None:
+    records = make_user(group="records_specialist")
+    clerk = ApiClient(local_stack.api_url).login(records.username, records.password)
+    filed = clerk.post("/releases", letter_request(local_stack.clock(), plate="6REL999"))
+    assert filed.status_code == 201
+    request_id = filed.json()["request_id"]
+    refused = clerk.post(f"/releases/{request_id}/approval", {"reason": "I approve myself"})
+    assert refused.status_code == 403
+    officer = client_for("officer.demo")
+    assert officer.get("/releases").status_code == 403
+    assert client_for("auditor.demo").post(
+        "/releases", letter_request(local_stack.clock())).status_code == 403
+
+
+@pytest.mark.parametrize(("changes", "code"), [
+    ({"agency": ""}, "AGENCY_REQUIRED"),
+    ({"requester_name": ""}, "REQUESTER_NAME_REQUIRED"),
+    ({"purpose_detail": ""}, "PURPOSE_DETAIL_REQUIRED"),
+    ({"document": None}, "DOCUMENT_REQUIRED"),
+])
+def test_incomplete_request_is_refused_and_nothing_is_filed(
+        local_stack: RunningStack, client_for: Callable[[str], ApiClient],
+        changes: dict[str, Any], code: str) -> None:
+    admin = client_for("admin.demo")
+    before = len(admin.get("/releases").json()["requests"])
+    answer = admin.post("/releases", letter_request(local_stack.clock(), **changes))
+    assert answer.status_code == 400 and answer.json()["error"] == code
+    assert len(admin.get("/releases").json()["requests"]) == before
+    refusals = [item for item in audit_items(local_stack)
+                if item["action"]["S"] == "file_release_request"
+                and item.get("refusal_code", {}).get("S") == code]
+    assert refusals
