@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from chalice import Response
 
 from chalicelib.domain.access import UserAccount
 from chalicelib.domain.audit import AuditRecord
@@ -68,3 +71,22 @@ def audit_row(record: AuditRecord) -> dict[str, Any]:
         "result_count": entry.result_count, "source_ip": entry.source_ip,
         "request_id": entry.request_id, "hash": record.hash,
     }
+
+
+# Public pages may be cached briefly by browsers and proxies; they carry no personal data.
+_PUBLIC_HEADERS = {
+    "Cache-Control": "public, max-age=300",
+    "X-Content-Type-Options": "nosniff",
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+}
+
+
+def public_html(page: str) -> Response:
+    return Response(body=page, status_code=200,
+                    headers={**_PUBLIC_HEADERS, "Content-Type": "text/html; charset=utf-8"})
+
+
+def public_json(document: dict[str, Any]) -> Response:
+    return Response(body=json.dumps(document), status_code=200,
+                    headers={**_PUBLIC_HEADERS, "Content-Type": "application/json"})
