@@ -300,13 +300,19 @@ def account_findings(accounts: Iterable[UserAccount], as_of: datetime) -> list[F
     return findings
 
 
+def in_force_at(hold: Hold, as_of: datetime) -> bool:
+    """Whether the hold existed and was not yet released at `as_of`."""
+    moment = format_time(as_of)
+    if hold.created_at > moment:
+        return False
+    return hold.active or not hold.released_at or hold.released_at > moment
+
+
 def hold_findings(holds: Iterable[Hold], as_of: datetime) -> list[Finding]:
-    """Holds that were active at `as_of` and past their review date (428.5)."""
+    """Holds that were in force at `as_of` and past their review date (428.5)."""
     findings = []
     for hold in sorted(holds, key=lambda item: (item.review_date, item.hold_id)):
-        if hold.created_at > format_time(as_of) or hold.review_date >= as_of.date():
-            continue
-        if not hold.active and hold.released_at and hold.released_at <= format_time(as_of):
+        if not in_force_at(hold, as_of) or hold.review_date >= as_of.date():
             continue
         findings.append(Finding(
             FindingKind.HOLD_PAST_REVIEW, hold.hold_id,

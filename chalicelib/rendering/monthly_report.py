@@ -141,10 +141,10 @@ def _retention(retention: Mapping[str, Any], holds: Mapping[str, Any],
         ["objects kept under legal hold", retention["kept_under_legal_hold"]],
         ["reads older than retention still stored",
          retention["reads_checked_past_retention"]],
-        ["holds checked for their review date", holds["holds_checked"]],
+        ["holds in force, checked for their review date", holds["holds_in_force"]],
         ["enabled accounts checked", accounts["enabled_accounts_checked"]],
     ]
-    return "<h2>Retention, holds and accounts</h2>" + _table(("", ""), rows)
+    return "<h2>Retention, holds and accounts</h2>" + _table(("what", "count"), rows)
 
 
 def _releases(releases: Mapping[str, Any]) -> str:

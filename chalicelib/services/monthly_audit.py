@@ -133,7 +133,7 @@ class MonthlyReport:
     releases_decided: tuple[ReleaseRecord, ...]
     releases_pending: int
     accounts_checked: int
-    holds_checked: int
+    holds_in_force: int
     reads_checked: int
     hotlist_checked: int
     chain: ChainState
@@ -174,7 +174,9 @@ def build_report(period: ReportPeriod, deps: MonthlyAuditDependencies) -> Monthl
     start, end = format_time(period.start), format_time(period.end)
     records = sorted(deps.audit.between(start, end), key=lambda record: record.seq)
     accounts = deps.accounts()
-    holds = [*deps.holds.list_by_status(HoldStatus.ACTIVE, review_before=as_of.date()),
+    # Every active hold, and released ones that were due before as_of (they may have been in
+    # force then): both through the by_status index.
+    holds = [*deps.holds.list_by_status(HoldStatus.ACTIVE),
              *deps.holds.list_by_status(HoldStatus.RELEASED, review_before=as_of.date())]
     reads = _reads_past_retention(as_of, deps)
     releases = deps.releases.filed_before(end)
@@ -205,7 +207,8 @@ def build_report(period: ReportPeriod, deps: MonthlyAuditDependencies) -> Monthl
         refusals=rules.refusal_summary(records), purges=rules.purge_totals(records),
         releases_decided=tuple(decided), releases_pending=rules.pending_at(releases, end),
         accounts_checked=sum(1 for account in accounts if account.enabled),
-        holds_checked=len(holds), reads_checked=len(reads), hotlist_checked=len(entries),
+        holds_in_force=sum(1 for hold in holds if rules.in_force_at(hold, as_of)),
+        reads_checked=len(reads), hotlist_checked=len(entries),
         chain=chain, policy_document=policy, findings=tuple(findings))
 
 
@@ -320,7 +323,7 @@ def report_document(report: MonthlyReport) -> dict[str, Any]:
                      "by_user": [{"username": user, "code": code, "count": count}
                                  for user, code, count in report.refusals.by_user]},
         "accounts": {"enabled_accounts_checked": report.accounts_checked},
-        "holds": {"holds_checked": report.holds_checked},
+        "holds": {"holds_in_force": report.holds_in_force},
         "retention": {"retention_days": report.retention_days,
                       "reads_checked_past_retention": report.reads_checked,
                       "purge_runs": dict(report.purges.runs),
@@ -387,7 +390,7 @@ def _question_basis(report: MonthlyReport) -> list[str]:
         f"Retention is {report.retention_days} days; {purges.reads_purged} reads and "
         f"{purges.images_deleted} images were purged in {sum(purges.runs.values())} recorded "
         f"purge runs; {report.reads_checked} reads older than retention were still stored; "
-        f"{report.holds_checked} holds were checked for their review date.",
+        f"{report.holds_in_force} holds in force were checked for their review date.",
         f"Release requests decided: {decided.get('approved', 0)} approved, "
         f"{decided.get('denied', 0)} denied, {decided.get('prohibited', 0)} prohibited by rule, "
         f"{decided.get('routed', 0)} routed to records release; {report.releases_pending} "
