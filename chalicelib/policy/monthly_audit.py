@@ -363,10 +363,11 @@ def release_findings(releases: Iterable[ReleaseRecord]) -> list[Finding]:
 
 def hotlist_findings(entries: Iterable[ListedEntry], as_of: datetime) -> list[Finding]:
     """Hand-entered entries without a case number or an expiry, and entries of any source still
-    stored well past their expiry (TTL should have removed them)."""
+    stored well past their expiry (TTL should have removed them). Entries are read once, in any
+    order (downloaded lists hold hundreds of thousands)."""
     cutoff = int((as_of - HOTLIST_EXPIRY_ALLOWANCE).timestamp())
     findings = []
-    for entry in sorted(entries, key=lambda item: item.entry_id):
+    for entry in entries:
         facts: dict[str, str | int] = {"list": entry.list_name, "source": entry.source,
                                        "added_by": entry.added_by or "(none)",
                                        "approved_by": entry.approved_by or "(none)"}
@@ -382,7 +383,7 @@ def hotlist_findings(entries: Iterable[ListedEntry], as_of: datetime) -> list[Fi
             findings.append(Finding(FindingKind.HOTLIST_EXPIRED_NOT_REMOVED, entry.entry_id,
                                     f"entry expired {expired} and is still stored",
                                     {**facts, "expired": expired}))
-    return findings
+    return sorted(findings, key=lambda finding: (finding.subject, finding.kind.value))
 
 
 def chain_findings(check: ChainCheck) -> list[Finding]:

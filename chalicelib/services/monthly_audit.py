@@ -181,7 +181,7 @@ def build_report(period: ReportPeriod, deps: MonthlyAuditDependencies) -> Monthl
     reads = _reads_past_retention(as_of, deps)
     releases = deps.releases.filed_before(end)
     decided = rules.decided_in(releases, start, end)
-    entries = list(deps.hotlist.listed_entries())
+    entries = _Counted(deps.hotlist.listed_entries())
     chain = _check_chain(deps.audit.records())
     policy = _policy_document(deps)
     findings = [
@@ -193,7 +193,7 @@ def build_report(period: ReportPeriod, deps: MonthlyAuditDependencies) -> Monthl
         *rules.hold_findings(holds, as_of),
         *rules.retention_findings(reads, as_of, deps.retention_days),
         *rules.release_findings(decided),
-        *rules.hotlist_findings(entries, as_of),
+        *rules.hotlist_findings(entries, as_of),  # streamed: counted, not kept
         *rules.chain_findings(chain.check),
     ]
     if policy is None:
@@ -208,7 +208,7 @@ def build_report(period: ReportPeriod, deps: MonthlyAuditDependencies) -> Monthl
         releases_decided=tuple(decided), releases_pending=rules.pending_at(releases, end),
         accounts_checked=sum(1 for account in accounts if account.enabled),
         holds_in_force=sum(1 for hold in holds if rules.in_force_at(hold, as_of)),
-        reads_checked=len(reads), hotlist_checked=len(entries),
+        reads_checked=len(reads), hotlist_checked=entries.count,
         chain=chain, policy_document=policy, findings=tuple(findings))
 
 
@@ -445,6 +445,19 @@ def _reads_past_retention(as_of: datetime, deps: MonthlyAuditDependencies) -> li
     return [read for day in days_between(oldest, newest)
             for read in deps.reads.newest_first(Partition("by_day", "day_bucket", day), "0", "9",
                                                 stats)]
+
+
+class _Counted(Iterable[ListedEntry]):
+    """Passes entries through once, counting them."""
+
+    def __init__(self, entries: Iterable[ListedEntry]) -> None:
+        self._entries = entries
+        self.count = 0
+
+    def __iter__(self) -> Iterator[ListedEntry]:
+        for entry in self._entries:
+            self.count += 1
+            yield entry
 
 
 def _check_chain(records: Iterable[AuditRecord]) -> ChainState:

@@ -196,6 +196,8 @@ def test_a_quiet_month_has_no_findings_and_every_question_is_clear() -> None:
     assert document["retention"]["reads_purged"] == 3
     assert document["releases"]["decided"]["approved"] == 1
     assert document["audit_chain"]["intact"] is True
+    assert document["hotlist"]["entries_checked"] == 1
+    assert document["holds"]["holds_in_force"] == 1
 
 
 def test_the_report_names_each_planted_violation_and_nothing_else() -> None:
