@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalice import Chalice, Response
-from chalice.app import CloudWatchEvent, DynamoDBEvent, Rate, Request, SQSEvent
+from chalice.app import CloudWatchEvent, Cron, DynamoDBEvent, Rate, Request, SQSEvent
 
 from chalicelib import bootstrap, console, handlers, views
 from chalicelib.domain.access import Caller, Permission
@@ -20,6 +20,7 @@ from chalicelib.openapi import (
     STRING,
     openapi_document,
 )
+from chalicelib.rendering.transparency import render_transparency
 from chalicelib.resources import IMAGES_STREAM_ARN, INGEST_QUEUE_ARN, READS_STREAM_ARN
 from chalicelib.services import (
     accounts,
@@ -28,8 +29,10 @@ from chalicelib.services import (
     exports,
     holds,
     hotlists,
+    monthly_audit,
     releases,
     search,
+    transparency,
 )
 from chalicelib.web import IMPORT_BYTES, Api, BadRequest, json_body, query_params
 
@@ -121,6 +124,47 @@ def audit_records(request: Request, caller: Caller) -> Any:
                                  "Content-Disposition": 'attachment; filename="audit.csv"',
                                  "Cache-Control": "no-store"})
     return {"records": [views.audit_row(record) for record in records]}
+
+
+@api.route("/reports/monthly", "GET", Permission.READ_AUDIT,
+           "Monthly audit reports (428.6(c)), newest first")
+def list_monthly_reports(request: Request, caller: Caller) -> dict[str, Any]:
+    listings = monthly_audit.list_reports(caller, bootstrap.container().monthly_audit)
+    return {"reports": [vars(listing) for listing in listings]}
+
+
+@api.route("/reports/monthly", "POST", Permission.READ_AUDIT,
+           "Build (or rebuild) the monthly audit report of one month now",
+           request_schema={"month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}})
+def build_monthly_report(request: Request, caller: Caller) -> Response:
+    published = monthly_audit.build_on_demand(json_body(request), caller,
+                                              bootstrap.container().monthly_audit)
+    return Response(body=vars(published), status_code=201, headers={"Cache-Control": "no-store"})
+
+
+@api.route("/reports/monthly/{month}", "GET", Permission.READ_AUDIT,
+           "One monthly audit report: its JSON and a five-minute link to its HTML")
+def monthly_report(request: Request, caller: Caller, month: str) -> dict[str, Any]:
+    document, html_url = monthly_audit.fetch_report(month, caller,
+                                                    bootstrap.container().monthly_audit)
+    return {"report": document, "html_url": html_url,
+            "html_url_expires_in": monthly_audit.LINK_SECONDS}
+
+
+@api.route("/transparency", "GET", None,
+           "Public page: the posted ALPR policy and live program figures (HTML)")
+def transparency_page(request: Request) -> Response:
+    container = bootstrap.container()
+    figures = container.transparency_cache.figures(container.transparency)
+    return views.public_html(render_transparency(figures))
+
+
+@api.route("/transparency.json", "GET", None,
+           "Public: the transparency page's figures and policy document as JSON")
+def transparency_figures(request: Request) -> Response:
+    container = bootstrap.container()
+    figures = container.transparency_cache.figures(container.transparency)
+    return views.public_json(transparency.figures_document(figures))
 
 
 @api.route("/admin/users", "GET", Permission.MANAGE_USERS, "Users with training and approval")
@@ -362,3 +406,9 @@ def on_read_change(event: DynamoDBEvent) -> dict[str, int]:
 @app.schedule(Rate(1, unit=Rate.DAYS), name="retention_check")
 def daily_retention_check(event: CloudWatchEvent) -> dict[str, int]:
     return handlers.retention_check(bootstrap.container())
+
+
+# 06:00 UTC on the 1st (late evening of the last day in California): the month just ended.
+@app.schedule(Cron(0, 6, 1, "*", "?", "*"), name="monthly_audit")
+def monthly_audit_report(event: CloudWatchEvent) -> dict[str, Any]:
+    return handlers.monthly_audit(bootstrap.container())

@@ -17,21 +17,27 @@ from chalicelib.adapters.hotlist_table import HotlistTable
 from chalicelib.adapters.identity import CognitoIdentity
 from chalicelib.adapters.image_records import ImageRecords
 from chalicelib.adapters.notices import Notices
+from chalicelib.adapters.policy_document import PolicyDocument, load_policy_document
 from chalicelib.adapters.raw_images import RawImageStore
 from chalicelib.adapters.read_holds import ReadHoldsTable
 from chalicelib.adapters.reads_table import ReadsTable
+from chalicelib.adapters.releases_reader import ReleaseRequestsReader
 from chalicelib.adapters.releases_table import ReleasesTable
+from chalicelib.adapters.report_store import ReportStore
+from chalicelib.domain.access import UserAccount
 from chalicelib.domain.reads import Read
-from chalicelib.services.accounts import AccountDependencies
+from chalicelib.services.accounts import AccountDependencies, user_account
 from chalicelib.services.alerts import AlertDependencies, alerts_for_reads
 from chalicelib.services.cameras import CameraDependencies, CameraDirectory
 from chalicelib.services.exports import ExportDependencies
 from chalicelib.services.holds import HoldDependencies
 from chalicelib.services.hotlists import HotlistDependencies
 from chalicelib.services.ingest import IngestDependencies, Recognizer
+from chalicelib.services.monthly_audit import MonthlyAuditDependencies
 from chalicelib.services.releases import ReleaseDependencies
 from chalicelib.services.retention import PurgeDependencies
 from chalicelib.services.search import SearchDependencies
+from chalicelib.services.transparency import TransparencyCache, TransparencyDependencies
 from chalicelib.settings import Settings, load_settings
 
 
@@ -98,11 +104,13 @@ class Container:
         return AlertsTable(self.client("dynamodb"), self.settings.alerts_table)
 
     @cached_property
+    def notices(self) -> Notices:
+        return Notices(self.client("sns"), self.settings.notices_topic_arn)
+
+    @cached_property
     def alerts(self) -> AlertDependencies:
-        return AlertDependencies(
-            hotlist=self.hotlist, alerts=self.alerts_table,
-            notices=Notices(self.client("sns"), self.settings.notices_topic_arn),
-            clock=self.clock)
+        return AlertDependencies(hotlist=self.hotlist, alerts=self.alerts_table,
+                                 notices=self.notices, clock=self.clock)
 
     @cached_property
     def hotlists(self) -> HotlistDependencies:
@@ -110,11 +118,14 @@ class Container:
                                    audit=self.audit_log, clock=self.clock)
 
     @cached_property
+    def holds_table(self) -> HoldsTable:
+        return HoldsTable(self.client("dynamodb"), self.settings.holds_table)
+
+    @cached_property
     def holds(self) -> HoldDependencies:
-        dynamodb = self.client("dynamodb")
         return HoldDependencies(
-            holds=HoldsTable(dynamodb, self.settings.holds_table), reads=self.reads,
-            read_holds=ReadHoldsTable(dynamodb, self.settings.reads_table),
+            holds=self.holds_table, reads=self.reads,
+            read_holds=ReadHoldsTable(self.client("dynamodb"), self.settings.reads_table),
             images=self.raw_images, audit=self.audit_log, clock=self.clock,
             retention_days=self.settings.retention_days,
             image_held_elsewhere=self._image_held_elsewhere)
@@ -137,6 +148,41 @@ class Container:
         return PurgeDependencies(images=self.raw_images,
                                  image_still_needed=self._image_still_needed,
                                  forget_image=self.image_records.delete)
+
+    @cached_property
+    def report_store(self) -> ReportStore:
+        return ReportStore(self.client("s3"), self.settings.reports_bucket,
+                           self.settings.data_key_arn)
+
+    def policy_document(self) -> PolicyDocument:
+        return load_policy_document(self.settings.policy_document)
+
+    @cached_property
+    def monthly_audit(self) -> MonthlyAuditDependencies:
+        return MonthlyAuditDependencies(
+            audit=self.audit_log, accounts=self._all_accounts, holds=self.holds_table,
+            reads=self.reads,
+            releases=ReleaseRequestsReader(self.client("dynamodb"), self.settings.releases_table),
+            hotlist=self.hotlist, store=self.report_store, notices=self.notices,
+            policy_document=self.policy_document, clock=self.clock,
+            retention_days=self.settings.retention_days, zone=self.settings.zone,
+            agency=self.settings.agency_name)
+
+    @cached_property
+    def transparency(self) -> TransparencyDependencies:
+        return TransparencyDependencies(
+            cameras=self.cameras.cameras, reads=self.reads, alerts=self.alerts_table,
+            audit=self.audit_log, reports=self.report_store,
+            policy_document=self.policy_document, clock=self.clock,
+            agency=self.settings.agency_name, retention_days=self.settings.retention_days)
+
+    @cached_property
+    def transparency_cache(self) -> TransparencyCache:
+        return TransparencyCache()
+
+    def _all_accounts(self) -> list[UserAccount]:
+        """Every account as the access rules see it (for the monthly audit)."""
+        return [user_account(account, self.accounts) for account in self.identity.list_accounts()]
 
     def _frame_reads(self, image_key: str) -> list[Read]:
         """The reads that still exist of the frame stored under image_key."""

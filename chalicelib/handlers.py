@@ -19,6 +19,7 @@ from chalicelib.domain.images import objects_from_notification
 from chalicelib.domain.reads import days_between, format_time
 from chalicelib.observability import logger, metrics
 from chalicelib.services.ingest import ingest_object
+from chalicelib.services.monthly_audit import run_scheduled
 from chalicelib.services.purge import purge_images_of_expired_records
 from chalicelib.services.retention import find_overdue, purge_expired_reads, purge_reads
 
@@ -89,3 +90,11 @@ def _record_purge_run(container: Container, action: str, counts: dict[str, int],
         agency="", role="system", action=action, outcome=ALLOWED,
         query={name: str(value) for name, value in counts.items()},
         result_count=result_count))
+
+
+def monthly_audit(container: Container) -> dict[str, Any]:
+    """On the 1st: build, store and announce the previous month's audit report."""
+    published = run_scheduled(container.monthly_audit)
+    logger.info("monthly audit report built", extra={"month": published.month,
+                                                     "findings": published.findings})
+    return vars(published)

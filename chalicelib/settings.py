@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # Environment variable names, in one place (powertools' shared/constants.py style).
 READS_TABLE = "PLATEKEEPER_READS_TABLE"
@@ -32,6 +34,8 @@ USER_POOL_ID = "PLATEKEEPER_USER_POOL_ID"
 USER_POOL_CLIENT_ID = "PLATEKEEPER_USER_POOL_CLIENT_ID"
 RETENTION_DAYS = "PLATEKEEPER_RETENTION_DAYS"
 AGENCY_NAME = "PLATEKEEPER_AGENCY_NAME"
+TIME_ZONE = "PLATEKEEPER_TIME_ZONE"
+POLICY_DOCUMENT = "PLATEKEEPER_POLICY_DOCUMENT"
 REGION = "AWS_REGION"
 
 # Policy 428.5: ALPR data is kept at least one year.
@@ -40,6 +44,11 @@ DEFAULT_RETENTION_DAYS = 365
 # Presigned URLs are credentials; keep their lifetime short (minutes).
 UPLOAD_URL_SECONDS = 300
 MAX_UPLOAD_BYTES = 15 * 1024 * 1024
+# The agency's local time: the monthly audit judges "off hours" by it (months are UTC months).
+DEFAULT_TIME_ZONE = "America/Los_Angeles"
+# The posted policy (428.3.1(g)) shown on the public transparency page; an agency replaces this
+# file with its own document, or points PLATEKEEPER_POLICY_DOCUMENT at another file.
+DEFAULT_POLICY_DOCUMENT = str(Path(__file__).resolve().parent / "static" / "alpr-policy.md")
 
 
 class SettingsError(ValueError):
@@ -72,6 +81,8 @@ class Settings:
     retention_days: int = DEFAULT_RETENTION_DAYS
     upload_url_seconds: int = UPLOAD_URL_SECONDS
     max_upload_bytes: int = MAX_UPLOAD_BYTES
+    time_zone: str = DEFAULT_TIME_ZONE
+    policy_document: str = DEFAULT_POLICY_DOCUMENT
 
     def __post_init__(self) -> None:
         if self.retention_days < MINIMUM_RETENTION_DAYS:
@@ -79,6 +90,15 @@ class Settings:
                 f"retention of {self.retention_days} days refused: policy 428.5 requires at least "
                 f"{MINIMUM_RETENTION_DAYS} days"
             )
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise SettingsError(f"{TIME_ZONE}: unknown time zone {self.time_zone!r} "
+                                "(use an IANA name such as America/Los_Angeles)") from error
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
 
 
 _REQUIRED = {
@@ -118,5 +138,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         region=env.get(REGION, "us-west-2"),
         agency_name=env.get(AGENCY_NAME, "Police Department"),
         retention_days=retention_days,
+        time_zone=env.get(TIME_ZONE) or DEFAULT_TIME_ZONE,
+        policy_document=env.get(POLICY_DOCUMENT) or DEFAULT_POLICY_DOCUMENT,
         **names,  # type: ignore[arg-type]  # every _REQUIRED field is a str
     )

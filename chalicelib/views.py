@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from chalice import Response
@@ -99,3 +100,22 @@ def console_asset(name: str) -> Response:
         "Content-Security-Policy": console.CONTENT_SECURITY_POLICY,
         "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
         "Referrer-Policy": "no-referrer", "Cache-Control": "no-cache"})
+
+
+# Public pages may be cached briefly by browsers and proxies; they carry no personal data.
+_PUBLIC_HEADERS = {
+    "Cache-Control": "public, max-age=300",
+    "X-Content-Type-Options": "nosniff",
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+}
+
+
+def public_html(page: str) -> Response:
+    return Response(body=page, status_code=200,
+                    headers={**_PUBLIC_HEADERS, "Content-Type": "text/html; charset=utf-8"})
+
+
+def public_json(document: dict[str, Any]) -> Response:
+    return Response(body=json.dumps(document), status_code=200,
+                    headers={**_PUBLIC_HEADERS, "Content-Type": "application/json"})

@@ -21,11 +21,13 @@ from chalicelib.adapters.audit_log import AuditUnavailable
 from chalicelib.adapters.cameras_table import CredentialChanged
 from chalicelib.adapters.errors import StorageError, TransientStorageError
 from chalicelib.adapters.identity import LoginFailed
+from chalicelib.adapters.policy_document import PolicyDocumentUnavailable
 from chalicelib.domain.access import Permission
 from chalicelib.domain.alerts import AlertNotOpen, InvalidDisposition
 from chalicelib.domain.holds import HoldRefused
 from chalicelib.domain.hotlist import InvalidHotlistEntry
 from chalicelib.domain.hotlist_import import HotlistFileError
+from chalicelib.domain.monthly_audit import InvalidMonth
 from chalicelib.domain.plates import InvalidPlate
 from chalicelib.domain.releases import ReleaseRefused
 from chalicelib.observability import logger
@@ -42,6 +44,7 @@ from chalicelib.services.cameras import CameraDependencies, CameraRefused, authe
 from chalicelib.services.exports import ExportRefused
 from chalicelib.services.holds import HoldNotFound
 from chalicelib.services.hotlists import AlertNotFound
+from chalicelib.services.monthly_audit import ReportNotFound
 from chalicelib.services.releases import ReleaseNotFound
 from chalicelib.services.search import ReadNotFound
 
@@ -218,6 +221,9 @@ _KNOWN_ERRORS: dict[type[Exception], tuple[str, str | None, int]] = {
     HotlistFileError: ("HOTLIST_FILE_INVALID", None, 400),
     InvalidDisposition: ("DISPOSITION_INVALID", None, 400),
     InvalidPageToken: ("PAGE_TOKEN_INVALID", None, 400),
+    InvalidMonth: ("MONTH_INVALID", None, 400),
+    ReportNotFound: ("NOT_FOUND", "no report has been built for that month", 404),
+    PolicyDocumentUnavailable: ("POLICY_DOCUMENT_UNAVAILABLE", None, 503),
     HoldNotFound: ("NOT_FOUND", "no such hold", 404),
     LoginFailed: ("LOGIN_FAILED", None, 401),
     ReadNotFound: ("NOT_FOUND", "no such read (it may have been purged)", 404),

@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import shlex
 import signal
 import threading
 from pathlib import Path
 
 from local_stack.demo import Demo, run_demo
 from local_stack.seed import LOCAL_MFA_CODE
-from local_stack.stack import RunningStack
+from local_stack.stack import LOCAL_CREDENTIALS, ROOT, RunningStack
+
+# `make audit-now` and other command-line tools read the running stack's names from here.
+ENV_FILE = ROOT / "build" / "local-stack.env"
+
+
+def write_env_file(stack: RunningStack) -> None:
+    values = {**LOCAL_CREDENTIALS, **stack.environment, "AWS_ENDPOINT_URL": stack.endpoint_url,
+              "AWS_REGION": stack.provisioned.region,
+              "AWS_DEFAULT_REGION": stack.provisioned.region}
+    ENV_FILE.parent.mkdir(parents=True, exist_ok=True)
+    ENV_FILE.write_text("".join(f"{name}={shlex.quote(value)}\n"
+                                for name, value in sorted(values.items())), encoding="utf-8")
 
 
 def run(api_port: int) -> int:
@@ -22,23 +35,33 @@ def run(api_port: int) -> int:
         demo.step("demo data: camera", demo.register_camera)
         demo.step("demo data: hotlist", demo.hotlist)
         demo.step("demo data: frames", demo.upload)  # the background pump ingests them
-        users = list(demo.users.values())
-        print("\nPlatekeeper local stack is up (Ctrl-C stops it and everything it started).")
-        print(f"  API:         {stack.api_url}   (try {stack.api_url}/health)")
-        print(f"  moto (AWS):  {stack.endpoint_url}")
-        print("  Demo users (local only):")
-        for user in users:
-            print(f"    {user.username:<14} {user.password:<22} {user.group}")
-        print(f"  Administrators also give a one-time code: locally {LOCAL_MFA_CODE} "
-              "(moto accepts any six digits).")
-        if demo.camera:
-            print(f"  Demo camera {demo.camera['camera_id']} credential (shown once): "
-                  f"{demo.camera['credential']}")
-        with contextlib.suppress(KeyboardInterrupt):
-            stop.wait()
+        write_env_file(stack)
+        try:
+            _print_welcome(stack, demo)
+            with contextlib.suppress(KeyboardInterrupt):
+                stop.wait()
+        finally:
+            ENV_FILE.unlink(missing_ok=True)
         print("\nStopping the local stack...")
     print("Stopped.")
     return 0
+
+
+def _print_welcome(stack: RunningStack, demo: Demo) -> None:
+    print("\nPlatekeeper local stack is up (Ctrl-C stops it and everything it started).")
+    print(f"  API:         {stack.api_url}   (try {stack.api_url}/health, "
+          f"{stack.api_url}/transparency)")
+    print(f"  moto (AWS):  {stack.endpoint_url}")
+    print(f"  Environment: {ENV_FILE.relative_to(ROOT)} (used by `make audit-now "
+          "MONTH=YYYY-MM`)")
+    print("  Demo users (local only):")
+    for user in demo.users.values():
+        print(f"    {user.username:<14} {user.password:<22} {user.group}")
+    print(f"  Administrators also give a one-time code: locally {LOCAL_MFA_CODE} "
+          "(moto accepts any six digits).")
+    if demo.camera:
+        print(f"  Demo camera {demo.camera['camera_id']} credential (shown once): "
+              f"{demo.camera['credential']}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,7 +21,7 @@ from chalicelib.camera import CAPTURED_AT_NOW, CameraClient, image_files, upload
 from chalicelib.recognizer import recognize_plates
 from local_stack.api_client import ApiClient
 from local_stack.seed import DemoUser, seed_users
-from local_stack.stack import RunningStack
+from local_stack.stack import ROOT, RunningStack
 from local_stack.synthetic import blank_jpeg, frame_jpeg
 
 DEMO_PLATES = ("7ABC123", "8XYZ456", "6TRJ244")
@@ -258,6 +258,51 @@ class Demo:
                              f"Request for ALPR data on {plate}".encode()).decode()},
         }
 
+    # ------------------------------------------------------------------ audit and the public
+    def monthly_audit(self) -> str:
+        """An auditor builds this month's report on demand (the schedule does the previous month
+        on the 1st), reads it back and opens its HTML through the five-minute link."""
+        auditor = self.clients["auditor.demo"]
+        month = self.stack.clock().strftime("%Y-%m")
+        built = auditor.post("/reports/monthly", {"month": month})
+        if built.status_code != 201:
+            raise StepFailed(f"building the report answered {built.status_code}: {built.text}")
+        fetched = auditor.get(f"/reports/monthly/{month}")
+        if fetched.status_code != 200:
+            raise StepFailed(f"reading the report answered {fetched.status_code}")
+        body = fetched.json()
+        page = requests.get(body["html_url"], timeout=30)
+        if page.status_code != 200 or "<svg" not in page.text:
+            raise StepFailed(f"the report's HTML link answered {page.status_code}")
+        saved = ROOT / "build" / "demo" / f"monthly-audit-{month}.html"
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        saved.write_text(page.text, encoding="utf-8")
+        report = body["report"]
+        named = ", ".join(f"{finding['kind']} {finding['subject']}"
+                          for finding in report["findings"]) or "none"
+        return (f"report {month} written to s3://{self.env['PLATEKEEPER_REPORTS_BUCKET']}/"
+                f"{built.json()['html_key']}: {report['summary']['data_accesses']} data "
+                f"accesses, {report['summary']['refused_attempts']} refused, findings: {named}; "
+                f"chain intact: {report['audit_chain']['intact']}; link (5 min): "
+                f"{body['html_url']}; copy saved to {saved.relative_to(ROOT)}")
+
+    def transparency(self) -> str:
+        """The public page, unauthenticated: live figures and the posted policy, no plates."""
+        figures = requests.get(f"{self.stack.api_url}/transparency.json", timeout=30)
+        page = requests.get(f"{self.stack.api_url}/transparency", timeout=30)
+        if figures.status_code != 200 or page.status_code != 200:
+            raise StepFailed(f"/transparency answered {page.status_code}/{figures.status_code}")
+        body = figures.json()
+        leaked = [plate for plate in self.plates_read if plate in page.text + figures.text]
+        if leaked:
+            raise StepFailed(f"the public page shows plates: {leaked}")
+        audit = body["last_monthly_audit"]
+        return (f"GET {self.stack.api_url}/transparency: {body['cameras']} camera(s), "
+                f"{body['reads_last_30_days']} reads, {body['hotlist_hits_last_30_days']} "
+                f"hotlist hits, {body['searches_last_30_days']} searches in 30 days, retention "
+                f"{body['retention_days']} days, last audit {audit['month'] if audit else 'none'}"
+                ", no plates shown")
+
     def purge(self) -> str:
         reads_before = self._count("PLATEKEEPER_READS_TABLE")
         self.stack.clock.advance(366 * 86400)
@@ -335,6 +380,9 @@ def run_demo(images: Path | None = None) -> int:
             ("upload", demo.upload), ("ingest", demo.ingest), ("alert", demo.alert),
             ("search", demo.search), ("refused", demo.refused),
             ("dead-letter", demo.dead_letter), ("hold", demo.hold), ("export", demo.export),
+            ("release-approve", demo.release_approve),
+            ("release-prohibited", demo.release_prohibited),
+            ("monthly-audit", demo.monthly_audit), ("transparency", demo.transparency),
             ("purge", demo.purge), ("audit-verify", demo.audit_verify),
         ):
             demo.step(name, action)

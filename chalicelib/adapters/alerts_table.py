@@ -10,7 +10,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.errors import ObjectNotFound, error_code, translate
-from chalicelib.domain.alerts import OPEN, VERIFY_INSTRUCTION, Alert, AlertNotOpen
+from chalicelib.domain.alerts import OPEN, STATUSES, VERIFY_INSTRUCTION, Alert, AlertNotOpen
 
 STATUS_INDEX = "by_status"
 MAX_PAGE = 100
@@ -74,6 +74,31 @@ class AlertsTable:
         alerts = [_from_item(item) for item in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
         return alerts, None if last is None else _encode_token(last)
+
+    def count_created_between(self, start: str, end: str) -> int:
+        """How many alerts (hotlist hits), open or closed, were raised with start <= created_at
+        < end (ISO 8601 UTC), through the by_status index."""
+        total = 0
+        for status in STATUSES:
+            request: dict[str, Any] = {
+                "TableName": self.table, "IndexName": STATUS_INDEX, "Select": "COUNT",
+                "KeyConditionExpression": ("#status = :status AND "
+                                           "created_at BETWEEN :start AND :end"),
+                "FilterExpression": "created_at < :end",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {":status": {"S": status}, ":start": {"S": start},
+                                              ":end": {"S": end}},
+            }
+            while True:
+                try:
+                    page = self._dynamodb.query(**request)
+                except ClientError as error:
+                    raise translate(error, "count alerts") from error
+                total += int(page.get("Count", 0))
+                if "LastEvaluatedKey" not in page:
+                    break
+                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return total
 
     def update_disposition(self, alert: Alert) -> None:
         """Store a disposed alert (domain `dispose`), only if it is still open.

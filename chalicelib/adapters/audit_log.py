@@ -83,6 +83,27 @@ class AuditLog:
         months = _months_between(start, end)
         yield from self._query_index("by_month", "month", months, start, end)
 
+    def count_between(self, start: str, end: str, action: str, outcome: str = "allowed") -> int:
+        """How many records of one action and outcome have start <= at < end (month partitions
+        of the by_month index; nothing else is read)."""
+        total = 0
+        paginator = self._dynamodb.get_paginator("query")
+        for month in _months_between(start, end):
+            try:
+                for page in paginator.paginate(
+                        TableName=self.table, IndexName="by_month", Select="COUNT",
+                        KeyConditionExpression="#month = :month AND #at >= :start AND #at < :end",
+                        FilterExpression="#action = :action AND outcome = :outcome",
+                        ExpressionAttributeNames={"#month": "month", "#at": "at",
+                                                  "#action": "action"},
+                        ExpressionAttributeValues={
+                            ":month": {"S": month}, ":start": {"S": start}, ":end": {"S": end},
+                            ":action": {"S": action}, ":outcome": {"S": outcome}}):
+                    total += int(page.get("Count", 0))
+            except ClientError as error:
+                raise translate(error, "count audit records") from error
+        return total
+
     def last_allowed_access(self, user_id: str) -> str | None:
         """When the user last accessed data successfully (for the idle-account rule)."""
         paginator = self._dynamodb.get_paginator("query")

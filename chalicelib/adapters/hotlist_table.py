@@ -22,8 +22,12 @@ from chalicelib.adapters.errors import (
     translate,
 )
 from chalicelib.domain.hotlist import PATTERN_MATCH_KEY, HotlistEntry, match_key
+from chalicelib.domain.monthly_audit import ListedEntry
 
 MATCH_KEY_INDEX = "by_match_key"
+# What the monthly audit reads of every entry: never the plate or the reason.
+_AUDITED_FIELDS = ("entry_id", "list_name", "source", "case_number", "added_by", "approved_by",
+                   "loaded_at", "expires_at")
 BATCH_SIZE = 25  # BatchWriteItem's limit
 MAX_BATCH_ATTEMPTS = 8
 _BACKOFF_SECONDS = 0.05
@@ -73,6 +77,36 @@ class HotlistTable:
             for entry in self._query_key(key):
                 found.setdefault(entry.entry_id, entry)
         return list(found.values())
+
+    def listed_entries(self) -> Iterator[ListedEntry]:
+        """Every entry without its plate, for the monthly audit.
+
+        A scan, the one in the product: no index lists every entry, and the audit runs once a
+        month. The projection keeps plates and reasons out of what the audit function receives.
+        """
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "ProjectionExpression": ", ".join(f"#{name}" for name in _AUDITED_FIELDS),
+            "ExpressionAttributeNames": {f"#{name}": name for name in _AUDITED_FIELDS},
+        }
+        while True:
+            try:
+                page = self._dynamodb.scan(**request)
+            except ClientError as error:
+                raise translate(error, "list hotlist entries") from error
+            for item in page.get("Items", []):
+                yield ListedEntry(
+                    entry_id=str(item["entry_id"]["S"]),
+                    list_name=str(item.get("list_name", {}).get("S", "")),
+                    source=str(item.get("source", {}).get("S", "")),
+                    case_number=str(item.get("case_number", {}).get("S", "")),
+                    added_by=str(item.get("added_by", {}).get("S", "")),
+                    approved_by=str(item.get("approved_by", {}).get("S", "")),
+                    loaded_at=str(item.get("loaded_at", {}).get("S", "")),
+                    expires_at=int(item["expires_at"]["N"]) if "expires_at" in item else None)
+            if "LastEvaluatedKey" not in page:
+                return
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def delete(self, entry_id: str) -> None:
         try:

@@ -104,6 +104,26 @@ class ReadsTable:
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+    def count_captured(self, day: str, low: str, high: str) -> int:
+        """How many reads of one day partition have low <= read_key < high (counts only)."""
+        request: dict[str, Any] = {
+            "TableName": self.table, "IndexName": "by_day", "Select": "COUNT",
+            "KeyConditionExpression": "day_bucket = :day AND read_key BETWEEN :low AND :high",
+            "ExpressionAttributeValues": {":day": {"S": day}, ":low": {"S": low},
+                                          ":high": {"S": high}},
+        }
+        total = 0
+        while True:
+            try:
+                page = self._dynamodb.query(**request)
+            except ClientError as error:
+                raise translate(error, "count reads") from error
+            total += int(page.get("Count", 0))
+            if "LastEvaluatedKey" not in page:
+                return total
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
 def to_item(read: Read) -> dict[str, Any]:
     item: dict[str, Any] = {
         "plate": {"S": read.plate},

@@ -317,9 +317,15 @@ async function decide(request, approve, reasonInput, button, area) {
   const result = await guarded(() => api("POST",
     `releases/${request.request_id}/${approve ? "approval" : "denial"}`, { reason: reasonInput.value }), button);
   if (!result) return;
+  // Show the decided request under its new status, so the queue no longer lists it.
+  history.replaceState(null, "", `#/releases?status=${result.status}`);  // no hashchange
+  await render();
+  await showRequest(request.request_id, document.getElementById("release-detail"));
   say(approve ? `Approved: ${result.reads_released} reads exported.` : "Request denied.");
-  await showRequest(request.request_id, area);
-  if (approve && result.delivery_url) showDelivery(area, result.delivery_url, result.delivery_expires_in);
+  if (approve && result.delivery_url) {
+    showDelivery(document.getElementById("release-detail"), result.delivery_url,
+      result.delivery_expires_in);
+  }
 }
 
 function showDelivery(area, url, seconds) {
@@ -560,7 +566,32 @@ async function auditPage(main) {
     const link = h("a", { href: URL.createObjectURL(new Blob([text], { type: "text/csv" })), download: "audit.csv" });
     document.body.append(link); link.click(); link.remove();
   });
-  main.append(form, out);
+  main.append(form, out, await monthlyReports());
+}
+
+async function monthlyReports() {
+  const section = h("section", { class: "panel", "aria-labelledby": "reports-title", id: "monthly-reports" },
+    h("h2", { id: "reports-title" }, "Monthly audit reports"));
+  const found = await guarded(() => api("GET", "reports/monthly"));
+  if (!found) return section;
+  const open = async (month, button) => {
+    const report = await guarded(() => api("GET", `reports/monthly/${month}`), button);
+    if (report) window.open(report.html_url, "_blank", "noopener");
+  };
+  const month = h("input", { name: "month", type: "month", "aria-label": "Month to build",
+    value: new Date().toISOString().slice(0, 7) });
+  const build = h("button", { type: "button", class: "secondary" }, "Build report now");
+  build.addEventListener("click", async () => {
+    const built = await guarded(() => api("POST", "reports/monthly", { month: month.value }), build);
+    if (built) { say(`Report for ${month.value} built.`); render(); }
+  });
+  section.append(table([
+    ["Month", (r) => r.month], ["Built", (r) => when(r.generated_at)],
+    ["", (r) => h("button", { type: "button", class: "secondary", "aria-label": `Open report ${r.month}`,
+      onclick: (event) => open(r.month, event.target) }, "Open (link valid 5 min)")],
+  ], found.reports, "No reports yet; the first is built on the 1st of next month."),
+  h("div", { class: "actions" }, month, build));
+  return section;
 }
 
 // ---------------------------------------------------------------- start

@@ -41,6 +41,17 @@ def account_refusal(account: UserAccount, today: date, now: datetime) -> Refusal
     return None
 
 
+def training_refusal(account: UserAccount, today: date) -> Refusal | None:
+    """428.3.1(b), 428.4(d): training on record and a CLETS certification under two years old."""
+    now = datetime.combine(today, datetime.min.time())
+    return _training_missing(account, today, now) or _certification_expired(account, today, now)
+
+
+def idle_refusal(account: UserAccount, now: datetime) -> Refusal | None:
+    """The account went unused longer than IDLE_LIMIT_DAYS since its last use or approval."""
+    return _idle(account, now.date(), now)
+
+
 def permission_refusal(account: UserAccount, permission: Permission) -> Refusal | None:
     """428.4(e): a role may only do what its job title needs."""
     if any(permission in ROLE_PERMISSIONS[role] for role in account.roles):

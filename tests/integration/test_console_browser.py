@@ -197,6 +197,7 @@ def test_auditor_sees_the_access_record_only_and_tablet_layout_fits(
         overflow: Any = page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, "the page scrolls sideways at tablet width"
+        expect(page.locator("#monthly-reports")).to_contain_text("Monthly audit reports")
         shot(page, "07-auditor-audit-log-tablet")
         page.goto(f"{local_stack.api_url}/console#/releases")
         expect(page.locator("main h1")).to_have_text("Audit log")  # no way into other pages

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from chalicelib.adapters.audit_log import AuditUnavailable
 from chalicelib.adapters.errors import AlreadyExists, ObjectLocked, ObjectNotFound
 from chalicelib.adapters.raw_images import ObjectHead
+from chalicelib.adapters.report_store import StoredObject as StoredReportObject
+from chalicelib.domain.audit import AuditEntry, AuditRecord, link
 from chalicelib.domain.images import ImageRecord, ImageStatus
 from chalicelib.domain.reads import Read
 
@@ -91,3 +95,63 @@ class FakeCameras:
 
     def active_position(self, camera_id: str) -> tuple[bool, tuple[float, float, float] | None]:
         return self.cameras.get(camera_id, (False, None))
+
+
+class FakeAuditLog:
+    """The hash-chained access record in memory; `unavailable` makes appends fail (fail closed)."""
+
+    def __init__(self) -> None:
+        self.chain: list[AuditRecord] = []
+        self.unavailable = False
+
+    def append(self, entry: AuditEntry) -> AuditRecord:
+        if self.unavailable:
+            raise AuditUnavailable("audit table unavailable")
+        record = link(entry, self.chain[-1] if self.chain else None)
+        self.chain.append(record)
+        return record
+
+    def between(self, start: str, end: str, user_id: str | None = None) -> Iterator[AuditRecord]:
+        return iter([record for record in self.chain if start <= record.entry.at < end
+                     and (user_id is None or record.entry.user_id == user_id)])
+
+    def records(self, after_seq: int = 0) -> Iterator[AuditRecord]:
+        return iter([record for record in self.chain if record.seq > after_seq])
+
+    def count_between(self, start: str, end: str, action: str, outcome: str = "allowed") -> int:
+        return sum(1 for record in self.chain if start <= record.entry.at < end
+                   and record.entry.action == action and record.entry.outcome == outcome)
+
+    def actions(self) -> list[str]:
+        return [record.entry.action for record in self.chain]
+
+
+class FakeReportStore:
+    bucket = "reports-bucket"
+
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, str]] = {}
+
+    def put(self, key: str, body: bytes, content_type: str) -> str | None:
+        self.objects[key] = (body, content_type)
+        return "v1"
+
+    def get(self, key: str) -> bytes:
+        if key not in self.objects:
+            raise ObjectNotFound(key)
+        return self.objects[key][0]
+
+    def list(self, prefix: str) -> list[StoredReportObject]:
+        return [StoredReportObject(key, "2026-06-01T06:00:00+00:00", len(body))
+                for key, (body, _) in sorted(self.objects.items()) if key.startswith(prefix)]
+
+    def presigned_get(self, key: str, seconds: int) -> str:
+        return f"https://reports.example/{key}?expires={seconds}"
+
+
+class FakeNotices:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, str]] = []
+
+    def publish(self, subject: str, message: str, kind: str) -> None:
+        self.sent.append((subject, message, kind))

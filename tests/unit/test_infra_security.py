@@ -113,3 +113,37 @@ def test_retention_parameter_refuses_less_than_a_year() -> None:
 
 def test_the_key_rotates() -> None:
     assert of_type("AWS::KMS::Key")["DataKey"]["EnableKeyRotation"] is True
+
+
+def test_the_monthly_audit_role_reads_alpr_data_but_changes_none_of_it() -> None:
+    audit_table = [{"Fn::GetAtt": ["AuditTable", "Arn"]}, {"Fn::Sub": "${AuditTable.Arn}/index/*"}]
+    for statement in statements(of_type("AWS::IAM::Role")["MonthlyAuditFunctionRole"]):
+        actions = set(as_list(statement["Action"]))
+        resources = as_list(statement["Resource"])
+        table_writes = {action for action in actions if action.startswith("dynamodb:")
+                        and action not in {"dynamodb:Query", "dynamodb:Scan", "dynamodb:GetItem"}}
+        if table_writes:  # only its own run, appended to the access record
+            assert table_writes == {"dynamodb:PutItem"} and resources == audit_table, statement
+        if any(action.startswith("s3:") for action in actions):
+            assert actions == {"s3:PutObject"}, statement
+            assert resources == [{"Fn::Sub": "${ReportsBucket.Arn}/monthly/*"}], statement
+        assert not any(action.startswith("cognito-idp:Admin") and "Get" not in action
+                       and "List" not in action for action in actions), statement
+
+
+def test_every_function_runs_under_its_own_declared_role() -> None:
+    import json
+    from pathlib import Path
+
+    from app import app
+
+    config = json.loads((Path(__file__).resolve().parents[2] / ".chalice" / "config.json")
+                        .read_text(encoding="utf-8"))
+    functions = {source.name for source in app.event_sources}
+    assert "monthly_audit" in functions
+    roles = of_type("AWS::IAM::Role")
+    for stage in ("dev", "prod"):
+        declared = config["stages"][stage]["lambda_functions"]
+        assert functions <= set(declared), stage
+        assert {declared[name]["iam_role_arn"] for name in functions} <= set(roles)
+        assert config["stages"][stage]["iam_role_arn"] in roles

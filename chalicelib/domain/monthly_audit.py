@@ -1,0 +1,144 @@
+"""The monthly audit (policy 428.6(c)): the month it covers, the records it judges, its findings.
+
+Months are UTC calendar months, like the audit table's by_month index. Findings name what an
+auditor must follow up (a user, a hold, a read id, a hotlist entry id, a release request id);
+statistics are counts. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+FIRST_MONTH = "2000-01"
+
+
+class InvalidMonth(ValueError):
+    """A month that is not YYYY-MM, or lies in the future."""
+
+
+@dataclass(frozen=True)
+class ReportPeriod:
+    """One UTC calendar month, [start, end)."""
+
+    month: str
+
+    @classmethod
+    def parse(cls, text: object, now: datetime) -> ReportPeriod:
+        """A month the report can cover: YYYY-MM, not before 2000, not after the current one."""
+        if not isinstance(text, str) or _MONTH.match(text.strip()) is None:
+            raise InvalidMonth("month must be given as YYYY-MM, e.g. 2026-05")
+        period = cls(text.strip())
+        if period.month < FIRST_MONTH or period.start > now:
+            raise InvalidMonth(f"month {period.month} is in the future or before {FIRST_MONTH}")
+        return period
+
+    @classmethod
+    def containing(cls, moment: datetime) -> ReportPeriod:
+        return cls(moment.astimezone(UTC).strftime("%Y-%m"))
+
+    @classmethod
+    def previous(cls, now: datetime) -> ReportPeriod:
+        """The month before the one `now` falls in (what the 1st-of-month schedule reports)."""
+        year, month = int(now.astimezone(UTC).strftime("%Y")), now.astimezone(UTC).month
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+        return cls(f"{year:04d}-{month:02d}")
+
+    @property
+    def start(self) -> datetime:
+        return datetime(int(self.month[:4]), int(self.month[5:7]), 1, tzinfo=UTC)
+
+    @property
+    def end(self) -> datetime:
+        year, month = int(self.month[:4]), int(self.month[5:7])
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return datetime(year, month, 1, tzinfo=UTC)
+
+    def as_of(self, now: datetime) -> datetime:
+        """When account, hold, retention and hotlist states are judged: the month's end, or now
+        for the month in progress."""
+        return min(now, self.end)
+
+    def in_progress(self, now: datetime) -> bool:
+        return now < self.end
+
+
+class FindingKind(StrEnum):
+    """What a finding is about; each names the clause it answers to (FINDING_CLAUSES)."""
+
+    SEARCH_WITHOUT_VALID_PURPOSE = "search_without_valid_purpose"
+    REPEATED_PLATE_SEARCHES = "repeated_plate_searches"
+    BULK_WILDCARD_SEARCHES = "bulk_wildcard_searches"
+    OFF_HOURS_SPIKE = "off_hours_spike"
+    TRAINING_LAPSED = "training_or_certification_lapsed"
+    IDLE_ACCOUNT = "idle_account"
+    HOLD_PAST_REVIEW = "hold_past_review"
+    READ_PAST_RETENTION = "read_past_retention"
+    RELEASE_PROHIBITED = "release_request_prohibited"
+    HOTLIST_WITHOUT_CASE_NUMBER = "hotlist_entry_without_case_number"
+    HOTLIST_WITHOUT_EXPIRY = "hotlist_entry_without_expiry"
+    HOTLIST_EXPIRED_NOT_REMOVED = "hotlist_entry_expired_not_removed"
+    AUDIT_CHAIN_BROKEN = "audit_chain_broken"
+    POLICY_NOT_POSTED = "posted_policy_unavailable"
+
+
+FINDING_CLAUSES: Mapping[FindingKind, str] = {
+    FindingKind.SEARCH_WITHOUT_VALID_PURPOSE: "428.6(b)",
+    FindingKind.REPEATED_PLATE_SEARCHES: "428.6(b), 428.6(c)",
+    FindingKind.BULK_WILDCARD_SEARCHES: "428.4(c), 428.6(c)",
+    FindingKind.OFF_HOURS_SPIKE: "428.6(c)",
+    FindingKind.TRAINING_LAPSED: "428.3.1(b), 428.4(d)",
+    FindingKind.IDLE_ACCOUNT: "428.3.1(a)",
+    FindingKind.HOLD_PAST_REVIEW: "428.5",
+    FindingKind.READ_PAST_RETENTION: "428.5",
+    FindingKind.RELEASE_PROHIBITED: "428.7, Civil Code 1798.90.55(b)",
+    FindingKind.HOTLIST_WITHOUT_CASE_NUMBER: "428.4(a)",
+    FindingKind.HOTLIST_WITHOUT_EXPIRY: "428.4(a)",
+    FindingKind.HOTLIST_EXPIRED_NOT_REMOVED: "428.4(a), 428.5",
+    FindingKind.AUDIT_CHAIN_BROKEN: "428.6(a), Civil Code 1798.90.52",
+    FindingKind.POLICY_NOT_POSTED: "428.3.1(g), Civil Code 1798.90.51(b)",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something the auditor must follow up, with the subject it names and the facts behind it."""
+
+    kind: FindingKind
+    subject: str
+    detail: str
+    facts: Mapping[str, str | int] = field(default_factory=dict)
+
+    @property
+    def clause(self) -> str:
+        return FINDING_CLAUSES[self.kind]
+
+
+@dataclass(frozen=True)
+class ReleaseRecord:
+    """A release request (policy 428.7) as the audit needs it: no requester or plate details."""
+
+    request_id: str
+    status: str
+    filed_at: str
+    decided_at: str
+    agency: str
+    jurisdiction: str
+
+
+@dataclass(frozen=True)
+class ListedEntry:
+    """A hotlist entry without its plate: what the audit checks (case number, expiry, source)."""
+
+    entry_id: str
+    list_name: str
+    source: str
+    case_number: str
+    added_by: str
+    approved_by: str
+    loaded_at: str
+    expires_at: int | None

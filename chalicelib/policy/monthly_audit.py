@@ -1,0 +1,414 @@
+"""Monthly audit rules (policy 428.6(c)): compliance checks and anomaly flags over plain records.
+
+Each function takes what the month's records say and returns findings (named, to follow up) or
+counts. The thresholds are named constants, so an agency can read, and tune, what counts as
+unusual. The misuse these flags look for is what the State Auditor (report 2019-118) and later
+reports describe: searches without a documented reason, one person watching one car, sweeping
+wildcard queries, and use at hours when nobody is supervising.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta, tzinfo
+
+from chalicelib.domain.access import UserAccount
+from chalicelib.domain.audit import ALLOWED, REFUSED, AuditRecord, ChainCheck
+from chalicelib.domain.holds import Hold
+from chalicelib.domain.hotlist import Source
+from chalicelib.domain.monthly_audit import Finding, FindingKind, ListedEntry, ReleaseRecord
+from chalicelib.domain.reads import Read, format_time, parse_time
+from chalicelib.policy.access import idle_refusal, purpose_refusal, training_refusal
+from chalicelib.policy.retention import expiry_epoch
+
+# Actions that touch ALPR data and must name a purpose and a case number (428.6(b)).
+SEARCH_ACTION = "search_reads"
+DATA_ACCESS_ACTIONS = frozenset({SEARCH_ACTION, "view_read", "export_reads", "download_export"})
+PURGE_ACTIONS = ("purge_reads", "purge_images", "retention_check")
+
+# One user searching one plate this many times in a month is flagged (stalking pattern).
+REPEATED_PLATE_SEARCHES = 5
+# One user's wildcard (partial plate) searches in one local day that make a sweep.
+BULK_WILDCARD_SEARCHES_PER_DAY = 10
+# One wildcard search returning this many reads is a sweep by itself.
+BULK_WILDCARD_RESULTS = 100
+# Off hours in the agency's time zone: from 22:00 to 06:00.
+OFF_HOURS_START_HOUR = 22
+OFF_HOURS_END_HOUR = 6
+# One user's data accesses within one night's off hours that make a spike.
+OFF_HOURS_SPIKE_ACCESSES = 10
+# DynamoDB TTL deletes within about two days of expiry: only later is a lingering read a finding.
+TTL_LAG_ALLOWANCE = timedelta(days=2)
+# Hotlist entries are removed by TTL as well.
+HOTLIST_EXPIRY_ALLOWANCE = timedelta(days=2)
+# Entries typed in by staff (not downloaded from NCIC or DOJ) need their own case and expiry.
+HAND_ENTERED_SOURCES = frozenset({Source.CUSTOM, Source.CSV})
+# Release request states (428.7); "prohibited" = refused by rule (Civil Code 1798.90.55(b)).
+PENDING = "pending"
+PROHIBITED = "prohibited"
+DECIDED_STATUSES = ("approved", "denied", PROHIBITED, "routed")
+
+
+# ---------------------------------------------------------------------- statistics
+@dataclass(frozen=True)
+class UserActivity:
+    username: str
+    role: str
+    agency: str
+    data_accesses: int
+    refused_attempts: int
+
+
+@dataclass(frozen=True)
+class AccessSummary:
+    """Allowed data accesses by user, role and purpose, and every action recorded."""
+
+    by_user: tuple[UserActivity, ...]
+    by_role: Mapping[str, int]
+    by_purpose: Mapping[str, int]
+    by_action: Mapping[str, Mapping[str, int]]
+    data_accesses: int
+    searches: int
+
+
+@dataclass(frozen=True)
+class RefusalSummary:
+    by_code: Mapping[str, int]
+    by_user: tuple[tuple[str, str, int], ...]
+    total: int
+
+
+@dataclass(frozen=True)
+class PurgeTotals:
+    runs: Mapping[str, int]
+    reads_purged: int
+    images_deleted: int
+    kept_under_legal_hold: int
+
+
+def access_summary(records: Iterable[AuditRecord]) -> AccessSummary:
+    """Accesses per user, role and purpose (allowed data accesses), and all actions by outcome."""
+    users: dict[str, UserActivity] = {}
+    by_role: Counter[str] = Counter()
+    by_purpose: Counter[str] = Counter()
+    by_action: dict[str, Counter[str]] = defaultdict(Counter)
+    searches = 0
+    for record in records:
+        entry = record.entry
+        by_action[entry.action][entry.outcome] += 1
+        if entry.action not in DATA_ACCESS_ACTIONS:
+            continue
+        row = users.get(entry.username) or UserActivity(entry.username, entry.role,
+                                                         entry.agency, 0, 0)
+        allowed = entry.outcome == ALLOWED
+        users[entry.username] = replace(row, data_accesses=row.data_accesses + allowed,
+                                        refused_attempts=row.refused_attempts + (not allowed))
+        if allowed:
+            by_role[entry.role or "none"] += 1
+            by_purpose[entry.purpose or "(none)"] += 1
+            searches += entry.action == SEARCH_ACTION
+    by_user = tuple(sorted(users.values(),
+                           key=lambda activity: (-activity.data_accesses, activity.username)))
+    return AccessSummary(by_user, dict(by_role.most_common()), dict(by_purpose.most_common()),
+                         {action: dict(counts) for action, counts in sorted(by_action.items())},
+                         sum(by_role.values()), searches)
+
+
+def refusal_summary(records: Iterable[AuditRecord]) -> RefusalSummary:
+    """Refused attempts of any kind and their reasons, overall and per user."""
+    by_code: Counter[str] = Counter()
+    by_user: Counter[tuple[str, str]] = Counter()
+    for record in records:
+        entry = record.entry
+        if entry.outcome != REFUSED:
+            continue
+        by_code[entry.refusal_code or "(none)"] += 1
+        by_user[(entry.username, entry.refusal_code or "(none)")] += 1
+    rows = tuple(sorted(((user, code, count) for (user, code), count in by_user.items()),
+                        key=lambda row: (-row[2], row[0], row[1])))
+    return RefusalSummary(dict(by_code.most_common()), rows, sum(by_code.values()))
+
+
+def purge_totals(records: Iterable[AuditRecord]) -> PurgeTotals:
+    """What the purge runs recorded in the month (counts only: they never record plates)."""
+    runs: Counter[str] = Counter()
+    reads = images = locked = 0
+    for record in records:
+        entry = record.entry
+        if entry.action not in PURGE_ACTIONS:
+            continue
+        runs[entry.action] += 1
+        counts = _numbers(entry.query)
+        reads += counts.get("reads_purged", 0) + counts.get("deleted", 0)
+        images += counts.get("images_deleted", 0) + counts.get("images_purged", 0)
+        locked += counts.get("kept_under_legal_hold", 0)
+    return PurgeTotals({action: runs[action] for action in PURGE_ACTIONS}, reads, images, locked)
+
+
+def decided_in(releases: Iterable[ReleaseRecord], start: str, end: str) -> list[ReleaseRecord]:
+    """Requests decided in [start, end) (ISO 8601 UTC texts), in decision order."""
+    return sorted((release for release in releases if release.status != PENDING
+                   and release.decided_at and start <= release.decided_at < end),
+                  key=lambda release: (release.decided_at, release.request_id))
+
+
+def pending_at(releases: Iterable[ReleaseRecord], end: str) -> int:
+    """Requests filed before `end` and not decided by then."""
+    return sum(1 for release in releases if release.filed_at < end and (
+        release.status == PENDING or not release.decided_at or release.decided_at >= end))
+
+
+def release_counts(decided: Iterable[ReleaseRecord]) -> dict[str, int]:
+    """Decided requests by status; every known status is shown, zero or not."""
+    counts = Counter(release.status for release in decided)
+    return {status: counts.get(status, 0) for status in
+            (*DECIDED_STATUSES, *sorted(set(counts) - set(DECIDED_STATUSES)))}
+
+
+# ---------------------------------------------------------------------- findings
+def invalid_purpose_findings(records: Iterable[AuditRecord]) -> list[Finding]:
+    """428.6(b): allowed data accesses whose recorded purpose or case number is not valid.
+
+    The API refuses such requests, so any found here came in some other way and must be
+    explained; there should be none.
+    """
+    findings = []
+    for record in records:
+        entry = record.entry
+        if entry.outcome != ALLOWED or entry.action not in DATA_ACCESS_ACTIONS:
+            continue
+        refusal = purpose_refusal(entry.purpose, entry.case_number)
+        if refusal is None:
+            continue
+        findings.append(Finding(
+            FindingKind.SEARCH_WITHOUT_VALID_PURPOSE, entry.username,
+            f"{entry.action} at {entry.at} was allowed without a valid purpose or case number "
+            f"({refusal.code})",
+            {"seq": record.seq, "at": entry.at, "action": entry.action, "reason": refusal.code,
+             "purpose": entry.purpose or "(none)", "case_number": entry.case_number or "(none)"}))
+    return findings
+
+
+def repeated_plate_findings(records: Iterable[AuditRecord]) -> list[Finding]:
+    """One user searching the same plate REPEATED_PLATE_SEARCHES times or more in the month."""
+    searches: dict[tuple[str, str], list[AuditRecord]] = defaultdict(list)
+    for record in _allowed_searches(records):
+        plate = record.entry.query.get("plate", "").strip().upper()
+        if plate:
+            searches[(record.entry.username, plate)].append(record)
+    findings = []
+    for (username, plate), found in sorted(searches.items()):
+        if len(found) < REPEATED_PLATE_SEARCHES:
+            continue
+        days = sorted({record.entry.at[:10] for record in found})
+        cases = sorted({record.entry.case_number for record in found if record.entry.case_number})
+        findings.append(Finding(
+            FindingKind.REPEATED_PLATE_SEARCHES, username,
+            f"searched the same plate {len(found)} times on {len(days)} day(s) "
+            f"(threshold {REPEATED_PLATE_SEARCHES})",
+            {"plate": plate, "searches": len(found), "days": len(days),
+             "first": found[0].entry.at, "last": found[-1].entry.at,
+             "case_numbers": ", ".join(cases) or "(none)"}))
+    return findings
+
+
+def bulk_wildcard_findings(records: Iterable[AuditRecord], zone: tzinfo) -> list[Finding]:
+    """Wildcard sweeps: many wildcard searches by one user in one local day, or one wildcard
+    search returning BULK_WILDCARD_RESULTS reads or more."""
+    per_day: dict[tuple[str, date], list[AuditRecord]] = defaultdict(list)
+    findings = []
+    for record in _allowed_searches(records):
+        if not _is_wildcard(record.entry.query):
+            continue
+        day = parse_time(record.entry.at).astimezone(zone).date()
+        per_day[(record.entry.username, day)].append(record)
+        if record.entry.result_count >= BULK_WILDCARD_RESULTS:
+            findings.append(Finding(
+                FindingKind.BULK_WILDCARD_SEARCHES, record.entry.username,
+                f"one wildcard search returned {record.entry.result_count} reads "
+                f"(threshold {BULK_WILDCARD_RESULTS})",
+                {"seq": record.seq, "at": record.entry.at,
+                 "pattern": record.entry.query.get("plate", ""),
+                 "results": record.entry.result_count}))
+    for (username, day), found in sorted(per_day.items()):
+        if len(found) >= BULK_WILDCARD_SEARCHES_PER_DAY:
+            findings.append(Finding(
+                FindingKind.BULK_WILDCARD_SEARCHES, username,
+                f"{len(found)} wildcard searches on {day.isoformat()} "
+                f"(threshold {BULK_WILDCARD_SEARCHES_PER_DAY} a day)",
+                {"day": day.isoformat(), "searches": len(found),
+                 "results": sum(record.entry.result_count for record in found)}))
+    return findings
+
+
+def off_hours_findings(records: Iterable[AuditRecord], zone: tzinfo) -> list[Finding]:
+    """A spike of one user's data accesses between OFF_HOURS_START_HOUR and OFF_HOURS_END_HOUR
+    (agency time) in one night."""
+    nights: dict[tuple[str, date], list[AuditRecord]] = defaultdict(list)
+    for record in records:
+        entry = record.entry
+        if entry.outcome != ALLOWED or entry.action not in DATA_ACCESS_ACTIONS:
+            continue
+        night = off_hours_night(parse_time(entry.at), zone)
+        if night is not None:
+            nights[(entry.username, night)].append(record)
+    findings = []
+    for (username, night), found in sorted(nights.items()):
+        if len(found) < OFF_HOURS_SPIKE_ACCESSES:
+            continue
+        findings.append(Finding(
+            FindingKind.OFF_HOURS_SPIKE, username,
+            f"{len(found)} data accesses in the night of {night.isoformat()} between "
+            f"{OFF_HOURS_START_HOUR}:00 and {OFF_HOURS_END_HOUR:02d}:00 local time "
+            f"(threshold {OFF_HOURS_SPIKE_ACCESSES})",
+            {"night_of": night.isoformat(), "accesses": len(found), "first": found[0].entry.at,
+             "last": found[-1].entry.at}))
+    return findings
+
+
+def off_hours_night(moment: datetime, zone: tzinfo) -> date | None:
+    """The evening date of the night `moment` falls in, or None during working hours."""
+    local = moment.astimezone(zone)
+    if local.hour >= OFF_HOURS_START_HOUR:
+        return local.date()
+    if local.hour < OFF_HOURS_END_HOUR:
+        return local.date() - timedelta(days=1)
+    return None
+
+
+def account_findings(accounts: Iterable[UserAccount], as_of: datetime) -> list[Finding]:
+    """Enabled accounts whose training or CLETS certification lapsed, and idle accounts."""
+    findings = []
+    for account in sorted(accounts, key=lambda item: item.username):
+        if not account.enabled:
+            continue
+        lapsed = training_refusal(account, as_of.date())
+        if lapsed is not None:
+            findings.append(Finding(
+                FindingKind.TRAINING_LAPSED, account.username, lapsed.message,
+                {"reason": lapsed.code, "training_date": _day(account.training_date),
+                 "clets_cert_date": _day(account.clets_cert_date)}))
+        idle = idle_refusal(account, as_of)
+        if idle is not None:
+            findings.append(Finding(
+                FindingKind.IDLE_ACCOUNT, account.username,
+                "enabled but unused for more than 90 days; disable it or re-approve it",
+                {"last_access": account.last_access.isoformat() if account.last_access
+                 else "(never)", "approved_at": _day(account.approved_at)}))
+    return findings
+
+
+def in_force_at(hold: Hold, as_of: datetime) -> bool:
+    """Whether the hold existed and was not yet released at `as_of`."""
+    moment = format_time(as_of)
+    if hold.created_at > moment:
+        return False
+    return hold.active or not hold.released_at or hold.released_at > moment
+
+
+def hold_findings(holds: Iterable[Hold], as_of: datetime) -> list[Finding]:
+    """Holds that were in force at `as_of` and past their review date (428.5)."""
+    findings = []
+    for hold in sorted(holds, key=lambda item: (item.review_date, item.hold_id)):
+        if not in_force_at(hold, as_of) or hold.review_date >= as_of.date():
+            continue
+        findings.append(Finding(
+            FindingKind.HOLD_PAST_REVIEW, hold.hold_id,
+            f"hold for case {hold.case_number} was due for review on "
+            f"{hold.review_date.isoformat()} and is still in force",
+            {"case_number": hold.case_number, "review_date": hold.review_date.isoformat(),
+             "approved_by": hold.approved_by, "reads": len(hold.read_ids)}))
+    return findings
+
+
+def retention_findings(reads: Iterable[Read], as_of: datetime,
+                       retention_days: int) -> list[Finding]:
+    """Reads still stored past retention with no hold (428.5); plates are not named, read ids
+    are. A read without TTL and without a hold is judged by its capture time."""
+    cutoff = int((as_of - TTL_LAG_ALLOWANCE).timestamp())
+    findings = []
+    for read in sorted(reads, key=lambda item: (item.captured_at, item.read_id)):
+        if read.holds:
+            continue
+        expires = read.expires_at
+        if expires is None:
+            expires = expiry_epoch(parse_time(read.captured_at), retention_days)
+        if expires > cutoff:
+            continue
+        expired_on = datetime.fromtimestamp(expires, as_of.tzinfo).date().isoformat()
+        findings.append(Finding(
+            FindingKind.READ_PAST_RETENTION, read.read_id,
+            f"read captured {read.captured_at} is still stored without a hold; its retention "
+            f"ended on {expired_on}",
+            {"captured_at": read.captured_at, "camera_id": read.camera_id,
+             "retention_ended": expired_on,
+             "ttl": "set" if read.expires_at is not None else "missing"}))
+    return findings
+
+
+def release_findings(releases: Iterable[ReleaseRecord]) -> list[Finding]:
+    """Release requests refused by rule (not a California public agency, 1798.90.55(b)): each is
+    named so the records unit can confirm nothing was shared outside the process."""
+    return [
+        Finding(FindingKind.RELEASE_PROHIBITED, release.request_id,
+                f"request from {release.agency} ({release.jurisdiction}) was prohibited by rule",
+                {"agency": release.agency, "jurisdiction": release.jurisdiction,
+                 "filed_at": release.filed_at, "decided_at": release.decided_at})
+        for release in sorted(releases, key=lambda item: (item.decided_at, item.request_id))
+        if release.status == PROHIBITED
+    ]
+
+
+def hotlist_findings(entries: Iterable[ListedEntry], as_of: datetime) -> list[Finding]:
+    """Hand-entered entries without a case number or an expiry, and entries of any source still
+    stored well past their expiry (TTL should have removed them). Entries are read once, in any
+    order (downloaded lists hold hundreds of thousands)."""
+    cutoff = int((as_of - HOTLIST_EXPIRY_ALLOWANCE).timestamp())
+    findings = []
+    for entry in entries:
+        facts: dict[str, str | int] = {"list": entry.list_name, "source": entry.source,
+                                       "added_by": entry.added_by or "(none)",
+                                       "approved_by": entry.approved_by or "(none)"}
+        hand_entered = entry.source in HAND_ENTERED_SOURCES
+        if hand_entered and not entry.case_number.strip():
+            findings.append(Finding(FindingKind.HOTLIST_WITHOUT_CASE_NUMBER, entry.entry_id,
+                                    "hand-entered hotlist entry has no case number", facts))
+        if hand_entered and entry.expires_at is None:
+            findings.append(Finding(FindingKind.HOTLIST_WITHOUT_EXPIRY, entry.entry_id,
+                                    "hand-entered hotlist entry never expires", facts))
+        if entry.expires_at is not None and entry.expires_at <= cutoff:
+            expired = datetime.fromtimestamp(entry.expires_at, as_of.tzinfo).isoformat()
+            findings.append(Finding(FindingKind.HOTLIST_EXPIRED_NOT_REMOVED, entry.entry_id,
+                                    f"entry expired {expired} and is still stored",
+                                    {**facts, "expired": expired}))
+    return sorted(findings, key=lambda finding: (finding.subject, finding.kind.value))
+
+
+def chain_findings(check: ChainCheck) -> list[Finding]:
+    """The access record's hash chain must be intact (a break means an edit or a deletion)."""
+    if check.intact:
+        return []
+    return [Finding(FindingKind.AUDIT_CHAIN_BROKEN, f"record {check.first_broken_seq}",
+                    check.problem, {"records_intact_before": check.records_checked})]
+
+
+# ---------------------------------------------------------------------- helpers
+def _allowed_searches(records: Iterable[AuditRecord]) -> list[AuditRecord]:
+    return sorted((record for record in records if record.entry.action == SEARCH_ACTION
+                   and record.entry.outcome == ALLOWED), key=lambda record: record.entry.at)
+
+
+def _is_wildcard(query: Mapping[str, str]) -> bool:
+    plate = query.get("plate", "")
+    return query.get("mode") == "partial" or "*" in plate or "?" in plate
+
+
+def _numbers(query: Mapping[str, str]) -> dict[str, int]:
+    return {name: int(value) for name, value in query.items() if value.isdigit()}
+
+
+def _day(value: date | None) -> str:
+    return value.isoformat() if value is not None else "(none)"
+

@@ -1,0 +1,72 @@
+"""What the public page says about the program (428.3.1(g); Civil Code 1798.90.51(b)): who may
+use the system and how data is shared, derived from the access rules the code enforces."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from chalicelib.domain.access import ROLE_PERMISSIONS, Permission, Role
+
+# The job titles of 428.3.1(a), as the public reads them.
+ROLE_TITLES: Mapping[Role, str] = {
+    Role.SWORN_OFFICER: "Sworn police officers",
+    Role.COMMUNITY_SERVICE_OFFICER: "Community service officers",
+    Role.OFFICE_SPECIALIST: "Office specialists",
+    Role.CRIME_ANALYST: "Crime analysts",
+    Role.RECORDS_SPECIALIST: "Records specialists",
+    Role.DISPATCHER: "Public safety dispatchers",
+    Role.VENDOR_REPRESENTATIVE: "Vendor representatives",
+    Role.ADMINISTRATOR: "ALPR administrator (Administrative Services Division Commander or "
+                        "designee)",
+    Role.AUDITOR: "Auditors",
+}
+
+ABILITIES: Mapping[Permission, str] = {
+    Permission.SEARCH_READS: "search plate reads",
+    Permission.VIEW_READ: "view a read and its image",
+    Permission.VIEW_ALERTS: "receive hotlist alerts",
+    Permission.DISPOSE_ALERT: "record the outcome of an alert",
+    Permission.MANAGE_HOTLIST: "manage hotlists",
+    Permission.MANAGE_CAMERAS: "manage cameras",
+    Permission.MANAGE_USERS: "approve users and record their training",
+    Permission.REQUEST_HOLD: "ask for data to be held as evidence",
+    Permission.APPROVE_HOLD: "approve holds and evidence exports",
+    Permission.REVIEW_RELEASES: "review release requests from other agencies",
+    Permission.READ_AUDIT: "read the record of access and the monthly audits",
+    Permission.SYSTEM_STATUS: "see the system's status",
+}
+
+# Civil Code 1798.90.55(b), policy 428.7 and the Attorney General's bulletin 2023-DLE-06.
+SHARING_RULES: tuple[str, ...] = (
+    "Plate data is shared only with California state and local law enforcement or prosecutorial "
+    "agencies, for official law enforcement purposes.",
+    "Each release needs a written request naming the agency, the person asking and the purpose, "
+    "reviewed and approved by the ALPR administrator; approved requests are kept on file.",
+    "Requests from federal agencies, agencies of other states and private parties are refused by "
+    "rule, whatever a reviewer decides; data is never used for immigration enforcement.",
+    "Requests from other public bodies go through the department's records release process.",
+)
+
+PREREQUISITES = (
+    "department-approved ALPR training",
+    "a California DOJ CLETS access certification renewed every two years",
+    "approval by the ALPR administrator",
+    "use within the last 90 days (idle accounts are suspended)",
+)
+
+
+@dataclass(frozen=True)
+class AuthorizedRole:
+    role: str
+    title: str
+    may: tuple[str, ...]
+
+
+def authorized_roles() -> tuple[AuthorizedRole, ...]:
+    """Every role the system knows, with what it may do, in the order of 428.3.1(a)."""
+    return tuple(
+        AuthorizedRole(role.value, ROLE_TITLES[role],
+                       tuple(ABILITIES[permission] for permission in Permission
+                             if permission in ROLE_PERMISSIONS[role]))
+        for role in Role)

@@ -1,0 +1,145 @@
+"""The public transparency page (428.3.1(g); Civil Code 1798.90.51): the posted policy and figures
+computed from live configuration and data.
+
+It is public and unauthenticated, so it carries configuration and counts only: no plates, no
+user names. Every figure comes from a bounded query (day partitions of the reads index, the
+alerts index by creation time, month partitions of the audit index, the small cameras table, the
+reports listing), and the result is cached for a few minutes per function instance so that
+anonymous traffic cannot turn the page into a cost.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from chalicelib.adapters.policy_document import PolicyDocument
+from chalicelib.domain.cameras import Camera
+from chalicelib.domain.reads import days_between, format_time
+from chalicelib.policy.transparency import (
+    PREREQUISITES,
+    SHARING_RULES,
+    AuthorizedRole,
+    authorized_roles,
+)
+from chalicelib.services.monthly_audit import ReportObjects, latest_report
+from chalicelib.services.search import SEARCH_ACTION
+
+WINDOW_DAYS = 30
+CACHE_SECONDS = 300
+
+
+class CameraSource(Protocol):
+    def list_all(self) -> list[Camera]: ...
+
+
+class ReadCounter(Protocol):
+    def count_captured(self, day: str, low: str, high: str) -> int: ...
+
+
+class AlertCounter(Protocol):
+    def count_created_between(self, start: str, end: str) -> int: ...
+
+
+class AuditCounter(Protocol):
+    def count_between(self, start: str, end: str, action: str, outcome: str = "allowed") -> int:
+        ...
+
+
+@dataclass(frozen=True)
+class TransparencyDependencies:
+    cameras: CameraSource
+    reads: ReadCounter
+    alerts: AlertCounter
+    audit: AuditCounter
+    reports: ReportObjects
+    policy_document: Callable[[], PolicyDocument]
+    clock: Callable[[], datetime]
+    agency: str
+    retention_days: int
+
+
+@dataclass(frozen=True)
+class TransparencyFigures:
+    agency: str
+    generated_at: str
+    window_days: int
+    retention_days: int
+    authorized_roles: tuple[AuthorizedRole, ...]
+    prerequisites: tuple[str, ...]
+    sharing_rules: tuple[str, ...]
+    cameras: int
+    reads: int
+    hotlist_hits: int
+    searches: int
+    last_monthly_audit: str | None
+    last_monthly_audit_generated: str | None
+    policy: PolicyDocument
+
+
+def compute_figures(deps: TransparencyDependencies) -> TransparencyFigures:
+    """Read every figure now (no cache): counts over the last WINDOW_DAYS days."""
+    policy = deps.policy_document()  # a page without its policy is not posted: fail loudly
+    now = deps.clock()
+    start = now - timedelta(days=WINDOW_DAYS)
+    low, high = format_time(start), format_time(now)
+    reads = sum(deps.reads.count_captured(day, low, high) for day in days_between(start, now))
+    latest = latest_report(deps.reports)
+    return TransparencyFigures(
+        agency=deps.agency, generated_at=high, window_days=WINDOW_DAYS,
+        retention_days=deps.retention_days, authorized_roles=authorized_roles(),
+        prerequisites=PREREQUISITES, sharing_rules=SHARING_RULES,
+        cameras=sum(1 for camera in deps.cameras.list_all() if camera.active),
+        reads=reads,
+        hotlist_hits=deps.alerts.count_created_between(start.isoformat(), now.isoformat()),
+        searches=deps.audit.count_between(low, high, SEARCH_ACTION),
+        last_monthly_audit=latest[0] if latest else None,
+        last_monthly_audit_generated=latest[1] if latest else None,
+        policy=policy)
+
+
+class TransparencyCache:
+    """The last figures of this function instance, reused for CACHE_SECONDS."""
+
+    def __init__(self, seconds: int = CACHE_SECONDS) -> None:
+        self._seconds = seconds
+        self._lock = threading.Lock()
+        self._figures: TransparencyFigures | None = None
+        self._computed_at: datetime | None = None
+
+    def figures(self, deps: TransparencyDependencies) -> TransparencyFigures:
+        now = deps.clock()
+        with self._lock:
+            fresh = (self._figures is not None and self._computed_at is not None
+                     and timedelta(0) <= now - self._computed_at < timedelta(
+                         seconds=self._seconds))
+            if not fresh:
+                self._figures, self._computed_at = compute_figures(deps), now
+            assert self._figures is not None  # noqa: S101 - set just above
+            return self._figures
+
+
+def figures_document(figures: TransparencyFigures) -> dict[str, Any]:
+    """The JSON form (GET /transparency.json): the page's figures and its policy document."""
+    return {
+        "agency": figures.agency,
+        "generated_at": figures.generated_at,
+        "retention_days": figures.retention_days,
+        "authorized_roles": [{"role": role.role, "title": role.title, "may": list(role.may)}
+                             for role in figures.authorized_roles],
+        "prerequisites_for_every_user": list(figures.prerequisites),
+        "sharing_rules": list(figures.sharing_rules),
+        "cameras": figures.cameras,
+        "window_days": figures.window_days,
+        f"reads_last_{figures.window_days}_days": figures.reads,
+        f"hotlist_hits_last_{figures.window_days}_days": figures.hotlist_hits,
+        f"searches_last_{figures.window_days}_days": figures.searches,
+        "last_monthly_audit": ({"month": figures.last_monthly_audit,
+                                "generated_at": figures.last_monthly_audit_generated}
+                               if figures.last_monthly_audit else None),
+        "policy_document": {"name": figures.policy.name, "sha256": figures.policy.sha256,
+                            "text": figures.policy.text},
+    }
