@@ -1,5 +1,5 @@
 // Platekeeper console: plain DOM, no framework or build step. Every value from the API is put in
-// the page with textContent (never innerHTML), and the server enforces every permission again;
+// the page with textContent (never as markup), and the server enforces every permission again;
 // the menu only hides what a role may not use.
 "use strict";
 

@@ -32,7 +32,8 @@ ABILITIES: Mapping[Permission, str] = {
     Permission.MANAGE_USERS: "approve users and record their training",
     Permission.REQUEST_HOLD: "ask for data to be held as evidence",
     Permission.APPROVE_HOLD: "approve holds and evidence exports",
-    Permission.REVIEW_RELEASES: "review release requests from other agencies",
+    Permission.FILE_RELEASE: "record other agencies' written requests for data",
+    Permission.REVIEW_RELEASES: "approve or deny release requests from other agencies",
     Permission.READ_AUDIT: "read the record of access and the monthly audits",
     Permission.SYSTEM_STATUS: "see the system's status",
 }

@@ -52,7 +52,9 @@ class AuditQueryInvalid(ValueError):
 
 
 def parse_filters(params: Mapping[str, str], now: datetime) -> AuditFilters:
-    end = _moment(params.get("to"), "to") or now
+    # Times are kept to the second and the end is exclusive: by default include this second,
+    # so a record written just before the review (same second) is not left out.
+    end = _moment(params.get("to"), "to") or now + timedelta(seconds=1)
     start = _moment(params.get("from"), "from") or end - timedelta(days=DEFAULT_DAYS)
     if start >= end:
         raise AuditQueryInvalid("WINDOW_INVALID", "from must be before to")
