@@ -40,6 +40,9 @@ DEFAULT_RETENTION_DAYS = 365
 # Presigned URLs are credentials; keep their lifetime short (minutes).
 UPLOAD_URL_SECONDS = 300
 MAX_UPLOAD_BYTES = 15 * 1024 * 1024
+# Deliveries of an ingest message before it is dead-lettered: the ingest queue's maxReceiveCount
+# in infra/template.yaml (a test keeps the two equal).
+INGEST_MAX_RECEIVES = 5
 
 
 class SettingsError(ValueError):

@@ -113,3 +113,15 @@ def test_retention_parameter_refuses_less_than_a_year() -> None:
 
 def test_the_key_rotates() -> None:
     assert of_type("AWS::KMS::Key")["DataKey"]["EnableKeyRotation"] is True
+
+
+def test_ingest_dead_letters_after_the_deliveries_the_code_expects() -> None:
+    """The ingest handler dead-letters (with a reason) on the delivery the queue calls last."""
+    from chalicelib.settings import INGEST_MAX_RECEIVES
+
+    queue = of_type("AWS::SQS::Queue")["IngestQueue"]
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == INGEST_MAX_RECEIVES
+    sends = [statement for statement in statements(of_type("AWS::IAM::Role")["IngestFunctionRole"])
+             if statement["Action"] == "sqs:SendMessage"]
+    assert [statement["Resource"] for statement in sends] == [
+        {"Fn::GetAtt": ["IngestDeadLetterQueue", "Arn"]}]
