@@ -329,3 +329,18 @@ def test_a_malformed_hotlist_expiry_is_a_400_not_a_500(
         "expires": expires})
     assert (response.status_code, response.json()["error"]) == (400, "HOTLIST_ENTRY_INVALID")
     assert count(local_stack, "PLATEKEEPER_HOTLIST_TABLE") == before
+
+
+@pytest.mark.parametrize("read_ids", [["", "x"], ["W\u009e"], [], [str(uuid.uuid4()).upper()],
+                                      [str(uuid.uuid4()) for _ in range(501)], "not a list"])
+@pytest.mark.parametrize("path", ["/holds", "/exports"])
+def test_malformed_read_ids_are_refused_before_any_lookup(
+        local_stack: RunningStack, admin: ApiClient, path: str, read_ids: Any) -> None:
+    """Found by the API fuzzer: an empty read id reached DynamoDB and came back as a 503."""
+    before = count(local_stack, "PLATEKEEPER_HOLDS_TABLE")
+    response = admin.post(path, {"read_ids": read_ids, "case_number": "2026-000999",
+                                 "reason": "evidence", "requested_by": "officer.demo",
+                                 "review_date": "2027-01-01", "purpose": "warrant",
+                                 "approved_by": "admin.demo"})
+    assert (response.status_code, response.json()["error"]) == (400, "READS_INVALID")
+    assert count(local_stack, "PLATEKEEPER_HOLDS_TABLE") == before
