@@ -10,7 +10,7 @@ PACKAGE_DIR := build/package
 LAYER_ZIP := layers/build/recognition-layer.zip
 
 .PHONY: help venv browser run demo test lint typecheck cfn-lint pytest package layer deploy \
-        bench-recognition bench-search bench-ingest openapi audit-now clean
+        bench-recognition bench-search bench-ingest bench-load fuzz openapi audit-now clean
 
 help:
 	@echo "make run    - the whole local stack (API + event pump + demo users) until Ctrl-C"
@@ -23,6 +23,8 @@ help:
 	@echo "make bench-recognition - accuracy and speed of plate recognition on $(DATA)"
 	@echo "make bench-search - 100,000 reads in the local stack; search latency and cost"
 	@echo "make bench-ingest - 200+ frames camera -> S3 -> SQS -> ingest; throughput, losses"
+	@echo "make bench-load - 1,000 frames from concurrent cameras while officers search; p95, losses"
+	@echo "make fuzz   - the API fuzzer with a large budget: requests tried and failures"
 
 $(STAMP): requirements.txt requirements-dev.txt layers/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -77,6 +79,16 @@ bench-search: $(STAMP)
 
 bench-ingest: $(STAMP)
 	$(PY) -m bench.ingest
+
+# IMAGES=50 for a quick run; the figures in docs/reliability.md come from the default 1,000.
+bench-load: $(STAMP)
+	$(PY) -m bench.load $(if $(IMAGES),--images $(IMAGES))
+
+# make test runs the same fuzzer with a small budget (tests/conftest.py DEFAULT_FUZZ_EXAMPLES).
+FUZZ_EXAMPLES ?= 25
+fuzz: $(STAMP)
+	$(PY) -m pytest tests/integration/test_fuzz_api.py -q \
+	  --fuzz-examples $(FUZZ_EXAMPLES)
 
 bench-recognition: $(STAMP)
 	$(PY) -m chalicelib.recognition.evaluate $(DATA)/openalpr-us-dev $(DATA)/openalpr-us-crops \

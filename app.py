@@ -204,7 +204,7 @@ def enable_user(request: Request, caller: Caller, username: str) -> dict[str, An
 @api.route("/uploads", "POST", None, "A presigned POST for one camera frame (camera credential)",
            request_schema={"content_type": STRING, "content_length": INTEGER,
                            "captured_at": DATE_TIME, "lat": NUMBER, "lon": NUMBER,
-                           "heading": NUMBER}, camera=True)
+                           "heading": NUMBER}, camera=True, success_status=201)
 def request_upload(request: Request, camera: Camera) -> Response:
     ticket = cameras.upload_ticket(camera, json_body(request), bootstrap.container().cameras)
     return Response(body=ticket, status_code=201, headers={"Cache-Control": "no-store"})
@@ -212,14 +212,15 @@ def request_upload(request: Request, camera: Camera) -> Response:
 
 @api.route("/admin/cameras", "GET", Permission.MANAGE_CAMERAS, "Registered cameras")
 def list_cameras(request: Request, caller: Caller) -> dict[str, Any]:
-    registered = bootstrap.container().cameras.cameras.list_all()
+    registered = cameras.list_cameras(caller, bootstrap.container().cameras)
     return {"cameras": [cameras.camera_view(camera) for camera in registered]}
 
 
 @api.route("/admin/cameras", "POST", Permission.MANAGE_CAMERAS,
            "Register a camera; its credential is shown once",
            request_schema={"camera_id": STRING, "name": STRING, "agency": STRING,
-                           "kind": STRING, "lat": NUMBER, "lon": NUMBER, "heading": NUMBER})
+                           "kind": STRING, "lat": NUMBER, "lon": NUMBER, "heading": NUMBER},
+           success_status=201)
 def register_camera(request: Request, caller: Caller) -> Response:
     camera, credential = cameras.register(json_body(request), caller,
                                           bootstrap.container().cameras)
@@ -255,7 +256,7 @@ def switch_camera(request: Request, caller: Caller, camera_id: str) -> dict[str,
            "Add a custom hotlist entry (full or partial plate) with case number and approver",
            request_schema={"plate": STRING, "state": STRING, "category": STRING,
                            "case_number": STRING, "reason": STRING, "requested_by": STRING,
-                           "expires": DATE_TIME})
+                           "expires": DATE_TIME}, success_status=201)
 def add_hotlist_entry(request: Request, caller: Caller) -> Response:
     entry = hotlists.add_entry(json_body(request), caller, bootstrap.container().hotlists)
     return Response(body={"entry_id": entry.entry_id, "plate": entry.plate,
@@ -295,7 +296,7 @@ def dispose_alert(request: Request, caller: Caller, alert_id: str) -> dict[str, 
            "Place a hold on reads for a case: no TTL, legal hold on their images",
            request_schema={"read_ids": {"type": "array", "items": STRING},
                            "case_number": STRING, "reason": STRING, "requested_by": STRING,
-                           "review_date": DATE, "note": STRING})
+                           "review_date": DATE, "note": STRING}, success_status=201)
 def place_hold(request: Request, caller: Caller) -> Response:
     container = bootstrap.container()
     reads, hold_request = holds.request_from_body(json_body(request), caller, container.reads)
@@ -325,7 +326,8 @@ def active_holds(request: Request, caller: Caller) -> dict[str, Any]:
 @api.route("/exports", "POST", Permission.APPROVE_HOLD,
            "Export reads, images and crops as an evidence package (hashes, custody log)",
            request_schema={"read_ids": {"type": "array", "items": STRING},
-                           "case_number": STRING, "purpose": STRING, "approved_by": STRING})
+                           "case_number": STRING, "purpose": STRING, "approved_by": STRING},
+           success_status=201)
 def export_evidence(request: Request, caller: Caller) -> Response:
     container = bootstrap.container()
     body = json_body(request)

@@ -11,6 +11,7 @@ from chalicelib.adapters import aws
 from chalicelib.adapters.alerts_table import AlertsTable
 from chalicelib.adapters.audit_log import AuditLog
 from chalicelib.adapters.cameras_table import CamerasTable
+from chalicelib.adapters.dead_letters import DeadLetterQueue
 from chalicelib.adapters.evidence_store import EvidenceStore
 from chalicelib.adapters.holds_table import HoldsTable
 from chalicelib.adapters.hotlist_table import HotlistTable
@@ -205,6 +206,10 @@ class Container:
 
             self._recognizer = recognize_plates
         return self._recognizer
+
+    @cached_property
+    def dead_letters(self) -> DeadLetterQueue:
+        return DeadLetterQueue(self.client("sqs"), self.settings.ingest_dlq_url)
 
     @cached_property
     def ingest(self) -> IngestDependencies:

@@ -15,13 +15,13 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalicelib.adapters.reads_table import Partition, QueryStats
 from chalicelib.bootstrap import Container
 from chalicelib.domain.audit import ALLOWED, AuditEntry
-from chalicelib.domain.images import objects_from_notification
 from chalicelib.domain.reads import days_between, format_time
 from chalicelib.observability import logger, metrics
-from chalicelib.services.ingest import ingest_object
+from chalicelib.services.ingest import QueueMessage, ingest_message
 from chalicelib.services.monthly_audit import run_scheduled
 from chalicelib.services.purge import purge_images_of_expired_records
 from chalicelib.services.retention import find_overdue, purge_expired_reads, purge_reads
+from chalicelib.settings import INGEST_MAX_RECEIVES
 
 _processor = BatchProcessor(event_type=EventType.SQS)
 SYSTEM_USER = "system"
@@ -33,8 +33,13 @@ def ingest_batch(raw_event: dict[str, Any], context: Any, container: Container) 
     """Ingest each message; failed ones are reported back so only they are retried."""
 
     def handle(record: SQSRecord) -> None:
-        for ref in objects_from_notification(record.body):
-            outcome = ingest_object(ref, container.ingest)
+        message = QueueMessage(record.message_id, record.body,
+                               int(record.attributes.approximate_receive_count or 1))
+        outcomes = ingest_message(message, container.ingest, container.dead_letters,
+                                  INGEST_MAX_RECEIVES)
+        if not outcomes:
+            metrics.add_metric(name="MessagesDeadLettered", unit="Count", value=1)
+        for outcome in outcomes:
             metrics.add_metric(name=f"Images{outcome.status.title()}", unit="Count", value=1)
             if outcome.reason:
                 logger.info("image rejected", extra={"reason": outcome.reason})

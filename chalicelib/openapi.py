@@ -16,6 +16,7 @@ INTEGER: dict[str, Any] = {"type": "integer"}
 NUMBER: dict[str, Any] = {"type": "number"}
 DATE_TIME: dict[str, Any] = {"type": "string", "format": "date-time"}
 
+_SUCCESS = {200: "OK", 201: "Created"}
 _ERROR = {"type": "object", "required": ["error", "message"],
           "properties": {"error": STRING, "message": STRING}}
 
@@ -47,9 +48,11 @@ def _operation(route: RouteSpec) -> dict[str, Any]:
         "summary": route.summary,
         "operationId": re.sub(r"[^A-Za-z0-9]+", "_", f"{route.method}_{route.path}").strip("_"),
         "responses": {
-            "200": {"description": "OK"},
+            str(route.success_status): {"description": _SUCCESS[route.success_status]},
             "400": _error_response("The request is malformed or breaks a rule"),
             "500": _error_response("Unexpected error"),
+            # Not found, conflict, body too large, ...: every error has the same body.
+            "default": _error_response("Any other error"),
         },
     }
     parameters = [{"name": name, "in": "path", "required": True, "schema": STRING}

@@ -49,6 +49,9 @@ DEFAULT_TIME_ZONE = "America/Los_Angeles"
 # The posted policy (428.3.1(g)) shown on the public transparency page; an agency replaces this
 # file with its own document, or points PLATEKEEPER_POLICY_DOCUMENT at another file.
 DEFAULT_POLICY_DOCUMENT = str(Path(__file__).resolve().parent / "static" / "alpr-policy.md")
+# Deliveries of an ingest message before it is dead-lettered: the ingest queue's maxReceiveCount
+# in infra/template.yaml (a test keeps the two equal).
+INGEST_MAX_RECEIVES = 5
 
 
 class SettingsError(ValueError):

@@ -72,6 +72,7 @@ class RouteSpec:
     request_schema: dict[str, Any] | None = None
     query_parameters: tuple[str, ...] = ()
     camera: bool = False
+    success_status: int = 200
 
     @property
     def auth(self) -> str:
@@ -91,11 +92,12 @@ class Api:
     def route(self, path: str, method: str, permission: Permission | None, summary: str,
               request_schema: dict[str, Any] | None = None,
               query_parameters: tuple[str, ...] = (),
-              camera: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+              camera: bool = False,
+              success_status: int = 200) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register a view. Views get (request, **url_params), plus the signed-in caller when a
         permission is named, or the authenticated camera when `camera` is set."""
         spec = RouteSpec(path, method, permission, summary, request_schema,
-                              query_parameters, camera)
+                         query_parameters, camera, success_status)
 
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
             @functools.wraps(view)

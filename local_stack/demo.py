@@ -333,7 +333,7 @@ class Demo:
         after = self._dlq_depth()
         if after != before + 1:
             raise StepFailed(f"dead-letter queue went from {before} to {after} messages")
-        return "poison message retried 5 times, then moved to the dead-letter queue"
+        return "poison message moved to the dead-letter queue at once, with its reason"
 
     # ------------------------------------------------------------------ helpers
     def _read_id_of(self, plate: str) -> str:

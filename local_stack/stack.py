@@ -159,13 +159,14 @@ class RunningStack:
 
     def _start_api(self) -> None:
         from chalice.cli.factory import CLIFactory
-        from chalice.local import LocalChalice, LocalDevServer, create_local_server
+        from chalice.local import LocalDevServer
+
+        from local_stack.gateway import GatewayRequestHandler, adapt_app
 
         config = CLIFactory(project_dir=str(ROOT)).create_config_obj(chalice_stage_name="local")
-        if isinstance(self.app, LocalChalice):  # already adapted by an earlier start in-process
-            self._api_server = LocalDevServer(self.app, config, "127.0.0.1", self.api_port)
-        else:
-            self._api_server = create_local_server(self.app, config, "127.0.0.1", self.api_port)
+        adapt_app(self.app)
+        self._api_server = LocalDevServer(self.app, config, "127.0.0.1", self.api_port,
+                                          handler_cls=GatewayRequestHandler)
         thread = threading.Thread(target=self._api_server.serve_forever, name="api", daemon=True)
         thread.start()
         self._threads.append(thread)

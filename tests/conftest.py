@@ -10,6 +10,23 @@ import pytest
 from local_stack.stack import RunningStack
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# Generated requests per operation and caller in the API fuzz test (`make fuzz` raises it).
+DEFAULT_FUZZ_EXAMPLES = 2
+
+
+# The API fuzz test leaves its one-line summary here for the end of the run.
+FUZZ_SUMMARY = pytest.StashKey[str]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--fuzz-examples", type=int, default=DEFAULT_FUZZ_EXAMPLES,
+                     help="requests generated per API operation and caller when fuzzing")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,
+                            config: pytest.Config) -> None:
+    if FUZZ_SUMMARY in config.stash:
+        terminalreporter.write_line(config.stash[FUZZ_SUMMARY])
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 import jwt
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
 
 from chalicelib.adapters.errors import translate
 from chalicelib.domain.access import Role
@@ -110,10 +110,13 @@ class CognitoIdentity:
             response = self._cognito.initiate_auth(
                 ClientId=self.client_id, AuthFlow="USER_PASSWORD_AUTH",
                 AuthParameters={"USERNAME": username, "PASSWORD": password})
+        except ParamValidationError as error:  # e.g. an empty or over-long value
+            raise LoginFailed("wrong username or password") from error
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code")
             if code in {"NotAuthorizedException", "UserNotFoundException",
-                        "UserNotConfirmedException", "PasswordResetRequiredException"}:
+                        "UserNotConfirmedException", "PasswordResetRequiredException",
+                        "InvalidParameterException"}:
                 raise LoginFailed("wrong username or password") from error
             raise translate(error, "sign in") from error
         return _login_result(response)
@@ -123,11 +126,15 @@ class CognitoIdentity:
             response = self._cognito.respond_to_auth_challenge(
                 ClientId=self.client_id, ChallengeName="SOFTWARE_TOKEN_MFA", Session=session,
                 ChallengeResponses={"USERNAME": username, "SOFTWARE_TOKEN_MFA_CODE": code})
+        except ParamValidationError as error:  # e.g. no session, or a malformed one
+            raise LoginFailed("the one-time code was not accepted") from error
         except ClientError as error:
             code_name = error.response.get("Error", {}).get("Code")
             if code_name in {"NotAuthorizedException", "CodeMismatchException",
-                             "ExpiredCodeException"}:
+                             "ExpiredCodeException", "InvalidParameterException"}:
                 raise LoginFailed("the one-time code was not accepted") from error
+            if code_name == "ResourceNotFoundException":  # no such sign-in session
+                raise LoginFailed("the sign-in session is not valid; sign in again") from error
             raise translate(error, "verify one-time code") from error
         return _login_result(response)
 

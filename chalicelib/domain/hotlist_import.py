@@ -270,7 +270,7 @@ def _import_lines(lines: Iterable[str], list_name: str, now: datetime, progress:
     head = list(itertools.islice(iterator, _DETECT_LINES))
     chosen = file_format or detect_format(head)
     if chosen not in FORMATS:
-        raise HotlistFileError(f"unknown format {chosen!r}; expected one of {', '.join(FORMATS)}")
+        raise HotlistFileError(f"unknown format; expected one of {', '.join(FORMATS)}")
     context = _Context(list_name, now, added_by.strip(), approved_by.strip())
     tally = _Tally(progress)
     stream = _counted(itertools.chain(head, iterator), tally)

@@ -28,6 +28,16 @@ def read_id_for(image_key: str, version_id: str | None, index: int) -> str:
     return str(uuid.uuid5(_READ_NAMESPACE, f"{image_key}|{version_id or ''}|{index}"))
 
 
+def is_read_id(text: object) -> bool:
+    """Whether text has the form read_id_for gives (a UUID in its canonical spelling)."""
+    if not isinstance(text, str) or len(text) != 36:
+        return False
+    try:
+        return str(uuid.UUID(text)) == text
+    except ValueError:
+        return False
+
+
 @dataclass(frozen=True)
 class Candidate:
     text: str

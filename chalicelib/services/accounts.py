@@ -146,7 +146,7 @@ def set_enabled(username: str, enabled: bool, caller: Caller, deps: AccountDepen
     try:
         deps.identity.set_enabled(username, enabled)
     except AccountNotFound as error:
-        raise AdminRefused("USER_NOT_FOUND", f"no user named {username}") from error
+        raise AdminRefused("USER_NOT_FOUND", "no user has this username") from error
     deps.audit.append(entry_for(caller, "enable_user" if enabled else "disable_user", now,
                                 allowed=True, query={"target": username}, result_count=1))
 
@@ -157,7 +157,7 @@ def _change(username: str, caller: Caller, deps: AccountDependencies, action: st
     try:
         deps.identity.update_attributes(username, values)
     except AccountNotFound as error:
-        raise AdminRefused("USER_NOT_FOUND", f"no user named {username}") from error
+        raise AdminRefused("USER_NOT_FOUND", "no user has this username") from error
     query = {"target": username, **{name.removeprefix("custom:"): value
                                     for name, value in values.items()}}
     deps.audit.append(entry_for(caller, action, now, allowed=True, query=query, result_count=1))

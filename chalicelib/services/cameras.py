@@ -177,6 +177,14 @@ def register(body: Mapping[str, Any], caller: Caller,
     return camera, credential
 
 
+def list_cameras(caller: Caller, deps: CameraDependencies) -> list[Camera]:
+    """Every registered camera; the listing is recorded like any other access."""
+    registered = deps.cameras.list_all()
+    deps.audit.append(entry_for(caller, "list_cameras", deps.clock(), allowed=True,
+                                result_count=len(registered)))
+    return registered
+
+
 def rotate(camera_id: str, caller: Caller, deps: CameraDependencies) -> tuple[Camera, str]:
     camera = _existing(camera_id, deps)
     rotated, credential = rotate_credential(camera, deps.clock())
@@ -207,7 +215,7 @@ def _existing(camera_id: str, deps: CameraDependencies) -> Camera:
     except ObjectNotFound:
         camera = None
     if camera is None:
-        raise CameraRefused("CAMERA_NOT_FOUND", f"no camera {camera_id}", 404)
+        raise CameraRefused("CAMERA_NOT_FOUND", "no camera has this id", 404)
     return camera
 
 

@@ -24,13 +24,15 @@ from chalicelib.domain.holds import (
     new_hold,
     release,
 )
-from chalicelib.domain.reads import Read, parse_time
+from chalicelib.domain.reads import Read, is_read_id, parse_time
 from chalicelib.services.auditing import AuditWriter, entry_for
 
 PLACE_ACTION = "place_hold"
 RELEASE_ACTION = "release_hold"
 LIST_OVERDUE_ACTION = "list_overdue_holds"
 LIST_ACTIVE_ACTION = "list_active_holds"
+# Each id is a lookup; a hold or export names the reads of one case, not a bulk list.
+MAX_READS_PER_REQUEST = 500
 
 
 class HoldRecords(Protocol):
@@ -233,8 +235,12 @@ def _audit_refusal(deps: HoldDependencies, caller: Caller, action: str, now: dat
 
 def reads_by_id(read_ids: object, reads: ReadLookup) -> list[Read]:
     """The reads named in a request; unknown ids are refused rather than silently skipped."""
-    if not isinstance(read_ids, list) or not all(isinstance(item, str) for item in read_ids):
-        raise HoldRefused("READS_INVALID", "read_ids must be a list of read ids")
+    if not isinstance(read_ids, list) or not read_ids \
+            or not all(is_read_id(item) for item in read_ids):
+        raise HoldRefused("READS_INVALID", "read_ids must be a non-empty list of read ids")
+    if len(read_ids) > MAX_READS_PER_REQUEST:
+        raise HoldRefused("READS_INVALID",
+                          f"name at most {MAX_READS_PER_REQUEST} reads per request")
     found = [reads.get(read_id) for read_id in dict.fromkeys(read_ids)]
     missing = sum(read is None for read in found)
     if missing:

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from chalicelib.domain.access import Caller
 from chalicelib.domain.alerts import Alert, dispose
 from chalicelib.domain.audit import AuditEntry, AuditRecord
-from chalicelib.domain.hotlist import HotlistEntry, custom_entry
+from chalicelib.domain.hotlist import HotlistEntry, InvalidHotlistEntry, custom_entry
 from chalicelib.domain.hotlist_import import ImportReport, import_file
 from chalicelib.services.auditing import entry_for
 
@@ -49,18 +49,30 @@ class AlertNotFound(LookupError):
 def add_entry(body: Mapping[str, Any], caller: Caller, deps: HotlistDependencies) -> HotlistEntry:
     """A custom entry requested by one person and approved by the administrator adding it."""
     now = deps.clock()
-    expires = body.get("expires")
     entry = custom_entry(
         plate=str(body.get("plate", "")), state=str(body.get("state", "")),
         category=str(body.get("category", "")), case_number=str(body.get("case_number", "")),
         reason=str(body.get("reason", "")), added_by=str(body.get("requested_by", "")),
         approved_by=caller.account.username, now=now,
-        expires=datetime.fromisoformat(expires) if isinstance(expires, str) and expires else None)
+        expires=_expires(body.get("expires")))
     deps.hotlist.put_many([entry])
     deps.audit.append(entry_for(caller, "add_hotlist_entry", now, allowed=True,
                                 query={"plate": entry.plate, "entry_id": entry.entry_id},
                                 case_number=entry.case_number, result_count=1))
     return entry
+
+
+def _expires(value: Any) -> datetime | None:
+    """The requested expiry, if any; anything but an ISO 8601 time is refused."""
+    if value is None or value == "":
+        return None
+    message = "expires must be an ISO 8601 time with a time zone"
+    if not isinstance(value, str) or len(value) > 40:
+        raise InvalidHotlistEntry(message)
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidHotlistEntry(message) from None
 
 
 def import_list(body: Mapping[str, Any], caller: Caller,

@@ -4,6 +4,11 @@ Presigned POST conditions are not enforced everywhere (moto ignores them), so ev
 upload policy makes is made again here, on the stored object itself. Every id and key written
 is derived from the object (key + version), so a redelivered message rewrites nothing: reads,
 crops and alerts are created with conditions or deterministic keys.
+
+A queue message either ends with every object it names recorded (processed or rejected with a
+reason), or in the dead-letter queue with the reason it failed: at once when it is malformed,
+after its last delivery when a failure persists. Transient failures before that are raised so
+the queue delivers the message again.
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from chalicelib.adapters.errors import AlreadyExists, ObjectNotFound
+from chalicelib.adapters.dead_letters import DeadLetter
+from chalicelib.adapters.errors import AlreadyExists, ObjectNotFound, StorageError
 from chalicelib.adapters.raw_images import ObjectHead
 from chalicelib.domain.images import (
     ACCEPTED_CONTENT_TYPES,
@@ -21,7 +27,9 @@ from chalicelib.domain.images import (
     ImageRecord,
     ImageStatus,
     InvalidImageKey,
+    MalformedMessage,
     ObjectRef,
+    objects_from_notification,
     sniff_content_type,
 )
 from chalicelib.domain.reads import Candidate, Read, format_time, read_id_for
@@ -115,6 +123,55 @@ class IngestDependencies:
     max_upload_bytes: int
     clock: Clock
     on_reads: ReadsWritten = lambda reads: None  # hotlist matching hooks in here
+
+
+@dataclass(frozen=True)
+class QueueMessage:
+    """One delivery of an ingest queue message."""
+
+    message_id: str
+    body: str
+    receive_count: int
+
+
+class DeadLetterSink(Protocol):
+    def send(self, letter: DeadLetter) -> None: ...
+
+
+def ingest_message(message: QueueMessage, deps: IngestDependencies,
+                   dead_letters: DeadLetterSink, max_receives: int) -> list[IngestOutcome]:
+    """Ingest every object the message names; raise to have it delivered again.
+
+    A malformed message goes to the dead-letter queue at once (no delivery can fix it); any
+    other failure does on the message's last delivery, so that it leaves a reason there.
+    """
+    try:
+        refs = objects_from_notification(message.body)
+    except MalformedMessage as error:
+        _dead_letter(message, f"malformed message: {error}", deps, dead_letters)
+        return []
+    try:
+        return [ingest_object(ref, deps) for ref in refs]
+    except Exception as error:  # the last delivery must leave a reason, whatever failed
+        if message.receive_count < max_receives:
+            raise
+        _dead_letter(message, failure_reason(error), deps, dead_letters)
+        return []
+
+
+def failure_reason(error: Exception) -> str:
+    """Why a delivery failed: our storage errors name the call and AWS error code; anything else
+    only its type, since its text may hold data the dead-letter queue should not."""
+    if isinstance(error, StorageError):
+        return f"{type(error).__name__}: {error}"
+    return f"unexpected {type(error).__name__}"
+
+
+def _dead_letter(message: QueueMessage, reason: str, deps: IngestDependencies,
+                 dead_letters: DeadLetterSink) -> None:
+    dead_letters.send(DeadLetter(
+        body=message.body, reason=reason, source_message_id=message.message_id,
+        receive_count=message.receive_count, failed_at=format_time(deps.clock())))
 
 
 def ingest_object(ref: ObjectRef, deps: IngestDependencies) -> IngestOutcome:

@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 
 from local_stack.api_client import ApiClient
 from local_stack.seed import DemoUser, create_user, seed_users
@@ -87,3 +88,43 @@ def clock_offset(local_stack: RunningStack) -> Iterator[Callable[[timedelta], No
     yield move
     for delta in moved:
         local_stack.clock.advance(-delta.total_seconds())
+
+
+def upload(local_stack: RunningStack, credential: str, body: bytes,
+           content_type: str = "image/jpeg", **overrides: Any) -> requests.Response:
+    """What a camera does: ask for a ticket, then POST the file to S3 with its fields."""
+    request = {"content_type": content_type, "content_length": len(body),
+               "captured_at": local_stack.clock().isoformat(), **overrides}
+    ticket = requests.post(f"{local_stack.api_url}/uploads", json=request, timeout=30,
+                           headers={"X-Camera-Credential": credential})
+    if ticket.status_code != 201:
+        return ticket
+    fields = ticket.json()["fields"]
+    sent = requests.post(ticket.json()["url"], data=fields, timeout=30,
+                         files={"file": ("frame", body, content_type)})
+    assert sent.status_code in (200, 201, 204), sent.text
+    return ticket
+
+
+def image_record(local_stack: RunningStack, key: str) -> dict[str, Any]:
+    item = boto3.client("dynamodb").get_item(
+        TableName=local_stack.environment["PLATEKEEPER_IMAGES_TABLE"],
+        Key={"image_key": {"S": key}}).get("Item", {})
+    return {name: next(iter(value.values())) for name, value in item.items()}
+
+
+def count(local_stack: RunningStack, table: str) -> int:
+    dynamodb: Any = boto3.client("dynamodb")
+    return sum(page["Count"] for page in dynamodb.get_paginator("scan").paginate(
+        TableName=local_stack.environment[table], Select="COUNT"))
+
+
+def reads_of(local_stack: RunningStack, image_key: str) -> list[dict[str, Any]]:
+    dynamodb: Any = boto3.client("dynamodb")
+    items: list[dict[str, Any]] = []
+    for page in dynamodb.get_paginator("scan").paginate(
+            TableName=local_stack.environment["PLATEKEEPER_READS_TABLE"],
+            FilterExpression="image_key = :key",
+            ExpressionAttributeValues={":key": {"S": image_key}}):
+        items.extend(page["Items"])
+    return items

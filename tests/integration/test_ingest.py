@@ -20,6 +20,7 @@ from chalicelib.recognizer import recognize_plates
 from local_stack.api_client import ApiClient
 from local_stack.stack import RunningStack
 from local_stack.synthetic import blank_jpeg, frame_jpeg
+from tests.integration.conftest import image_record, upload
 
 pytestmark = pytest.mark.integration
 
@@ -38,34 +39,11 @@ def camera(admin: ApiClient) -> dict[str, Any]:
     return dict(response.json())
 
 
-def upload(local_stack: RunningStack, credential: str, body: bytes,
-           content_type: str = "image/jpeg", **overrides: Any) -> requests.Response:
-    """What a camera does: ask for a ticket, then POST the file to S3 with its fields."""
-    request = {"content_type": content_type, "content_length": len(body),
-               "captured_at": local_stack.clock().isoformat(), **overrides}
-    ticket = requests.post(f"{local_stack.api_url}/uploads", json=request, timeout=30,
-                           headers={"X-Camera-Credential": credential})
-    if ticket.status_code != 201:
-        return ticket
-    fields = ticket.json()["fields"]
-    sent = requests.post(ticket.json()["url"], data=fields, timeout=30,
-                         files={"file": ("frame", body, content_type)})
-    assert sent.status_code in (200, 201, 204), sent.text
-    return ticket
-
-
 def read_by_engine(frame: bytes) -> str:
     """What the recognition engine reads on this frame (the pipeline must store exactly it)."""
     plates = recognize_plates(frame)
     assert plates, "the engine found no plate on the synthetic frame"
     return plates[0].text
-
-
-def image_record(local_stack: RunningStack, key: str) -> dict[str, Any]:
-    item = boto3.client("dynamodb").get_item(
-        TableName=local_stack.environment["PLATEKEEPER_IMAGES_TABLE"],
-        Key={"image_key": {"S": key}}).get("Item", {})
-    return {name: next(iter(value.values())) for name, value in item.items()}
 
 
 def test_an_uploaded_frame_becomes_a_searchable_read(

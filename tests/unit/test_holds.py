@@ -372,3 +372,11 @@ def test_read_holds_remove_and_restore_the_ttl(dynamodb: Any) -> None:
     assert stored is not None and stored.expires_at == 12345 and stored.holds == ()
     with pytest.raises(ObjectNotFound):
         holds.mark_held(make_read("never-stored"), "h1")
+
+
+def test_only_read_ids_of_the_right_form_are_looked_up() -> None:
+    from chalicelib.domain.reads import is_read_id, read_id_for
+
+    assert is_read_id(read_id_for("cameras/c/2026-11-29/f.jpg", None, 0))
+    for text in ("", "r1", "x" * 36, read_id_for("k", None, 0).upper(), None, 7):
+        assert not is_read_id(text)

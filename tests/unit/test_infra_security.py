@@ -147,3 +147,15 @@ def test_every_function_runs_under_its_own_declared_role() -> None:
         assert functions <= set(declared), stage
         assert {declared[name]["iam_role_arn"] for name in functions} <= set(roles)
         assert config["stages"][stage]["iam_role_arn"] in roles
+
+
+def test_ingest_dead_letters_after_the_deliveries_the_code_expects() -> None:
+    """The ingest handler dead-letters (with a reason) on the delivery the queue calls last."""
+    from chalicelib.settings import INGEST_MAX_RECEIVES
+
+    queue = of_type("AWS::SQS::Queue")["IngestQueue"]
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == INGEST_MAX_RECEIVES
+    sends = [statement for statement in statements(of_type("AWS::IAM::Role")["IngestFunctionRole"])
+             if statement["Action"] == "sqs:SendMessage"]
+    assert [statement["Resource"] for statement in sends] == [
+        {"Fn::GetAtt": ["IngestDeadLetterQueue", "Arn"]}]
