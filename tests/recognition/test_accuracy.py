@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.recognition.evaluate import evaluate_frames, summarize
+from chalicelib.recognition.evaluate import evaluate_crops, evaluate_frames, summarize
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 US_DEV = DATA / "openalpr-us-dev"
 
-TOP1_FLOOR = 0.04  # measured 0.074 (6/81)
-TOP10_FLOOR = 0.18  # measured 0.235
-FOUND_FLOOR = 0.42  # measured 0.481
+TOP1_FLOOR = 0.22  # measured 0.272 (22/81)
+TOP10_FLOOR = 0.44  # measured 0.506
+FOUND_FLOOR = 0.68  # measured 0.753
 
 
 @pytest.mark.skipif(not US_DEV.is_dir(), reason=f"benchmark data not found at {US_DEV}")
@@ -27,3 +27,15 @@ def test_us_dev_accuracy_does_not_regress() -> None:
     assert score.found is not None and score.found >= FOUND_FLOOR
     assert score.top10 >= TOP10_FLOOR
     assert score.top1 >= TOP1_FLOOR
+
+
+US_CROPS = DATA / "openalpr-us-crops"
+HELD_OUT_CROPS_FLOOR = 0.72  # measured 0.767 (191/249) on the crops no training run has seen
+
+
+@pytest.mark.skipif(not US_CROPS.is_dir(), reason=f"benchmark data not found at {US_CROPS}")
+def test_held_out_crops_accuracy_does_not_regress() -> None:
+    _, held_out = evaluate_crops(US_CROPS)
+    score = summarize("held-out crops", held_out, with_found=False)
+    assert score.images == 249
+    assert score.top1 >= HELD_OUT_CROPS_FLOOR

@@ -98,7 +98,7 @@ def edit_distance(a: str, b: str) -> int:
 
 
 EXACT_READ_XFAIL = pytest.mark.xfail(
-    reason="the shipped reader is undertrained (49% on held-out crops, see MODEL_CARD.md); "
+    reason="the shipped reader is undertrained (77% on held-out crops, see MODEL_CARD.md); "
     "exact reading of this plate is the target, not yet met",
     strict=False,
 )
