@@ -46,6 +46,11 @@ function plain(code) { return String(code || "").replaceAll("_", " "); }
 
 function isoFromLocal(value) { return value ? new Date(value).toISOString() : undefined; }
 
+// A datetime-local field has minute precision: an end time covers its whole minute.
+function isoEndFromLocal(value) {
+  return value ? new Date(new Date(value).getTime() + 59999).toISOString() : undefined;
+}
+
 function localValue(date) {
   const shifted = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
   return shifted.toISOString().slice(0, 16);
@@ -157,6 +162,7 @@ function allowedPages() { return PAGES.filter((page) => state.permissions.has(pa
 function can(permission) { return state.permissions.has(permission); }
 
 async function render() {
+  const seq = ++renderSeq;
   const main = document.getElementById("main");
   const nav = document.getElementById("nav");
   const route = (location.hash.replace(/^#\//, "") || "").split("?")[0];
@@ -168,6 +174,7 @@ async function render() {
     return;
   }
   if (!state.permissions.size) await guarded(() => startSession(state.token));
+  if (seq !== renderSeq) return;
   const pages = allowedPages();
   const page = pages.find((item) => item.id === route) || pages[0];
   nav.replaceChildren(...pages.map((item) => h("a", { href: `#/${item.id}`, onclick: () => say(""),
@@ -180,9 +187,15 @@ async function render() {
     return;
   }
   document.title = `${page.title} - Platekeeper`;
-  main.replaceChildren(h("h1", {}, page.title));
-  await page.view(main);
+  // Pages load data before they show; build off-screen and show only the latest render, so a
+  // hash change during a load cannot leave two copies of a page.
+  const view = h("div", {}, h("h1", {}, page.title));
+  main.replaceChildren(h("h1", {}, page.title), h("p", { class: "hint" }, "Loading..."));
+  await page.view(view);
+  if (seq === renderSeq) main.replaceChildren(...view.childNodes);
 }
+
+let renderSeq = 0;
 
 // ---------------------------------------------------------------- login
 
@@ -370,7 +383,7 @@ function fileRequestForm(catalog) {
         .map((name) => [name, String(data.get(name) || "")]));
       body.cameras = String(data.get("cameras") || "").split(",").map((c) => c.trim()).filter(Boolean);
       body.from = isoFromLocal(data.get("from"));
-      body.to = isoFromLocal(data.get("to"));
+      body.to = isoEndFromLocal(data.get("to"));
       body.document = { filename: file.name, content_type: file.type || "text/plain", content_base64: content };
       const filed = await api("POST", "releases", body);
       say(`Request filed as ${plain(filed.status)}. ${filed.rule}`, filed.status === "prohibited" ? "error" : "ok");
@@ -417,7 +430,7 @@ async function searchPage(main) {
     const body = last && more ? { ...last, cursor } : {
       mode: data.get("mode"), plate: data.get("plate"), purpose: data.get("purpose"),
       case_number: data.get("case_number"), from: isoFromLocal(data.get("from")),
-      to: isoFromLocal(data.get("to")), page_size: 50,
+      to: isoEndFromLocal(data.get("to")), page_size: 50,
       cameras: String(data.get("cameras") || "").split(",").map((c) => c.trim()).filter(Boolean) };
     last = body;
     const page = await guarded(() => api("POST", "reads/search", body), form.querySelector("button"));
@@ -545,7 +558,8 @@ async function auditPage(main) {
     const data = new FormData(form);
     const query = new URLSearchParams();
     for (const name of ["username", "plate", "case_number"]) if (data.get(name)) query.set(name, data.get(name));
-    for (const name of ["from", "to"]) if (data.get(name)) query.set(name, isoFromLocal(data.get(name)));
+    if (data.get("from")) query.set("from", isoFromLocal(data.get("from")));
+    if (data.get("to")) query.set("to", isoEndFromLocal(data.get("to")));
     return query;
   };
   form.addEventListener("submit", async (event) => {
