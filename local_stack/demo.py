@@ -191,16 +191,9 @@ class Demo:
         if response.status_code != 201:
             raise StepFailed(f"export answered {response.status_code}: {response.text}")
         body = response.json()
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "package.zip"
-            path.write_bytes(requests.get(body["url"], timeout=60).content)
-            check = subprocess.run([sys.executable, "-m", "chalicelib.evidence", "verify",  # noqa: S603
-                                    str(path)], capture_output=True, text=True, timeout=120,
-                                   check=False)
-        if check.returncode != 0:
-            raise StepFailed(check.stdout + check.stderr)
+        verified = verify_package_at(body["url"])
         return (f"package {body['key']} ({body['files']} files, sha256 {body['sha256'][:12]}...) "
-                f"stored under legal hold; verify: {check.stdout.strip()}")
+                f"stored under legal hold; verify: {verified}")
 
     def release_approve(self) -> str:
         admin = self.clients["admin.demo"]
@@ -214,14 +207,7 @@ class Demo:
         if approved.status_code != 200 or not approved.json().get("delivery_url"):
             raise StepFailed(f"approval answered {approved.status_code}: {approved.text}")
         body = approved.json()
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "release.zip"
-            path.write_bytes(requests.get(body["delivery_url"], timeout=60).content)
-            check = subprocess.run([sys.executable, "-m", "chalicelib.evidence", "verify",  # noqa: S603
-                                    str(path)], capture_output=True, text=True, timeout=120,
-                                   check=False)
-        if check.returncode != 0:
-            raise StepFailed(check.stdout + check.stderr)
+        verify_package_at(body["delivery_url"])
         return (f"San Jose PD's request for {plate} approved: {body['reads_released']} reads "
                 f"packaged (sha256 {body['export_sha256'][:12]}...), delivery link valid "
                 f"{body['delivery_expires_in'] // 60} min; console: {self.stack.api_url}/console")
@@ -369,6 +355,20 @@ class Demo:
         hotlisted = folder / "hotlisted.jpg"
         hotlisted.write_bytes(frame_jpeg(HOTLISTED_PLATE))
         return [*frames, hotlisted]
+
+
+def verify_package_at(url: str) -> str:
+    """Download a package through its link and check it with the evidence CLI, as a recipient
+    would; returns the CLI's verdict."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "package.zip"
+        path.write_bytes(requests.get(url, timeout=60).content)
+        check = subprocess.run([sys.executable, "-m", "chalicelib.evidence", "verify",  # noqa: S603
+                                str(path)], capture_output=True, text=True, timeout=120,
+                               check=False)
+    if check.returncode != 0:
+        raise StepFailed(check.stdout + check.stderr)
+    return check.stdout.strip()
 
 
 def run_demo(images: Path | None = None) -> int:
