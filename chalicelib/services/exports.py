@@ -143,7 +143,7 @@ def download_export(case_number: str, export_id: str, purpose: str, caller: Call
     now = deps.clock()
     case = case_number.strip().upper()
     refusal = purpose_refusal(purpose, case_number)
-    code = refusal.code if refusal else ("" if _is_uuid(export_id) else "EXPORT_ID_INVALID")
+    code = refusal.code if refusal else ("" if is_uuid(export_id) else "EXPORT_ID_INVALID")
     if code:
         deps.audit.append(entry_for(caller, DOWNLOAD_ACTION, now, allowed=False,
                                     purpose=purpose, case_number=case[:32], refusal_code=code,
@@ -189,7 +189,8 @@ def _package_files(reads: Sequence[Read], images: ObjectReader) -> dict[str, byt
     return files
 
 
-def _is_uuid(text: str) -> bool:
+def is_uuid(text: str) -> bool:
+    """Whether the text is a canonical UUID (ids in paths are checked before any lookup)."""
     try:
         return str(uuid.UUID(text)) == text
     except ValueError:

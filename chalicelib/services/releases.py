@@ -34,7 +34,12 @@ from chalicelib.domain.releases import (
 from chalicelib.evidence.package import CustodyEvent, PackageMetadata
 from chalicelib.policy.sharing import triage
 from chalicelib.services.auditing import AuditWriter, entry_for
-from chalicelib.services.exports import MAX_EXPORT_READS, ExportDependencies, store_package
+from chalicelib.services.exports import (
+    MAX_EXPORT_READS,
+    ExportDependencies,
+    is_uuid,
+    store_package,
+)
 
 FILE_ACTION = "file_release_request"
 LIST_ACTION = "list_release_requests"
@@ -333,7 +338,7 @@ def _looks_like(content: bytes, content_type: str) -> bool:
 
 def _load(request_id: str, caller: Caller, action: str,
           deps: ReleaseDependencies) -> ReleaseRequest:
-    request = deps.releases.get(request_id) if _is_uuid(request_id) else None
+    request = deps.releases.get(request_id) if is_uuid(request_id) else None
     if request is None:
         deps.audit.append(entry_for(caller, action, deps.clock(), allowed=False,
                                     refusal_code="NOT_FOUND",
@@ -374,9 +379,3 @@ def _moment(value: Any, name: str) -> datetime | None:
         raise ReleaseRefused("TIME_INVALID", f"{name} needs a time zone (e.g. Z or -08:00)")
     return moment.astimezone(UTC)
 
-
-def _is_uuid(text: str) -> bool:
-    try:
-        return str(uuid.UUID(text)) == text
-    except ValueError:
-        return False
