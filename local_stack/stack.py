@@ -121,9 +121,10 @@ class RunningStack:
     def start(self) -> None:
         self.moto_port = self.moto_port or free_port()
         self.api_port = self.api_port or free_port()
-        self._moto = subprocess.Popen(  # noqa: S603 - our own venv's moto server
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.moto_port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        self._moto = subprocess.Popen(  # noqa: S603 - our own venv's moto server, sped up
+            [sys.executable, "-m", "local_stack.moto_server", "-H", "127.0.0.1",
+             "-p", str(self.moto_port)],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             # Its own session: Ctrl-C reaches only us, and we stop it after the pump and API.
             start_new_session=True)
         wait_for(f"{self.endpoint_url}/moto-api/")

@@ -1,0 +1,102 @@
+"""The local stack's moto server, with two speed-ups so DynamoDB reads stay usable at scale.
+
+moto 5.2.5 is slow in two places that `make bench-search` (100,000 reads) and long `make run`
+sessions hit on every search:
+- every Query first sorts the whole table (`Table.all_items`) with DynamoType comparisons in
+  Python, so one page from a 100,000-item table costs seconds. Here the sorted list is kept per
+  table and dropped on every put or delete, the only calls that change which items a table holds
+  (updates change an item in place, and the cached list shares the items);
+- its generic, model-driven response serializer spends milliseconds per item. Query, Scan and
+  the get-item calls return plain DynamoDB JSON, so their results are written with json.dumps
+  (binary values base64, as the serializer does); every other call is untouched.
+Answers are unchanged: tests/unit/test_moto_speedup.py compares them with and without.
+
+Only the emulator is touched: the product code talks to it, and to AWS, the same way.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoResult
+
+_CACHE = "_platekeeper_sorted_items"
+_PLAIN_JSON_OPERATIONS = frozenset({"Query", "Scan", "GetItem", "BatchGetItem"})
+
+
+def _sorted_items_cached(original: Callable[[Table], list[Any]]) -> Callable[[Table], list[Any]]:
+    @wraps(original)
+    def all_items(self: Table) -> list[Any]:
+        cached = self.__dict__.get(_CACHE)
+        # A restored or copied table gets a new items mapping: never trust the old list then.
+        if cached is None or cached[0] is not self.items:
+            cached = (self.items, original(self))
+            self.__dict__[_CACHE] = cached
+        return list(cached[1])
+
+    return all_items
+
+
+def _forgets_sorted_items(original: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(original)
+    def changed(self: Table, *args: Any, **kwargs: Any) -> Any:
+        self.__dict__.pop(_CACHE, None)
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            self.__dict__.pop(_CACHE, None)
+
+    return changed
+
+
+def _binary_as_base64(value: Any) -> str:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    raise TypeError(f"{type(value).__name__} is not DynamoDB JSON")
+
+
+def _plain_json_result(original: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(original)
+    def execute_result(self: DynamoResult, context: Any) -> Any:
+        if context.operation_model.name not in _PLAIN_JSON_OPERATIONS:
+            return original(self, context)
+        try:
+            body = json.dumps(self.result, default=_binary_as_base64)
+        except (TypeError, ValueError):
+            return original(self, context)
+        return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
+
+    return execute_result
+
+
+def speedups() -> list[tuple[type, str, Callable[..., Any]]]:
+    """(class, method name, replacement) for each patched moto method."""
+    return [(Table, "all_items", _sorted_items_cached(Table.all_items)),
+            (Table, "put_item", _forgets_sorted_items(Table.put_item)),
+            (Table, "delete_item", _forgets_sorted_items(Table.delete_item)),
+            (DynamoResult, "execute_result", _plain_json_result(DynamoResult.execute_result))]
+
+
+def install() -> None:
+    """Patch moto's DynamoDB in this process (idempotent)."""
+    if getattr(Table.all_items, "__wrapped__", None) is not None:
+        return
+    for owner, name, method in speedups():
+        setattr(owner, name, method)
+
+
+def main(argv: list[str] | None = None) -> None:
+    install()
+    from moto.server import main as moto_main
+
+    moto_main(argv if argv is not None else sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()

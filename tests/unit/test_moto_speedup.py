@@ -1,0 +1,99 @@
+"""The local moto server's speed-ups give exactly moto's own answers."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local_stack.moto_server import speedups
+
+KEYS = {"hash": "plate", "range": "read_key", "index_hash": "day_bucket"}
+
+
+def _create(client: Any) -> None:
+    client.create_table(
+        TableName="reads", BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"}
+                              for name in KEYS.values()],
+        KeySchema=[{"AttributeName": "plate", "KeyType": "HASH"},
+                   {"AttributeName": "read_key", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[{
+            "IndexName": "by_day", "Projection": {"ProjectionType": "ALL"},
+            "KeySchema": [{"AttributeName": "day_bucket", "KeyType": "HASH"},
+                          {"AttributeName": "read_key", "KeyType": "RANGE"}]}])
+
+
+def _item(rng: random.Random) -> dict[str, Any]:
+    return {"plate": {"S": rng.choice(["7ABC123", "8XYZ999", "5KLM001", "1AAA111"])},
+            "read_key": {"S": f"2026-11-{rng.randint(1, 4):02d}T{rng.randint(0, 99):02d}"},
+            "day_bucket": {"S": f"2026-11-0{rng.randint(1, 4)}"},
+            "n": {"N": str(rng.randint(0, 9))},
+            "blob": {"B": bytes([rng.randint(0, 255)])},
+            "tags": {"L": [{"SS": ["a", "b"]}, {"NULL": True}, {"M": {"x": {"BOOL": True}}}]}}
+
+
+def _answer(response: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in response.items() if name != "ResponseMetadata"}
+
+
+def _query_all(client: Any, **request: Any) -> list[dict[str, Any]]:
+    """Every page, so the paging (counts, start keys, limits) is compared too."""
+    pages = []
+    while True:
+        page = client.query(TableName="reads", Limit=3, **request)
+        pages.append(_answer(page))
+        if "LastEvaluatedKey" not in page:
+            return pages
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _scenario(seed: int) -> list[Any]:
+    """Writes, in-place updates, deletes and reads interleaved; every answer is recorded."""
+    rng = random.Random(seed)
+    answers: list[Any] = []
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-west-2")
+        _create(client)
+        for step in range(120):
+            roll = rng.random()
+            item = _item(rng)
+            key = {"plate": item["plate"], "read_key": item["read_key"]}
+            if roll < 0.45:
+                client.put_item(TableName="reads", Item=item)
+            elif roll < 0.6:
+                client.delete_item(TableName="reads", Key=key)
+            elif roll < 0.75:
+                client.update_item(
+                    TableName="reads", Key=key, UpdateExpression="SET day_bucket = :d, n = :n",
+                    ExpressionAttributeValues={":d": item["day_bucket"], ":n": item["n"]})
+            else:
+                answers.append((step, _query_all(
+                    client, KeyConditionExpression="plate = :p",
+                    ExpressionAttributeValues={":p": item["plate"]},
+                    ScanIndexForward=rng.random() < 0.5)))
+                answers.append((step, _query_all(
+                    client, IndexName="by_day",
+                    KeyConditionExpression="day_bucket = :d AND read_key BETWEEN :lo AND :hi",
+                    ExpressionAttributeValues={":d": item["day_bucket"],
+                                               ":lo": {"S": "2026-11-01"},
+                                               ":hi": {"S": "2026-11-03"}},
+                    ScanIndexForward=False)))
+                answers.append((step, _answer(client.scan(TableName="reads"))))
+                answers.append((step, _answer(client.get_item(TableName="reads", Key=key))))
+                answers.append((step, client.describe_table(TableName="reads")["Table"][
+                    "ItemCount"]))
+    return answers
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_speedups_answer_exactly_as_moto_does(seed: int,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    plain = _scenario(seed)
+    for owner, name, method in speedups():
+        monkeypatch.setattr(owner, name, method)
+    assert _scenario(seed) == plain
+    assert any(isinstance(pages, list) and pages[0]["Items"] for _, pages in plain)
