@@ -93,6 +93,9 @@ def run(count: int, searches: int, seed: int) -> None:
             for _ in range(searches):
                 response, elapsed = timed(lambda body=body: officer.search(  # type: ignore[misc]
                     page_size=200, **body(rng.choice(pool))))
+                if response.status_code != 200:
+                    raise SystemExit(f"bench-search: a {name} search failed: "
+                                     f"{response.status_code} {response.text[:200]}")
                 page = response.json()
                 latencies.append(elapsed)
                 examined += page["examined"]

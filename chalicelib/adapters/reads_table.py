@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from chalicelib.adapters.errors import AlreadyExists, translate
 from chalicelib.domain.reads import Candidate, Read
 
-# Newest-first queries fetch in modest pages: a search usually needs one page of results.
+# Newest-first queries fetch in modest pages by default: a page of results is often enough.
 _QUERY_PAGE = 200
 
 
@@ -76,9 +76,13 @@ class ReadsTable:
             raise translate(error, "read a read") from error
         return from_item(items[0]) if items else None
 
-    def newest_first(self, partition: Partition, low: str, high: str,
-                     stats: QueryStats) -> Iterator[Read]:
-        """Reads of one partition with low <= read_key <= high, newest first, fetched lazily."""
+    def newest_first(self, partition: Partition, low: str, high: str, stats: QueryStats,
+                     page_items: int | None = _QUERY_PAGE) -> Iterator[Read]:
+        """Reads of one partition with low <= read_key <= high, newest first, fetched lazily.
+
+        page_items caps the items DynamoDB evaluates per request; None leaves only its 1 MB
+        page limit, for callers that will read most of the partition anyway.
+        """
         request: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "#pk = :pk AND read_key BETWEEN :low AND :high",
@@ -86,8 +90,9 @@ class ReadsTable:
             "ExpressionAttributeValues": {":pk": {"S": partition.key_value},
                                           ":low": {"S": low}, ":high": {"S": high}},
             "ScanIndexForward": False,
-            "Limit": _QUERY_PAGE,
         }
+        if page_items is not None:
+            request["Limit"] = page_items
         if partition.index:
             request["IndexName"] = partition.index
         while True:
