@@ -26,6 +26,7 @@ from local_stack.seed import seed_users
 from local_stack.stack import RunningStack
 
 DAYS = 30
+WINDOW_DAYS = 7
 CAMERAS = 20
 PLATE_POOL = 20_000
 
@@ -36,13 +37,16 @@ def plate(rng: random.Random) -> str:
             + "".join(rng.choices(string.digits, k=3)))
 
 
-def load_reads(stack: RunningStack, count: int, rng: random.Random) -> list[str]:
+def load_reads(stack: RunningStack, count: int, rng: random.Random) -> tuple[list[str], int]:
+    """Write `count` reads; returns the plate pool and how many reads fall in the last 7 days."""
     pool = [plate(rng) for _ in range(PLATE_POOL)]
     now = stack.clock()
     table = stack.environment["PLATEKEEPER_READS_TABLE"]
     items = []
+    in_window = 0
     for index in range(count):
         captured = now - timedelta(seconds=rng.uniform(0, DAYS * 86400))
+        in_window += captured >= now - timedelta(days=WINDOW_DAYS)
         text = rng.choice(pool)
         read = Read(read_id=read_id_for("bench", None, index), plate=text,
                     captured_at=format_time(captured), camera_id=f"cam-{rng.randrange(CAMERAS)}",
@@ -60,7 +64,7 @@ def load_reads(stack: RunningStack, count: int, rng: random.Random) -> list[str]
 
     with ThreadPoolExecutor(max_workers=4) as pool_executor:
         list(pool_executor.map(write, batches))
-    return pool
+    return pool, in_window
 
 
 def run(count: int, searches: int, seed: int) -> None:
@@ -71,11 +75,12 @@ def run(count: int, searches: int, seed: int) -> None:
             env["PLATEKEEPER_USER_POOL_ID"], env["PLATEKEEPER_USER_POOL_CLIENT_ID"],
             stack.clock().date())}
         officer = ApiClient(stack.api_url).login("officer.demo", users["officer.demo"].password)
-        (pool, load_ms) = timed(lambda: load_reads(stack, count, rng))
+        ((pool, in_window), load_ms) = timed(lambda: load_reads(stack, count, rng))
         print(f"bench-search: loaded {count} reads in {load_ms / 1000:.1f} s "
-              f"({DAYS} days, {CAMERAS} cameras, {PLATE_POOL} distinct plates)")
+              f"({DAYS} days, {CAMERAS} cameras, {PLATE_POOL} distinct plates; "
+              f"{in_window} in the last {WINDOW_DAYS} days)")
         now = stack.clock()
-        window = {"from": (now - timedelta(days=7)).isoformat(),
+        window = {"from": (now - timedelta(days=WINDOW_DAYS)).isoformat(),
                   "to": (now + timedelta(minutes=1)).isoformat()}
         kinds = {
             "exact": lambda text: {"plate": text, **window},
