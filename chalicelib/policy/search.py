@@ -4,11 +4,12 @@ bulk surveillance in check. Each function raises SearchRefused with a clear mess
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.plates import InvalidPlate, PlatePattern, normalize_plate
 from chalicelib.domain.reads import GeoCircle, SearchMode, SearchQuery
+from chalicelib.domain.times import TimeInvalid, parse_zoned_time
 
 MAX_SCAN_WINDOW = timedelta(days=31)
 MAX_PAGE_SIZE = 200
@@ -83,18 +84,10 @@ def _window(start: Any, end: Any, now: datetime) -> tuple[datetime | None, datet
 
 
 def _moment(value: Any, name: str) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or len(value) > 40:
-        raise SearchRefused("TIME_INVALID", f"{name} must be an ISO 8601 time with a time zone")
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise SearchRefused("TIME_INVALID",
-                            f"{name} must be an ISO 8601 time with a time zone") from None
-    if moment.tzinfo is None:
-        raise SearchRefused("TIME_INVALID", f"{name} needs a time zone (e.g. Z or -08:00)")
-    return moment.astimezone(UTC)
+        return parse_zoned_time(value, name)
+    except TimeInvalid as error:
+        raise SearchRefused("TIME_INVALID", str(error)) from None
 
 
 def _cameras(value: Any) -> tuple[str, ...]:

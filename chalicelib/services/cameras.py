@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from chalicelib.adapters.errors import AlreadyExists, ObjectNotFound
@@ -23,6 +23,7 @@ from chalicelib.domain.cameras import (
     verify_credential,
 )
 from chalicelib.domain.images import JPEG, PNG
+from chalicelib.domain.times import TimeInvalid, parse_zoned_time
 from chalicelib.services.auditing import entry_for
 
 # How far back a camera may date a frame (a patrol car offline for a shift) and ahead (drift).
@@ -122,16 +123,13 @@ def upload_ticket(camera: Camera, body: Mapping[str, Any],
 
 
 def _captured_at(value: Any, now: datetime) -> datetime:
-    message = "captured_at must be an ISO 8601 time with a time zone"
-    if not isinstance(value, str) or len(value) > 40:
-        raise CameraRefused("CAPTURED_AT_INVALID", message)
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise CameraRefused("CAPTURED_AT_INVALID", message) from None
-    if moment.tzinfo is None:
-        raise CameraRefused("CAPTURED_AT_INVALID", message)
-    moment = moment.astimezone(UTC)
+        moment = parse_zoned_time(value, "captured_at")
+    except TimeInvalid as error:
+        raise CameraRefused("CAPTURED_AT_INVALID", str(error)) from None
+    if moment is None:
+        raise CameraRefused("CAPTURED_AT_INVALID",
+                            "captured_at must be an ISO 8601 time with a time zone")
     if moment > now + MAX_CLOCK_SKEW or moment < now - MAX_UPLOAD_DELAY:
         raise CameraRefused("CAPTURED_AT_INVALID",
                             "captured_at must lie within the last 7 days and not in the future")

@@ -14,7 +14,7 @@ import hashlib
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib.adapters.reads_table import Partition, QueryStats
@@ -31,6 +31,7 @@ from chalicelib.domain.releases import (
     decide,
     validate,
 )
+from chalicelib.domain.times import TimeInvalid, parse_zoned_time
 from chalicelib.evidence.package import CustodyEvent, PackageMetadata
 from chalicelib.policy.sharing import triage
 from chalicelib.services.auditing import AuditWriter, entry_for
@@ -368,14 +369,8 @@ def _text(body: Mapping[str, Any], name: str) -> str:
 
 
 def _moment(value: Any, name: str) -> datetime | None:
-    if value is None or value == "":
-        return None
     try:
-        moment = datetime.fromisoformat(str(value)[:40].replace("Z", "+00:00"))
-    except ValueError:
-        raise ReleaseRefused("TIME_INVALID",
-                             f"{name} must be an ISO 8601 time with a time zone") from None
-    if moment.tzinfo is None:
-        raise ReleaseRefused("TIME_INVALID", f"{name} needs a time zone (e.g. Z or -08:00)")
-    return moment.astimezone(UTC)
+        return parse_zoned_time(value, name)
+    except TimeInvalid as error:
+        raise ReleaseRefused("TIME_INVALID", str(error)) from None
 
