@@ -1,14 +1,17 @@
-"""The local stack's moto server, with two speed-ups so DynamoDB reads stay usable at scale.
+"""The local stack's moto server, with speed-ups so it stays usable at benchmark scale.
 
-moto 5.2.5 is slow in two places that `make bench-search` (100,000 reads) and long `make run`
-sessions hit on every search:
+moto 5.2.5 is slow in three places that `make bench-search` (100,000 reads), `make bench-load`
+(1,000 queued frames) and long `make run` sessions hit all the time:
 - every Query first sorts the whole table (`Table.all_items`) with DynamoType comparisons in
   Python, so one page from a 100,000-item table costs seconds. Here the sorted list is kept per
   table and dropped on every put or delete, the only calls that change which items a table holds
   (updates change an item in place, and the cached list shares the items);
 - its generic, model-driven response serializer spends milliseconds per item. Query, Scan and
   the get-item calls return plain DynamoDB JSON, so their results are written with json.dumps
-  (binary values base64, as the serializer does); every other call is untouched.
+  (binary values base64, as the serializer does); every other call is untouched;
+- SQS ReceiveMessage checks each queued message's retention period by building all of the
+  queue's attributes, which counts every message: quadratic in the queue's depth, so a backlog
+  of 1,000 frames stalls the ingest pump. Here the check reads the retention period itself.
 Answers are unchanged: tests/unit/test_moto_speedup.py compares them with and without.
 
 Only the emulator is touched: the product code talks to it, and to AWS, the same way.
@@ -23,8 +26,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from moto.core.utils import unix_time
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoResult
+from moto.sqs.models import Message, SQSBackend
 
 _CACHE = "_platekeeper_sorted_items"
 _PLAIN_JSON_OPERATIONS = frozenset({"Query", "Scan", "GetItem", "BatchGetItem"})
@@ -75,12 +80,25 @@ def _plain_json_result(original: Callable[..., Any]) -> Callable[..., Any]:
     return execute_result
 
 
+def _retention_check_without_counting(original: Callable[..., bool]) -> Callable[..., bool]:
+    @wraps(original)
+    def is_message_valid_based_on_retention_period(self: SQSBackend, queue_name: str,
+                                                   message: Message) -> bool:
+        retention = int(self.get_queue(queue_name).message_retention_period)  # type: ignore[attr-defined]
+        return retention + message.sent_timestamp / 1000 > unix_time()  # type: ignore[operator]
+
+    return is_message_valid_based_on_retention_period
+
+
 def speedups() -> list[tuple[type, str, Callable[..., Any]]]:
     """(class, method name, replacement) for each patched moto method."""
     return [(Table, "all_items", _sorted_items_cached(Table.all_items)),
             (Table, "put_item", _forgets_sorted_items(Table.put_item)),
             (Table, "delete_item", _forgets_sorted_items(Table.delete_item)),
-            (DynamoResult, "execute_result", _plain_json_result(DynamoResult.execute_result))]
+            (DynamoResult, "execute_result", _plain_json_result(DynamoResult.execute_result)),
+            (SQSBackend, "is_message_valid_based_on_retention_period",
+             _retention_check_without_counting(
+                 SQSBackend.is_message_valid_based_on_retention_period))]
 
 
 def install() -> None:

@@ -97,3 +97,30 @@ def test_the_speedups_answer_exactly_as_moto_does(seed: int,
         monkeypatch.setattr(owner, name, method)
     assert _scenario(seed) == plain
     assert any(isinstance(pages, list) and pages[0]["Items"] for _, pages in plain)
+
+
+def _received_after_retention(retention_seconds: int) -> list[str]:
+    """Bodies received from a queue whose last two of five messages outlived the retention
+    period (moto stops at the first such message)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sqs.models import sqs_backends
+
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-west-2")
+        url = sqs.create_queue(QueueName="frames", Attributes={
+            "MessageRetentionPeriod": str(retention_seconds)})["QueueUrl"]
+        for index in range(5):
+            sqs.send_message(QueueUrl=url, MessageBody=f"frame-{index}")
+        queue = sqs_backends[DEFAULT_ACCOUNT_ID]["us-west-2"].get_queue("frames")
+        for message in queue._messages[3:]:
+            message.sent_timestamp -= (retention_seconds + 5) * 1000  # type: ignore[operator,assignment]
+        received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+        return sorted(message["Body"] for message in received.get("Messages", []))
+
+
+def test_expired_messages_are_dropped_as_moto_drops_them(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    plain = _received_after_retention(60)
+    for owner, name, method in speedups():
+        monkeypatch.setattr(owner, name, method)
+    assert _received_after_retention(60) == plain == ["frame-0", "frame-1", "frame-2"]
