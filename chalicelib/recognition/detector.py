@@ -1,4 +1,4 @@
-"""Plate finding: plate-region segmentation at 1/4 resolution (longest side 640 px) + components."""
+"""Plate finding: plate-region segmentation at 1/4 resolution (long side 640-960) + components."""
 
 from __future__ import annotations
 
@@ -10,7 +10,11 @@ import numpy as np
 
 from chalicelib.recognition.networks import Networks, run
 
-INPUT_SIDE = 640
+# The longest side is scaled into this range: small frames are enlarged to 640 px (the scale the
+# detector was trained at) and larger frames keep up to 960 px, because plates under ~15 map cells
+# wide blur into the bumper around them and their region's box no longer fits the plate.
+MIN_INPUT_SIDE = 640
+MAX_INPUT_SIDE = 960
 STRIDE = 4
 ALIGN = 32  # the network downsamples 32x, so inputs are padded to a multiple of it
 REGION_THRESHOLD = 0.4  # cells with this plate probability form regions
@@ -38,7 +42,8 @@ class Detection:
 def detect(networks: Networks, image: np.ndarray) -> list[Detection]:
     """Find plate boxes in a BGR image, best score first."""
     height, width = image.shape[:2]
-    scale = INPUT_SIDE / max(height, width)
+    longest = max(height, width)
+    scale = min(MAX_INPUT_SIDE, max(MIN_INPUT_SIDE, longest)) / longest
     resized = cv2.resize(
         image,
         (max(1, round(width * scale)), max(1, round(height * scale))),

@@ -7,13 +7,16 @@ import numpy as np
 
 from chalicelib.recognition.decoding import DecodedImage, decode_image
 from chalicelib.recognition.detector import Detection, detect
-from chalicelib.recognition.networks import Networks, get_networks
-from chalicelib.recognition.reader import read
+from chalicelib.recognition.networks import get_networks
+from chalicelib.recognition.reader import read_many
 from chalicelib.recognition.results import Candidate, PlateRead, RecognitionResult
 
 # The reader was trained on boxes with a little surrounding margin; add it to the tight box.
 MARGIN_X = 0.05
 MARGIN_Y = 0.10
+# Each box is read as cut with these (margin_x, margin_y) and the most confident reading is kept:
+# detector boxes are often a little loose or tight around the characters.
+CROP_VARIANTS: tuple[tuple[float, float], ...] = ((MARGIN_X, MARGIN_Y), (0.0, 0.0))
 MIN_TEXT_LENGTH = 2
 MIN_READ_CONFIDENCE = 0.001
 CROP_JPEG_MAX_WIDTH = 320
@@ -28,26 +31,35 @@ def recognize(data: bytes, *, with_crops: bool = False) -> RecognitionResult:
     """
     image = decode_image(data)
     networks = get_networks()
+    detections = detect(networks, image.pixels)
+    cuts = [
+        (index, crop)
+        for index, detection in enumerate(detections)
+        for margin_x, margin_y in CROP_VARIANTS
+        if (crop := cut_plate(image.pixels, detection, margin_x, margin_y)) is not None
+    ]
+    readings = read_many(networks, [cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) for _, crop in cuts])
+    best: dict[int, tuple[np.ndarray, list[tuple[str, float]]]] = {}
+    for (index, crop), reading in zip(cuts, readings, strict=True):
+        reading = [(text, p) for text, p in reading if len(text) >= MIN_TEXT_LENGTH]
+        if reading and (index not in best or reading[0][1] > best[index][1][0][1]):
+            best[index] = (crop, reading)
     plates = [
-        plate
-        for detection in detect(networks, image.pixels)
-        if (plate := _read_detection(networks, image, detection, with_crops)) is not None
+        _to_plate(image, detections[index], crop, reading, with_crops)
+        for index, (crop, reading) in best.items()
+        if reading[0][1] >= MIN_READ_CONFIDENCE
     ]
     plates.sort(key=lambda plate: -plate.confidence)
     return RecognitionResult(tuple(_drop_duplicate_texts(plates)), image.width, image.height)
 
 
-def _read_detection(
-    networks: Networks, image: DecodedImage, detection: Detection, with_crops: bool
-) -> PlateRead | None:
-    crop = cut_plate(image.pixels, detection)
-    if crop is None:
-        return None
-    gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
-    readings = read(networks, gray)
-    readings = [(text, p) for text, p in readings if len(text) >= MIN_TEXT_LENGTH]
-    if not readings or readings[0][1] < MIN_READ_CONFIDENCE:
-        return None
+def _to_plate(
+    image: DecodedImage,
+    detection: Detection,
+    crop: np.ndarray,
+    readings: list[tuple[str, float]],
+    with_crops: bool,
+) -> PlateRead:
     candidates = tuple(Candidate(text, round(p, 4)) for text, p in readings)
     top = candidates[0]
     box = _to_original(image, detection)

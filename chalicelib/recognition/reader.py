@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+import heapq
 
 import cv2
 import numpy as np
@@ -28,35 +28,58 @@ def prepare(gray_crop: np.ndarray) -> np.ndarray:
 
 def read(networks: Networks, gray_crop: np.ndarray) -> list[tuple[str, float]]:
     """Return up to MAX_CANDIDATES (text, probability) readings of one plate crop, best first."""
+    return read_many(networks, [gray_crop])[0]
+
+
+def read_many(networks: Networks, gray_crops: list[np.ndarray]) -> list[list[tuple[str, float]]]:
+    """read() for several crops in one batched forward pass (cheaper than one pass each)."""
+    if not gray_crops:
+        return []
+    batch = np.concatenate([prepare(crop) for crop in gray_crops])
     with networks.lock:
-        probs = run(networks.reader, prepare(gray_crop))
-    return beam_search(probs.reshape(probs.shape[0], -1))
+        probs = run(networks.reader, batch)  # T x batch x classes
+    probs = probs.reshape(probs.shape[0], len(gray_crops), -1)
+    return [beam_search(probs[:, index]) for index in range(len(gray_crops))]
 
 
 def beam_search(probs: np.ndarray) -> list[tuple[str, float]]:
     """CTC prefix beam search over T x 37 column probabilities (index 0 is the blank)."""
-    beams: dict[str, tuple[float, float]] = {
-        "": (1.0, 0.0)
-    }  # prefix -> (p ends in blank, p ends in symbol)
+    # prefix -> (p ends in blank, p ends in symbol)
+    beams: dict[str, tuple[float, float]] = {"": (1.0, 0.0)}
     for column in probs:
-        next_beams: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-        symbols = [int(i) for i in np.nonzero(column > PRUNE_PROBABILITY)[0] if i != 0]
         blank = float(column[0])
+        if blank > 1.0 - PRUNE_PROBABILITY:
+            # Nothing but blank can extend here: every beam just ends in blank, order unchanged.
+            beams = {
+                prefix: ((p_blank + p_symbol) * blank, 0.0)
+                for prefix, (p_blank, p_symbol) in beams.items()
+            }
+            continue
+        indices = np.flatnonzero(column[1:] > PRUNE_PROBABILITY)
+        symbols = [(ALPHABET[i], float(column[i + 1])) for i in indices.tolist()]
+        next_beams: dict[str, list[float]] = {}
         for prefix, (p_blank, p_symbol) in beams.items():
             total = p_blank + p_symbol
-            next_beams[prefix][0] += total * blank
-            last = prefix[-1] if prefix else None
-            for index in symbols:
-                char = ALPHABET[index - 1]
-                p = float(column[index])
+            entry = next_beams.get(prefix)
+            if entry is None:
+                entry = next_beams[prefix] = [0.0, 0.0]
+            entry[0] += total * blank
+            last = prefix[-1] if prefix else ""
+            for char, p in symbols:
                 if char == last:
-                    next_beams[prefix][1] += p_symbol * p  # repeated symbol without blank collapses
-                    next_beams[prefix + char][1] += p_blank * p
+                    entry[1] += p_symbol * p  # repeated symbol without blank collapses
+                    extended = p_blank * p
                 else:
-                    next_beams[prefix + char][1] += total * p
-        ranked = sorted(next_beams.items(), key=lambda item: -(item[1][0] + item[1][1]))[
-            :BEAM_WIDTH
-        ]
+                    extended = total * p
+                key = prefix + char
+                target = next_beams.get(key)
+                if target is None:
+                    next_beams[key] = [0.0, extended]
+                else:
+                    target[1] += extended
+        ranked = heapq.nlargest(
+            BEAM_WIDTH, next_beams.items(), key=lambda item: item[1][0] + item[1][1]
+        )
         beams = {prefix: (values[0], values[1]) for prefix, values in ranked}
     results = [
         (prefix, p_blank + p_symbol) for prefix, (p_blank, p_symbol) in beams.items() if prefix

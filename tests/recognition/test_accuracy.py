@@ -15,9 +15,9 @@ from chalicelib.recognition.evaluate import evaluate_crops, evaluate_frames, sum
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 US_DEV = DATA / "openalpr-us-dev"
 
-TOP1_FLOOR = 0.22  # measured 0.272 (22/81)
-TOP10_FLOOR = 0.44  # measured 0.506
-FOUND_FLOOR = 0.68  # measured 0.753
+TOP1_FLOOR = 0.58  # measured 0.642 (52/81)
+TOP10_FLOOR = 0.74  # measured 0.802
+FOUND_FLOOR = 0.88  # measured 0.938
 
 
 @pytest.mark.skipif(not US_DEV.is_dir(), reason=f"benchmark data not found at {US_DEV}")
