@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import json
 import sys
+import threading
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -32,30 +33,44 @@ from moto.dynamodb.responses import DynamoResult
 from moto.sqs.models import Message, SQSBackend
 
 _CACHE = "_platekeeper_sorted_items"
+_VERSION = "_platekeeper_items_version"
 _PLAIN_JSON_OPERATIONS = frozenset({"Query", "Scan", "GetItem", "BatchGetItem"})
+# moto's server answers requests on threads: a sort that overlapped a write must not be kept.
+_CACHE_LOCK = threading.Lock()
 
 
 def _sorted_items_cached(original: Callable[[Table], list[Any]]) -> Callable[[Table], list[Any]]:
     @wraps(original)
     def all_items(self: Table) -> list[Any]:
-        cached = self.__dict__.get(_CACHE)
-        # A restored or copied table gets a new items mapping: never trust the old list then.
-        if cached is None or cached[0] is not self.items:
-            cached = (self.items, original(self))
-            self.__dict__[_CACHE] = cached
-        return list(cached[1])
+        with _CACHE_LOCK:
+            version = self.__dict__.get(_VERSION, 0)
+            cached = self.__dict__.get(_CACHE)
+            # A restored or copied table gets a new items mapping: never trust the old list then.
+            if cached is not None and cached[0] is self.items and cached[1] == version:
+                return list(cached[2])
+        ordered = original(self)
+        with _CACHE_LOCK:
+            if self.__dict__.get(_VERSION, 0) == version:
+                self.__dict__[_CACHE] = (self.items, version, ordered)
+        return list(ordered)
 
     return all_items
+
+
+def _forget(table: Table) -> None:
+    with _CACHE_LOCK:
+        table.__dict__[_VERSION] = table.__dict__.get(_VERSION, 0) + 1
+        table.__dict__.pop(_CACHE, None)
 
 
 def _forgets_sorted_items(original: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(original)
     def changed(self: Table, *args: Any, **kwargs: Any) -> Any:
-        self.__dict__.pop(_CACHE, None)
+        _forget(self)
         try:
             return original(self, *args, **kwargs)
         finally:
-            self.__dict__.pop(_CACHE, None)
+            _forget(self)
 
     return changed
 

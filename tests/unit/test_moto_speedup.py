@@ -124,3 +124,26 @@ def test_expired_messages_are_dropped_as_moto_drops_them(
     for owner, name, method in speedups():
         monkeypatch.setattr(owner, name, method)
     assert _received_after_retention(60) == plain == ["frame-0", "frame-1", "frame-2"]
+
+
+def test_an_order_computed_while_a_write_landed_is_not_kept() -> None:
+    from local_stack.moto_server import _forgets_sorted_items, _sorted_items_cached
+
+    class Table:
+        def __init__(self) -> None:
+            self.items: dict[str, str] = {"a": "1"}
+            self.sorts = 0
+
+    def slow_sort(table: Table) -> list[str]:
+        table.sorts += 1
+        ordered = sorted(table.items.values())
+        if table.sorts == 1:  # another request's write lands before this sort is stored
+            write(table, "b", "2")
+        return ordered
+
+    write = _forgets_sorted_items(lambda table, key, value: table.items.__setitem__(key, value))
+    all_items: Any = _sorted_items_cached(slow_sort)  # type: ignore[arg-type]
+    table = Table()
+    assert all_items(table) == ["1"]
+    assert all_items(table) == ["1", "2"] and table.sorts == 2
+    assert all_items(table) == ["1", "2"] and table.sorts == 2  # now kept
