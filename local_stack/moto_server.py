@@ -14,15 +14,18 @@ moto 5.2.5 is slow in three places that `make bench-search` (100,000 reads), `ma
   of 1,000 frames stalls the ingest pump. Here the check reads the retention period itself.
 Answers are unchanged: tests/unit/test_moto_speedup.py compares them with and without.
 
-Only the emulator is touched: the product code talks to it, and to AWS, the same way.
+Only the emulator is touched: the product code talks to it, and to AWS, the same way. The
+server also ends when the process that started it does (`exit_with_parent`).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -124,8 +127,22 @@ def install() -> None:
         setattr(owner, name, method)
 
 
+def exit_with_parent(poll_seconds: float = 1.0) -> None:
+    """End this server when the process that started it is gone, however that one ended (a
+    SIGTERM or SIGKILL skips the local stack's clean stop and would leave moto running)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_seconds)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> None:
     install()
+    exit_with_parent()
     from moto.server import main as moto_main
 
     moto_main(argv if argv is not None else sys.argv[1:])

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -147,3 +153,38 @@ def test_an_order_computed_while_a_write_landed_is_not_kept() -> None:
     assert all_items(table) == ["1"]
     assert all_items(table) == ["1", "2"] and table.sorts == 2
     assert all_items(table) == ["1", "2"] and table.sorts == 2  # now kept
+
+
+def test_the_local_moto_server_ends_with_the_process_that_started_it(tmp_path: Any) -> None:
+    """A parent killed outright (no clean stop) must not leave its moto server running."""
+    pid_file = tmp_path / "moto.pid"
+    parent = subprocess.Popen([sys.executable, "-c", (  # noqa: S603 - our own fixed script
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-m', 'local_stack.moto_server', "
+        "'-H', '127.0.0.1', '-p', '0'])\n"
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+        "time.sleep(600)\n")], cwd=Path(__file__).resolve().parents[2])
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.2)
+    child = int(pid_file.read_text())
+    time.sleep(2)  # past the server's start-up, into its watch
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 30
+    while _alive(child):
+        assert time.monotonic() < deadline, "moto outlived its parent"
+        time.sleep(0.2)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (exited, not yet reaped by init) counts as gone
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return False
