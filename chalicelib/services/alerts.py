@@ -37,11 +37,15 @@ class AlertDependencies:
 def alerts_for_reads(reads: Sequence[Read], deps: AlertDependencies) -> list[Alert]:
     """Create (once) and announce an alert for every hotlist hit of the reads."""
     now = deps.clock()
+    readings_of = {read.read_id: [candidate.text for candidate in read.candidates]
+                   for read in reads}
+    # One lookup for the whole frame: reads share the wildcard key and often readings, and
+    # match_read keeps only the entries that match each read.
+    entries = deps.hotlist.entries_for_keys(
+        key for read in reads for key in match_keys_for_read(read.plate, readings_of[read.read_id]))
     created = []
     for read in reads:
-        readings = [candidate.text for candidate in read.candidates]
-        entries = deps.hotlist.entries_for_keys(match_keys_for_read(read.plate, readings))
-        for hit in match_read(read.plate, readings, entries, now):
+        for hit in match_read(read.plate, readings_of[read.read_id], entries, now):
             alert = alert_from_hit(hit, read_id=read.read_id, plate=read.plate,
                                    camera_id=read.camera_id, captured_at=read.captured_at,
                                    now=now, expires_at=read.expires_at)

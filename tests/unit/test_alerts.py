@@ -1,3 +1,5 @@
+from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +16,18 @@ from chalicelib.domain.alerts import (
     alert_id_for,
     dispose,
 )
-from chalicelib.domain.hotlist import Category, HotlistEntry, HotlistHit, HowMatched, Source
+from chalicelib.domain.hotlist import (
+    PATTERN_MATCH_KEY,
+    Category,
+    HotlistEntry,
+    HotlistHit,
+    HowMatched,
+    Source,
+    fold_plate,
+    match_key,
+)
+from chalicelib.domain.reads import Candidate, Read
+from chalicelib.services.alerts import AlertDependencies, alerts_for_reads
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 ENTRY = HotlistEntry(
@@ -77,3 +90,59 @@ def test_dispose_refuses_bad_input(disposition: str, by: str, note: str, message
     with pytest.raises(InvalidDisposition, match=message):
         dispose(alert, disposition, by, NOW, note)
     assert alert.status == OPEN
+
+
+class CountingHotlist:
+    """Entries by match key; records every lookup the service makes."""
+
+    def __init__(self, entries: list[HotlistEntry]) -> None:
+        self.entries = entries
+        self.lookups: list[list[str]] = []
+
+    def entries_for_keys(self, keys: Iterable[str]) -> list[HotlistEntry]:
+        wanted = list(dict.fromkeys(keys))
+        self.lookups.append(wanted)
+        return [entry for entry in self.entries if match_key(entry) in wanted]
+
+
+class StoredAlerts:
+    def __init__(self) -> None:
+        self.alerts: dict[str, Alert] = {}
+
+    def put(self, alert: Alert) -> bool:
+        return self.alerts.setdefault(alert.alert_id, alert) is alert
+
+
+class Notices:
+    def __init__(self) -> None:
+        self.published: list[str] = []
+
+    def publish(self, subject: str, message: str, kind: str) -> None:
+        self.published.append(subject)
+
+
+def frame_read(read_id: str, plate: str, *alternatives: str) -> Read:
+    return Read(read_id, plate, NOW.isoformat(), "pole-12", 0.9, "cameras/pole-12/f.jpg",
+                1_900_000_000, candidates=tuple(Candidate(text, 0.1) for text in
+                                                (plate, *alternatives)))
+
+
+def test_a_frame_costs_one_hotlist_lookup_and_each_read_gets_only_its_own_hits() -> None:
+    stolen = replace(ENTRY, entry_id="he-stolen", plate="7XYZ789")
+    pattern = replace(ENTRY, entry_id="he-pattern", plate="5QRS*", is_pattern=True)
+    hotlist = CountingHotlist([stolen, pattern])
+    notices = Notices()
+    deps = AlertDependencies(hotlist=hotlist, alerts=StoredAlerts(), notices=notices,
+                             clock=lambda: NOW)
+    reads = [frame_read("rd-a", "7XYZ789", "7XYZ788"), frame_read("rd-b", "5QRS111"),
+             frame_read("rd-c", "1AAA111")]
+
+    created = alerts_for_reads(reads, deps)
+
+    assert len(hotlist.lookups) == 1
+    assert hotlist.lookups[0].count(PATTERN_MATCH_KEY) == 1
+    assert {fold_plate("7XYZ789"), fold_plate("5QRS111"), fold_plate("1AAA111")} <= set(
+        hotlist.lookups[0])
+    assert sorted((alert.read_id, alert.entry_id) for alert in created) == [
+        ("rd-a", "he-stolen"), ("rd-b", "he-pattern")]
+    assert len(notices.published) == 2
