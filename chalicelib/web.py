@@ -24,24 +24,19 @@ from chalicelib.adapters.identity import LoginFailed
 from chalicelib.adapters.policy_document import PolicyDocumentUnavailable
 from chalicelib.domain.access import Permission
 from chalicelib.domain.alerts import AlertNotOpen, InvalidDisposition
-from chalicelib.domain.holds import HoldRefused
+from chalicelib.domain.errors import Refused
 from chalicelib.domain.hotlist import InvalidHotlistEntry
 from chalicelib.domain.hotlist_import import HotlistFileError
 from chalicelib.domain.monthly_audit import InvalidMonth
 from chalicelib.domain.plates import InvalidPlate
-from chalicelib.domain.releases import ReleaseRefused
 from chalicelib.observability import logger
-from chalicelib.policy.search import SearchRefused
 from chalicelib.services.accounts import (
     AccessRefused,
     AccountDependencies,
-    AdminRefused,
     RequestMeta,
     authorize,
 )
-from chalicelib.services.audit_review import AuditQueryInvalid
-from chalicelib.services.cameras import CameraDependencies, CameraRefused, authenticate_camera
-from chalicelib.services.exports import ExportRefused
+from chalicelib.services.cameras import CameraDependencies, authenticate_camera
 from chalicelib.services.holds import HoldNotFound
 from chalicelib.services.hotlists import AlertNotFound
 from chalicelib.services.monthly_audit import ReportNotFound
@@ -53,12 +48,8 @@ MAX_BODY_BYTES = 64 * 1024
 IMPORT_BYTES = 5 * 1024 * 1024
 
 
-class BadRequest(ValueError):
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
+class BadRequest(Refused):
+    """A request body or query string that cannot be used (not JSON, too large, ...)."""
 
 
 @dataclass(frozen=True)
@@ -199,13 +190,8 @@ def error_response(raised: Exception) -> Response:
     """Map any exception to a clean response; unexpected ones are logged without detail."""
     if isinstance(raised, AccessRefused):
         return error(raised.refusal.code, raised.refusal.message, raised.refusal.status)
-    if isinstance(raised, HoldRefused | ExportRefused):
-        return error(raised.code, raised.message, 400)
-    if isinstance(raised, BadRequest | CameraRefused | ReleaseRefused):
+    if isinstance(raised, Refused):
         return error(raised.code, raised.message, raised.status)
-    if isinstance(raised, SearchRefused | AdminRefused | AuditQueryInvalid):
-        status = 404 if raised.code == "USER_NOT_FOUND" else 400
-        return error(raised.code, str(raised), status)
     for kind, (code, message, status) in _KNOWN_ERRORS.items():
         if isinstance(raised, kind):
             if status >= 500:

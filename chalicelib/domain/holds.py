@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from chalicelib.domain.access import CASE_NUMBER
+from chalicelib.domain.errors import Refused
 from chalicelib.domain.reads import format_time
 from chalicelib.policy.retention import expiry_epoch
 
@@ -33,13 +34,8 @@ class HoldStatus(StrEnum):
     RELEASED = "released"
 
 
-class HoldRefused(ValueError):
+class HoldRefused(Refused):
     """A hold breaks a rule: a stable code for programs and a sentence for people."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from chalicelib.domain.access import CASE_NUMBER, Purpose
+from chalicelib.domain.errors import Refused
 from chalicelib.domain.plates import normalize_plate
 from chalicelib.domain.reads import format_time
 
@@ -58,14 +59,8 @@ class ReleaseStatus(StrEnum):
 DECIDABLE = frozenset({ReleaseStatus.PENDING, ReleaseStatus.PROHIBITED})
 
 
-class ReleaseRefused(ValueError):
+class ReleaseRefused(Refused):
     """A request or decision breaks a rule: a stable code and a sentence for people."""
-
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from chalicelib.domain.errors import Refused
 from chalicelib.domain.plates import InvalidPlate, PlatePattern, normalize_plate
 from chalicelib.domain.reads import GeoCircle, SearchMode, SearchQuery
 from chalicelib.domain.times import TimeInvalid, parse_zoned_time
@@ -20,13 +21,8 @@ MIN_KNOWN_CHARACTERS = 3
 MAX_CURSOR_LENGTH = 512
 
 
-class SearchRefused(ValueError):
+class SearchRefused(Refused):
     """A search request the rules do not allow; code and message go back to the officer."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def build_query(body: Mapping[str, Any], now: datetime) -> SearchQuery:

@@ -16,6 +16,7 @@ from chalicelib.adapters.identity import (
 )
 from chalicelib.domain.access import Caller, Permission, UserAccount
 from chalicelib.domain.audit import AuditEntry, AuditRecord
+from chalicelib.domain.errors import Refused
 from chalicelib.domain.reads import parse_time
 from chalicelib.policy.access import Refusal, account_refusal, permission_refusal
 from chalicelib.services.auditing import entry_for
@@ -110,12 +111,8 @@ def _record_refusal(caller: Caller | None, meta: RequestMeta, code: str,
 
 
 # ---------------------------------------------------------------------- administration
-class AdminRefused(ValueError):
+class AdminRefused(Refused):
     """An administrative change that is not valid (bad date, unknown user, ...)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def list_users(caller: Caller, deps: AccountDependencies) -> list[UserAccount]:
@@ -146,7 +143,7 @@ def set_enabled(username: str, enabled: bool, caller: Caller, deps: AccountDepen
     try:
         deps.identity.set_enabled(username, enabled)
     except AccountNotFound as error:
-        raise AdminRefused("USER_NOT_FOUND", "no user has this username") from error
+        raise AdminRefused("USER_NOT_FOUND", "no user has this username", 404) from error
     deps.audit.append(entry_for(caller, "enable_user" if enabled else "disable_user", now,
                                 allowed=True, query={"target": username}, result_count=1))
 
@@ -157,7 +154,7 @@ def _change(username: str, caller: Caller, deps: AccountDependencies, action: st
     try:
         deps.identity.update_attributes(username, values)
     except AccountNotFound as error:
-        raise AdminRefused("USER_NOT_FOUND", "no user has this username") from error
+        raise AdminRefused("USER_NOT_FOUND", "no user has this username", 404) from error
     query = {"target": username, **{name.removeprefix("custom:"): value
                                     for name, value in values.items()}}
     deps.audit.append(entry_for(caller, action, now, allowed=True, query=query, result_count=1))

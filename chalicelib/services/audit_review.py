@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from chalicelib.domain.access import Caller
 from chalicelib.domain.audit import AuditEntry, AuditRecord
+from chalicelib.domain.errors import Refused
 from chalicelib.domain.reads import format_time
 from chalicelib.services.auditing import entry_for
 from chalicelib.views import AUDIT_COLUMNS, audit_row
@@ -45,10 +46,8 @@ class AuditFilters:
         return not (self.case_number and entry.case_number != self.case_number)
 
 
-class AuditQueryInvalid(ValueError):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+class AuditQueryInvalid(Refused):
+    """Audit review filters that cannot be applied (bad time, unknown field)."""
 
 
 def parse_filters(params: Mapping[str, str], now: datetime) -> AuditFilters:

@@ -22,6 +22,7 @@ from chalicelib.domain.cameras import (
     set_active,
     verify_credential,
 )
+from chalicelib.domain.errors import Refused
 from chalicelib.domain.images import JPEG, PNG
 from chalicelib.domain.times import TimeInvalid, parse_zoned_time
 from chalicelib.services.auditing import entry_for
@@ -32,12 +33,8 @@ MAX_CLOCK_SKEW = timedelta(minutes=5)
 _EXTENSIONS = {JPEG: "jpg", PNG: "png"}
 
 
-class CameraRefused(ValueError):
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
+class CameraRefused(Refused):
+    """A camera registration, upload ticket or camera credential that is refused."""
 
 
 class CameraStore(Protocol):

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from chalicelib.adapters.errors import ObjectNotFound
 from chalicelib.domain.access import Caller
+from chalicelib.domain.errors import Refused
 from chalicelib.domain.holds import HoldRefused, HoldRequest
 from chalicelib.domain.reads import Read, format_time
 from chalicelib.evidence.package import CustodyEvent, PackageMetadata, build_package, sha256_hex
@@ -30,11 +31,8 @@ EXPORT_HOLD_REVIEW_DAYS = 365
 MAX_EXPORT_READS = 500  # the package is built in the function's memory
 
 
-class ExportRefused(ValueError):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class ExportRefused(Refused):
+    """An evidence export the rules do not allow."""
 
 
 class ObjectReader(Protocol):
