@@ -1,11 +1,15 @@
 """The local stack's moto server, with speed-ups so it stays usable at benchmark scale.
 
-moto 5.2.5 is slow in three places that `make bench-search` (100,000 reads), `make bench-load`
+moto 5.2.5 is slow in four places that `make bench-search` (100,000 reads), `make bench-load`
 (1,000 queued frames) and long `make run` sessions hit all the time:
 - every Query first sorts the whole table (`Table.all_items`) with DynamoType comparisons in
   Python, so one page from a 100,000-item table costs seconds. Here the sorted list is kept per
-  table and dropped on every put or delete, the only calls that change which items a table holds
+  table and dropped on every put or delete, the calls that change which items a table holds
   (updates change an item in place, and the cached list shares the items);
+- then every Query walks that whole list to find its partition. Here a Query tells `all_items`
+  the partition it filters on, which answers with that partition's items, in the same order,
+  from a grouping kept with the sorted list. An update can move an item to another index
+  partition, so updates drop the grouping too;
 - its generic, model-driven response serializer spends milliseconds per item. Query, Scan and
   the get-item calls return plain DynamoDB JSON, so their results are written with json.dumps
   (binary values base64, as the serializer does); every other call is untouched;
@@ -21,6 +25,7 @@ server also ends when the process that started it does (`exit_with_parent`).
 from __future__ import annotations
 
 import base64
+import inspect
 import json
 import os
 import sys
@@ -31,6 +36,8 @@ from functools import wraps
 from typing import Any
 
 from moto.core.utils import unix_time
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoResult
 from moto.sqs.models import Message, SQSBackend
@@ -42,22 +49,73 @@ _PLAIN_JSON_OPERATIONS = frozenset({"Query", "Scan", "GetItem", "BatchGetItem"})
 _CACHE_LOCK = threading.Lock()
 
 
+# The partition the current thread's Query filters on: (table, attribute or None for the
+# table's own hash key, value). Set by `_query_names_its_partition`, read by `all_items`.
+_PARTITION = threading.local()
+_QUERY_SIGNATURE = inspect.signature(Table.query)
+
+
+class _Order:
+    """A table's items in moto's order, and their groupings by partition attribute."""
+
+    def __init__(self, items: dict[Any, Any], version: int, ordered: list[Any]) -> None:
+        self.items = items
+        self.version = version
+        self.ordered = ordered
+        self.partitions: dict[str | None, dict[DynamoType, list[Any]]] = {}
+
+    def partition(self, attribute: str | None, value: DynamoType) -> list[Any]:
+        groups = self.partitions.get(attribute)
+        if groups is None:
+            groups = {}
+            for item in self.ordered:
+                key = item.hash_key if attribute is None else item.attrs.get(attribute)
+                if key:  # moto's filter skips items without the attribute the same way
+                    groups.setdefault(key, []).append(item)
+            self.partitions[attribute] = groups
+        return list(groups.get(value, ()))
+
+
 def _sorted_items_cached(original: Callable[[Table], list[Any]]) -> Callable[[Table], list[Any]]:
     @wraps(original)
     def all_items(self: Table) -> list[Any]:
+        hint = getattr(_PARTITION, "hint", None)
         with _CACHE_LOCK:
             version = self.__dict__.get(_VERSION, 0)
             cached = self.__dict__.get(_CACHE)
             # A restored or copied table gets a new items mapping: never trust the old list then.
-            if cached is not None and cached[0] is self.items and cached[1] == version:
-                return list(cached[2])
+            if cached is not None and cached.items is self.items and cached.version == version:
+                if hint is not None and hint[0] is self:
+                    return cached.partition(hint[1], hint[2])
+                return list(cached.ordered)
         ordered = original(self)
         with _CACHE_LOCK:
             if self.__dict__.get(_VERSION, 0) == version:
-                self.__dict__[_CACHE] = (self.items, version, ordered)
+                self.__dict__[_CACHE] = _Order(self.items, version, ordered)
         return list(ordered)
 
     return all_items
+
+
+def _query_names_its_partition(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Let `all_items` answer with the one partition the query's key condition names."""
+    @wraps(original)
+    def query(self: Table, *args: Any, **kwargs: Any) -> Any:
+        call = _QUERY_SIGNATURE.bind(self, *args, **kwargs).arguments
+        conditions = call.get("hash_key_conditions") or []
+        hint: tuple[Table, str | None, DynamoType] | None = None
+        if call.get("index_name"):
+            if len(conditions) == 1:
+                hint = (self, conditions[0][0], conditions[0][1])
+        elif call.get("hash_key") is not None:
+            hint = (self, None, call["hash_key"])
+        _PARTITION.hint = hint
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            _PARTITION.hint = None
+
+    return query
 
 
 def _forget(table: Table) -> None:
@@ -76,6 +134,20 @@ def _forgets_sorted_items(original: Callable[..., Any]) -> Callable[..., Any]:
             _forget(self)
 
     return changed
+
+
+def _update_forgets_partitions(original: Callable[..., Any]) -> Callable[..., Any]:
+    """An update changes an item in place, possibly its index key: drop the table's grouping."""
+    @wraps(original)
+    def update_item(self: DynamoDBBackend, table_name: str, *args: Any, **kwargs: Any) -> Any:
+        table = self.get_table(table_name)
+        _forget(table)
+        try:
+            return original(self, table_name, *args, **kwargs)
+        finally:
+            _forget(table)
+
+    return update_item
 
 
 def _binary_as_base64(value: Any) -> str:
@@ -113,6 +185,9 @@ def speedups() -> list[tuple[type, str, Callable[..., Any]]]:
     return [(Table, "all_items", _sorted_items_cached(Table.all_items)),
             (Table, "put_item", _forgets_sorted_items(Table.put_item)),
             (Table, "delete_item", _forgets_sorted_items(Table.delete_item)),
+            (Table, "query", _query_names_its_partition(Table.query)),
+            (DynamoDBBackend, "update_item",
+             _update_forgets_partitions(DynamoDBBackend.update_item)),
             (DynamoResult, "execute_result", _plain_json_result(DynamoResult.execute_result)),
             (SQSBackend, "is_message_valid_based_on_retention_period",
              _retention_check_without_counting(
