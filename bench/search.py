@@ -100,7 +100,7 @@ def run(count: int, searches: int, seed: int) -> None:
                   "to": (now + timedelta(minutes=1)).isoformat()}
         kinds = {
             "exact": lambda text: {"plate": text, **window},
-            "partial (3 known + *)": lambda text: {"mode": "partial", "plate": text[:4] + "*",
+            "partial (4 known + *)": lambda text: {"mode": "partial", "plate": text[:4] + "*",
                                                    **window},
             "fuzzy (O/0 I/1 ... + 1 edit)": lambda text: {
                 "mode": "fuzzy", "plate": text[:-1] + ("0" if text[-1] != "0" else "1"),
