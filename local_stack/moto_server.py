@@ -1,6 +1,6 @@
 """The local stack's moto server, with speed-ups so it stays usable at benchmark scale.
 
-moto 5.2.5 is slow in four places that `make bench-search` (100,000 reads), `make bench-load`
+moto 5.2.5 is slow in five places that `make bench-search` (100,000 reads), `make bench-load`
 (1,000 queued frames) and long `make run` sessions hit all the time:
 - every Query first sorts the whole table (`Table.all_items`) with DynamoType comparisons in
   Python, so one page from a 100,000-item table costs seconds. Here the sorted list is kept per
@@ -9,10 +9,13 @@ moto 5.2.5 is slow in four places that `make bench-search` (100,000 reads), `mak
 - then every Query walks that whole list to find its partition. Here a Query tells `all_items`
   the partition it filters on, which answers with that partition's items, in the same order,
   from a grouping kept with the sorted list. An update can move an item to another index
-  partition, so updates drop the grouping too;
+  partition, so updates drop the grouping too. moto then sorts the partition by the index keys
+  with DynamoType comparisons; that order is kept with the grouping as well;
 - its generic, model-driven response serializer spends milliseconds per item. Query, Scan and
   the get-item calls return plain DynamoDB JSON, so their results are written with json.dumps
-  (binary values base64, as the serializer does); every other call is untouched;
+  (binary values base64, as the serializer does); every other call is untouched. Before that,
+  `dynamo_to_dict` turns each answer into plain values with several type checks per value;
+  here strings, numbers, lists, maps and non-binary attribute values take a direct path;
 - SQS ReceiveMessage checks each queued message's retention period by building all of the
   queue's attributes, which counts every message: quadratic in the queue's depth, so a backlog
   of 1,000 frames stalls the ingest pump. Here the check reads the retention period itself.
@@ -31,13 +34,15 @@ import os
 import sys
 import threading
 import time
+import types
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from moto.core.utils import unix_time
+from moto.dynamodb import responses as dynamodb_responses
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoResult
 from moto.sqs.models import Message, SQSBackend
@@ -63,6 +68,7 @@ class _Order:
         self.version = version
         self.ordered = ordered
         self.partitions: dict[str | None, dict[DynamoType, list[Any]]] = {}
+        self.sorted: dict[tuple[Any, ...], list[Any]] = {}
 
     def partition(self, attribute: str | None, value: DynamoType) -> list[Any]:
         groups = self.partitions.get(attribute)
@@ -82,9 +88,8 @@ def _sorted_items_cached(original: Callable[[Table], list[Any]]) -> Callable[[Ta
         hint = getattr(_PARTITION, "hint", None)
         with _CACHE_LOCK:
             version = self.__dict__.get(_VERSION, 0)
-            cached = self.__dict__.get(_CACHE)
-            # A restored or copied table gets a new items mapping: never trust the old list then.
-            if cached is not None and cached.items is self.items and cached.version == version:
+            cached = _current_order(self)
+            if cached is not None:
                 if hint is not None and hint[0] is self:
                     return cached.partition(hint[1], hint[2])
                 return list(cached.ordered)
@@ -95,6 +100,61 @@ def _sorted_items_cached(original: Callable[[Table], list[Any]]) -> Callable[[Ta
         return list(ordered)
 
     return all_items
+
+
+def _current_order(table: Table) -> _Order | None:
+    """The table's kept order, if no write came since (call under _CACHE_LOCK). A restored or
+    copied table gets a new items mapping: the old order is never trusted then."""
+    cached = table.__dict__.get(_CACHE)
+    if cached is not None and cached.items is table.items and (
+            cached.version == table.__dict__.get(_VERSION, 0)):
+        return cached
+    return None
+
+
+def _sorted_once(original: Callable[..., list[Any]]) -> Callable[..., list[Any]]:
+    """moto sorts a query's partition by the index keys on every call; keep each sorted list
+    with the table's order (dropped on every write). The sort keys end with the table's unique
+    key, so the order never depends on the order the items came in."""
+    @wraps(original)
+    def sorted_items(self: Table, hash_key_attrs: list[str], range_key_attrs: list[str | None],
+                     items: list[Any]) -> list[Any]:
+        with _CACHE_LOCK:
+            order = _current_order(self)
+        if order is None:
+            return original(self, hash_key_attrs, range_key_attrs, items)
+        key = (tuple(hash_key_attrs), tuple(range_key_attrs), tuple(map(id, items)))
+        with _CACHE_LOCK:
+            known = order.sorted.get(key)
+        if known is None:
+            known = list(original(self, hash_key_attrs, range_key_attrs, list(items)))
+            with _CACHE_LOCK:
+                order.sorted[key] = known
+        items[:] = known  # moto sorts in place and returns the same list
+        return items
+
+    return sorted_items
+
+
+_PLAIN_VALUES = frozenset({str, int, float, bool, type(None)})
+
+
+def _direct_to_dict(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """moto's dynamo_to_dict with a direct path for the values answers are made of."""
+    @wraps(original)
+    def dynamo_to_dict(value: Any) -> Any:
+        kind = type(value)
+        if kind in _PLAIN_VALUES:
+            return value
+        if kind is dict or kind is LimitedSizeDict:  # an item's attributes are the latter
+            return {key: dynamo_to_dict(inner) for key, inner in value.items()}
+        if kind is list:
+            return [dynamo_to_dict(inner) for inner in value]
+        if kind is DynamoType and value.type not in ("B", "BS"):
+            return {value.type: dynamo_to_dict(value.value)}
+        return original(value)  # binary values, datetimes, model objects
+
+    return dynamo_to_dict
 
 
 def _query_names_its_partition(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -180,12 +240,15 @@ def _retention_check_without_counting(original: Callable[..., bool]) -> Callable
     return is_message_valid_based_on_retention_period
 
 
-def speedups() -> list[tuple[type, str, Callable[..., Any]]]:
+def speedups() -> list[tuple[type | types.ModuleType, str, Callable[..., Any]]]:
     """(class, method name, replacement) for each patched moto method."""
     return [(Table, "all_items", _sorted_items_cached(Table.all_items)),
             (Table, "put_item", _forgets_sorted_items(Table.put_item)),
             (Table, "delete_item", _forgets_sorted_items(Table.delete_item)),
             (Table, "query", _query_names_its_partition(Table.query)),
+            (Table, "sorted_items", _sorted_once(Table.sorted_items)),
+            (dynamodb_responses, "dynamo_to_dict",
+             _direct_to_dict(dynamodb_responses.dynamo_to_dict)),
             (DynamoDBBackend, "update_item",
              _update_forgets_partitions(DynamoDBBackend.update_item)),
             (DynamoResult, "execute_result", _plain_json_result(DynamoResult.execute_result)),
