@@ -19,6 +19,7 @@ class ApiClient:
     base_url: str
     token: str | None = None
     session: requests.Session = field(default_factory=requests.Session)
+    timeout: float = 60.0  # seconds to wait for an answer
 
     def login(self, username: str, password: str, mfa_code: str = LOCAL_MFA_CODE) -> ApiClient:
         """Sign in (answering a TOTP challenge if the account has MFA); keep the ID token."""
@@ -42,15 +43,15 @@ class ApiClient:
     def get(self, path: str, params: dict[str, Any] | None = None,
             auth: bool = True) -> requests.Response:
         return self.session.get(self.base_url + path, params=params, headers=self.headers(auth),
-                                timeout=60)
+                                timeout=self.timeout)
 
     def post(self, path: str, body: Any = None, auth: bool = True) -> requests.Response:
         return self.session.post(self.base_url + path, json=body, headers=self.headers(auth),
-                                 timeout=60)
+                                 timeout=self.timeout)
 
     def put(self, path: str, body: Any = None, auth: bool = True) -> requests.Response:
         return self.session.put(self.base_url + path, json=body, headers=self.headers(auth),
-                                timeout=60)
+                                timeout=self.timeout)
 
     def search(self, **body: Any) -> requests.Response:
         body.setdefault("purpose", "criminal_investigation")
