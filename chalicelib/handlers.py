@@ -35,11 +35,11 @@ def ingest_batch(raw_event: dict[str, Any], context: Any, container: Container) 
     def handle(record: SQSRecord) -> None:
         message = QueueMessage(record.message_id, record.body,
                                int(record.attributes.approximate_receive_count or 1))
-        outcomes = ingest_message(message, container.ingest, container.dead_letters,
-                                  INGEST_MAX_RECEIVES)
-        if not outcomes:
+        result = ingest_message(message, container.ingest, container.dead_letters,
+                                INGEST_MAX_RECEIVES)
+        if result.dead_letter_reason is not None:
             metrics.add_metric(name="MessagesDeadLettered", unit="Count", value=1)
-        for outcome in outcomes:
+        for outcome in result.outcomes:
             metrics.add_metric(name=f"Images{outcome.status.title()}", unit="Count", value=1)
             if outcome.reason:
                 logger.info("image rejected", extra={"reason": outcome.reason})

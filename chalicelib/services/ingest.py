@@ -107,6 +107,15 @@ class IngestOutcome:
     reads: tuple[Read, ...] = ()
 
 
+@dataclass(frozen=True)
+class MessageResult:
+    """What happened to one queue message: each object's outcome, or why it was dead-lettered.
+    A message may name no object at all (S3's configuration TestEvent) and be neither."""
+
+    outcomes: tuple[IngestOutcome, ...] = ()
+    dead_letter_reason: str | None = None
+
+
 ReadsWritten = Callable[[Sequence[Read]], object]
 
 
@@ -139,7 +148,7 @@ class DeadLetterSink(Protocol):
 
 
 def ingest_message(message: QueueMessage, deps: IngestDependencies,
-                   dead_letters: DeadLetterSink, max_receives: int) -> list[IngestOutcome]:
+                   dead_letters: DeadLetterSink, max_receives: int) -> MessageResult:
     """Ingest every object the message names; raise to have it delivered again.
 
     A malformed message goes to the dead-letter queue at once (no delivery can fix it); any
@@ -148,15 +157,13 @@ def ingest_message(message: QueueMessage, deps: IngestDependencies,
     try:
         refs = objects_from_notification(message.body)
     except MalformedMessage as error:
-        _dead_letter(message, f"malformed message: {error}", deps, dead_letters)
-        return []
+        return _dead_letter(message, f"malformed message: {error}", deps, dead_letters)
     try:
-        return [ingest_object(ref, deps) for ref in refs]
+        return MessageResult(tuple(ingest_object(ref, deps) for ref in refs))
     except Exception as error:  # the last delivery must leave a reason, whatever failed
         if message.receive_count < max_receives:
             raise
-        _dead_letter(message, failure_reason(error), deps, dead_letters)
-        return []
+        return _dead_letter(message, failure_reason(error), deps, dead_letters)
 
 
 def failure_reason(error: Exception) -> str:
@@ -168,10 +175,11 @@ def failure_reason(error: Exception) -> str:
 
 
 def _dead_letter(message: QueueMessage, reason: str, deps: IngestDependencies,
-                 dead_letters: DeadLetterSink) -> None:
+                 dead_letters: DeadLetterSink) -> MessageResult:
     dead_letters.send(DeadLetter(
         body=message.body, reason=reason, source_message_id=message.message_id,
         receive_count=message.receive_count, failed_at=format_time(deps.clock())))
+    return MessageResult(dead_letter_reason=reason)
 
 
 def ingest_object(ref: ObjectRef, deps: IngestDependencies) -> IngestOutcome:

@@ -25,6 +25,7 @@ from chalicelib.domain.images import ImageStatus, ObjectRef
 from chalicelib.domain.reads import Read
 from chalicelib.services.ingest import (
     IngestDependencies,
+    MessageResult,
     PlateFound,
     QueueMessage,
     ingest_message,
@@ -306,3 +307,29 @@ def test_objects_are_refs_the_model_understands() -> None:
 
     assert objects_from_notification(notification("cameras/c/2026-11-29/x.jpg")) == [
         ObjectRef("raw", "cameras/c/2026-11-29/x.jpg", None, len(JPEG), "")]
+
+
+def test_the_configuration_test_event_is_neither_ingested_nor_dead_lettered() -> None:
+    """S3 sends it when notifications are set up; counting it as dead-lettered would page
+    someone for nothing."""
+    state, _ = world(1)
+    test_event = json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent",
+                             "Bucket": "platekeeper-images"})
+    result = ingest_message(QueueMessage("m-test", test_event, 1), state.deps,
+                            state.dead_letters, MAX_RECEIVES)
+    assert result == MessageResult()
+    assert state.dead_letters.letters == []
+
+
+def test_a_dead_lettered_message_says_so_with_its_reason() -> None:
+    state, keys = world(1)
+    malformed = ingest_message(QueueMessage("m-bad", "not json", 1), state.deps,
+                               state.dead_letters, MAX_RECEIVES)
+    done = ingest_message(QueueMessage("m-ok", notification(keys[0]), 1), state.deps,
+                          state.dead_letters, MAX_RECEIVES)
+    assert malformed.outcomes == ()
+    assert (malformed.dead_letter_reason or "").startswith("malformed message")
+    assert [letter.reason for letter in state.dead_letters.letters] == [
+        malformed.dead_letter_reason]
+    assert done.dead_letter_reason is None
+    assert [outcome.image_key for outcome in done.outcomes] == [keys[0]]
