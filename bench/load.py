@@ -17,6 +17,7 @@ import string
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -47,7 +48,7 @@ class Figures:
     search_ms: list[float] = field(default_factory=list)
     uploaded_keys: list[str] = field(default_factory=list)
     upload_failures: list[str] = field(default_factory=list)
-    search_errors: list[int] = field(default_factory=list)
+    search_errors: list[str] = field(default_factory=list)  # status code or exception
 
 
 def plate_text(rng: random.Random) -> str:
@@ -91,11 +92,15 @@ def officer_worker(officer: ApiClient, plates: list[str], stack: RunningStack,
             body = {"mode": "partial", "plate": text[:4] + "*",
                     "from": (now - timedelta(hours=2)).isoformat(),
                     "to": (now + timedelta(minutes=1)).isoformat()}
-        response, elapsed = timed(lambda body=body: officer.search(  # type: ignore[misc]
-            page_size=50, **body))
+        try:
+            response, elapsed = timed(lambda body=body: officer.search(  # type: ignore[misc]
+                page_size=50, **body))
+        except requests.RequestException as error:  # no answer: an error, and search on
+            figures.search_errors.append(type(error).__name__)
+            continue
         figures.search_ms.append(elapsed)
         if response.status_code != 200:
-            figures.search_errors.append(response.status_code)
+            figures.search_errors.append(str(response.status_code))
 
 
 def scan(table: str, *attributes: str) -> list[dict[str, Any]]:
@@ -254,7 +259,7 @@ def report(result: Reconciliation, figures: Figures, upload_seconds: float,
          lambda: f"{finished / ingest_seconds:.2f} frames/s"),
         ("searches during the run / errors", lambda: f"{len(figures.search_ms)} "
                                                      f"({searches_per_s:.1f}/s) / "
-                                                     f"{len(figures.search_errors)}"),
+                                                     f"{_errors(figures.search_errors)}"),
         ("search latency p50 / p95", lambda: f"{percentile(figures.search_ms, 0.5):.0f} / "
                                              f"{percentile(figures.search_ms, 0.95):.0f} ms"),
         ("frames processed / rejected / dead-lettered",
@@ -267,6 +272,11 @@ def report(result: Reconciliation, figures: Figures, upload_seconds: float,
     print("|---|---|")
     for name, value in rows:
         print(f"| {name} | {value()} |")
+
+
+def _errors(errors: list[str]) -> str:
+    kinds = ", ".join(f"{count} {kind}" for kind, count in Counter(errors).most_common())
+    return f"{len(errors)} ({kinds})" if errors else "0"
 
 
 def main() -> None:
