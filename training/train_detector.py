@@ -1,4 +1,4 @@
-"""Train the plate-centre heatmap detector on EU+BR frames with US plates pasted in; export ONNX.
+"""Train the plate-region detector on EU+BR frames with US plates pasted in; export ONNX.
 
 Usage (see training/README.md for the runs behind the shipped model):
   python -m training.train_detector --minutes 22 --out .cache/detector.pt \
@@ -24,6 +24,7 @@ from torch import nn
 from chalicelib.recognition.datasets import is_held_out, load_crop_labels, load_frame_labels
 from training import synth
 from training.models import PlateDetector, count_parameters
+from training.onnx_weights import load_onnx_weights
 from training.schedule import Budget
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -223,6 +224,19 @@ def export_onnx(model: PlateDetector, path: Path) -> None:
             raise SystemExit("cv2.dnn output does not match torch")
 
 
+def sample_batch(
+    rng: random.Random, frames: list, plates: list[np.ndarray], size: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`size` training windows (N x 3 x H x W, 0-1) and their plate-coverage targets."""
+    windows, targets = [], []
+    for _ in range(size):
+        window, boxes = sample_window(rng, frames, plates)
+        windows.append(window)
+        targets.append(make_target(boxes, WINDOW))
+    batch = torch.from_numpy(np.stack(windows).astype(np.float32).transpose(0, 3, 1, 2) / 255.0)
+    return batch, torch.from_numpy(np.stack(targets))[:, None]
+
+
 def train(args: argparse.Namespace) -> None:
     random.seed(args.seed)
     np.random.seed(args.seed)
@@ -234,7 +248,12 @@ def train(args: argparse.Namespace) -> None:
     plates = load_plates(rng, args.synthetic_plates)
     print(f"{len(frames)} frames, {len(plates)} plates to paste")
     model = PlateDetector()
-    if args.init:
+    if args.init and args.init.suffix == ".onnx":
+        # A shipped model: its BatchNorms are re-measured on windows like the training ones.
+        calibration, _ = sample_batch(rng, frames, plates, 48)
+        load_onnx_weights(model, args.init, calibration)
+        print(f"initialized from {args.init}")
+    elif args.init:
         # Reuse whatever matches (e.g. the backbone of an earlier head design).
         own = model.state_dict()
         loaded = torch.load(args.init, map_location="cpu")
@@ -247,13 +266,7 @@ def train(args: argparse.Namespace) -> None:
     started = time.time()
     while budget.next():
         step = budget.step
-        windows, targets = [], []
-        for _ in range(args.batch):
-            window, boxes = sample_window(rng, frames, plates)
-            windows.append(window)
-            targets.append(make_target(boxes, WINDOW))
-        batch = torch.from_numpy(np.stack(windows).astype(np.float32).transpose(0, 3, 1, 2) / 255.0)
-        target = torch.from_numpy(np.stack(targets))[:, None]
+        batch, target = sample_batch(rng, frames, plates, args.batch)
         loss = segmentation_loss(model(batch), target)
         optimizer.zero_grad()
         loss.backward()
@@ -279,7 +292,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=12)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--synthetic-plates", type=int, default=300)
-    parser.add_argument("--init", type=Path)
+    parser.add_argument(
+        "--init", type=Path, help="start from these weights (.pt, or a shipped .onnx model)"
+    )
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--log-every", type=int, default=25)

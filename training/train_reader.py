@@ -29,6 +29,7 @@ from chalicelib.recognition.datasets import (
 )
 from training import synth
 from training.models import PlateReader, count_parameters
+from training.onnx_weights import load_onnx_weights
 from training.schedule import Budget
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -177,6 +178,28 @@ def export_onnx(model: PlateReader, path: Path) -> None:
         raise SystemExit("cv2.dnn output does not match torch")
 
 
+def sample_batch(
+    rng: random.Random,
+    synth_images: np.ndarray,
+    synth_texts: list[str],
+    real: RealPlates,
+    size: int,
+    real_fraction: float,
+) -> tuple[torch.Tensor, list[str]]:
+    """One training batch: (1 - real_fraction) synthetic plates, the rest real ones."""
+    real_count = int(size * real_fraction)
+    images, texts = [], []
+    for _ in range(size - real_count):
+        index = rng.randrange(len(synth_texts))
+        images.append(shift_synthetic(rng, synth.to_reader_input(synth_images[index])))
+        texts.append(synth_texts[index])
+    for _ in range(real_count):
+        image, text = real.sample()
+        images.append(image)
+        texts.append(text)
+    return torch.from_numpy(np.stack([standardize(i) for i in images])[:, None]), texts
+
+
 def train(args: argparse.Namespace) -> None:
     random.seed(args.seed)
     np.random.seed(args.seed)
@@ -189,26 +212,24 @@ def train(args: argparse.Namespace) -> None:
     synth_images, synth_texts = cached["images"], [str(t) for t in cached["texts"]]
     real = RealPlates(rng, args.detector_crops)
     model = PlateReader()
-    if args.init:
+    if args.init and args.init.suffix == ".onnx":
+        # A shipped model: its BatchNorms are re-measured on a batch of this run's mix.
+        images, _ = sample_batch(rng, synth_images, synth_texts, real, 256, args.real_fraction)
+        load_onnx_weights(model, args.init, images)
+    elif args.init:
         model.load_state_dict(torch.load(args.init, map_location="cpu"))
     print(f"reader parameters: {count_parameters(model)}")
+    if args.init:
+        print(f"start: held-out crops exact {held_out_accuracy(model):.3f}", flush=True)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     budget = Budget(optimizer, args.lr, args.steps, args.minutes)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     started = time.time()
-    real_per_batch = int(args.batch * args.real_fraction)
     while budget.next():
         step = budget.step
-        images, texts = [], []
-        for _ in range(args.batch - real_per_batch):
-            index = rng.randrange(len(synth_texts))
-            images.append(shift_synthetic(rng, synth.to_reader_input(synth_images[index])))
-            texts.append(synth_texts[index])
-        for _ in range(real_per_batch):
-            image, text = real.sample()
-            images.append(image)
-            texts.append(text)
-        batch = torch.from_numpy(np.stack([standardize(i) for i in images])[:, None])
+        batch, texts = sample_batch(
+            rng, synth_images, synth_texts, real, args.batch, args.real_fraction
+        )
         targets, target_lengths = encode_batch(texts)
         log_probs = model.logits(batch).log_softmax(2)
         input_lengths = torch.full((len(texts),), log_probs.shape[0], dtype=torch.long)
@@ -239,7 +260,9 @@ def main() -> None:
     )
     parser.add_argument("--synth", type=Path, default=Path(".cache/synth.npz"))
     parser.add_argument("--detector-crops", type=Path)
-    parser.add_argument("--init", type=Path, help="start from these weights (fine-tuning)")
+    parser.add_argument(
+        "--init", type=Path, help="start from these weights (.pt, or a shipped .onnx model)"
+    )
     parser.add_argument("--minutes", type=float, default=25.0, help="wall-clock budget")
     parser.add_argument("--steps", type=int, default=6000)
     parser.add_argument("--batch", type=int, default=64)
