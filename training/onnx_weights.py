@@ -6,7 +6,8 @@ puts each folded convolution back as conv + BatchNorm with the same eval-mode ou
 gets the channel statistics measured on a calibration batch, so that in training mode (batch
 statistics) the network also starts out close to the shipped one.
 
-Usage (check only): python -m training.onnx_weights reader chalicelib/recognition/models/reader.onnx
+Usage: python -m training.onnx_weights reader chalicelib/recognition/models/reader.onnx
+       [--export OUT.onnx]   (checks the restored model against cv2.dnn; optionally re-exports it)
 """
 
 from __future__ import annotations
@@ -72,7 +73,41 @@ def _batch_norm_after(model: nn.Module) -> dict[nn.Conv2d, nn.BatchNorm2d]:
 def _load_reader_tail(
     model: PlateReader, graph: onnx.GraphProto, values: dict[str, np.ndarray]
 ) -> None:
-    lstm = next(node for node in graph.node if node.op_type == "LSTM")
+    lstm = next((node for node in graph.node if node.op_type == "LSTM"), None)
+    if lstm is None:
+        _load_unrolled_lstm(model, values)
+    else:
+        _load_lstm_node(model, lstm, values)
+    # The classifier's weight is exported transposed, under a generated name.
+    classifier = next(
+        values[node.input[1]]
+        for node in graph.node
+        if node.op_type == "MatMul"
+        and node.input[1] in values
+        and values[node.input[1]].shape == tuple(model.classifier.weight.shape[::-1])
+    )
+    model.classifier.weight.copy_(torch.from_numpy(classifier.T.copy()))
+    model.classifier.bias.copy_(torch.from_numpy(values["classifier.bias"].copy()))
+
+
+def _load_unrolled_lstm(model: PlateReader, values: dict[str, np.ndarray]) -> None:
+    """Weights of training.models.UnrolledBiLSTM (stored transposed, biases summed)."""
+    for suffix, name in (("", "forward"), ("_reverse", "backward")):
+        getattr(model.rnn, f"weight_ih_l0{suffix}").copy_(
+            torch.from_numpy(values[f"rnn.input_{name}"].T.copy())
+        )
+        getattr(model.rnn, f"weight_hh_l0{suffix}").copy_(
+            torch.from_numpy(values[f"rnn.recurrent_{name}"].T.copy())
+        )
+        getattr(model.rnn, f"bias_ih_l0{suffix}").copy_(
+            torch.from_numpy(values[f"rnn.bias_{name}"].copy())
+        )
+        getattr(model.rnn, f"bias_hh_l0{suffix}").zero_()
+
+
+def _load_lstm_node(
+    model: PlateReader, lstm: onnx.NodeProto, values: dict[str, np.ndarray]
+) -> None:
     w, r, b = (values[name] for name in lstm.input[1:4])
     hidden = model.rnn.hidden_size
     for direction, suffix in enumerate(("", "_reverse")):
@@ -84,9 +119,6 @@ def _load_reader_tail(
         }
         for name, onnx_value in tensors.items():
             getattr(model.rnn, f"{name}_l0{suffix}").copy_(_torch_gates(onnx_value, hidden))
-    matmul = next(node for node in graph.node if node.op_type == "MatMul")
-    model.classifier.weight.copy_(torch.from_numpy(values[matmul.input[1]].T.copy()))
-    model.classifier.bias.copy_(torch.from_numpy(values["classifier.bias"].copy()))
 
 
 def _torch_gates(onnx_gates: np.ndarray, hidden: int) -> torch.Tensor:
@@ -136,6 +168,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("kind", choices=("reader", "detector"))
     parser.add_argument("onnx", type=Path)
+    parser.add_argument("--export", type=Path, help="write the restored model here (reader only)")
     args = parser.parse_args()
     generator = torch.Generator().manual_seed(0)
     if args.kind == "reader":
@@ -152,6 +185,10 @@ def main() -> None:
         ours = model(sample).numpy()
     difference = np.abs(ours - theirs.reshape(ours.shape)).max()
     print(f"{args.kind}: max abs difference from {args.onnx}: {difference:.2e}")
+    if args.export and isinstance(model, PlateReader):
+        from training.train_reader import export_onnx
+
+        export_onnx(model, args.export)
 
 
 if __name__ == "__main__":

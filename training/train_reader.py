@@ -28,7 +28,7 @@ from chalicelib.recognition.datasets import (
     load_frame_labels,
 )
 from training import synth
-from training.models import PlateReader, count_parameters
+from training.models import PlateReader, count_parameters, for_export
 from training.onnx_weights import load_onnx_weights
 from training.schedule import Budget
 
@@ -151,18 +151,20 @@ def held_out_accuracy(model: PlateReader) -> float:
 
 
 def export_onnx(model: PlateReader, path: Path) -> None:
-    """Export with the legacy exporter (opset 17) and check cv2.dnn agrees with torch."""
+    """Export (legacy exporter, opset 17, LSTM unrolled) and check cv2.dnn agrees with torch."""
     model.eval()
-    sample = torch.randn(1, 1, synth.READER_HEIGHT, synth.READER_WIDTH)
+    exported = for_export(model)
+    sample = torch.randn(5, 1, synth.READER_HEIGHT, synth.READER_WIDTH)
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.onnx.export(
-        model,
-        (sample,),
+        exported,
+        (sample[:1],),
         str(path),
         dynamo=False,
         opset_version=17,
         input_names=["image"],
         output_names=["probs"],
+        dynamic_axes={"image": {0: "batch"}, "probs": {1: "batch"}},
     )
     net = cv2.dnn.readNetFromONNX(str(path))
     net.setInput(sample.numpy())
