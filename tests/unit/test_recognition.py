@@ -21,7 +21,7 @@ from chalicelib.recognition import (
 )
 from chalicelib.recognition.__main__ import main as cli_main
 from chalicelib.recognition.networks import get_networks
-from chalicelib.recognition.reader import beam_search
+from chalicelib.recognition.reader import beam_search, read, read_many
 
 PLATE_TEXT = "7KPD428"
 FONT_CANDIDATES = [
@@ -210,6 +210,15 @@ def test_invalid_image_error_is_a_value_error_and_recognition_error() -> None:
 
 def test_models_are_loaded_once() -> None:
     assert get_networks() is get_networks()
+
+
+def test_reader_model_has_no_lstm_node_and_batches_exactly() -> None:
+    # cv2.dnn runs an ONNX LSTM node one plate and one step at a time (3x slower per frame), so
+    # the reader ships with its LSTM unrolled (training.models.UnrolledBiLSTM).
+    networks = get_networks()
+    assert not [name for name in networks.reader.getLayerNames() if "LSTM" in name.upper()]
+    crops = [np.asarray(render_plate(text).convert("L")) for text in ("7KPD428", "ABC123", "9Z")]
+    assert read_many(networks, crops) == [read(networks, crop) for crop in crops]
 
 
 def test_beam_search_merges_paths_and_ranks_candidates() -> None:
