@@ -8,7 +8,7 @@ import numpy as np
 from chalicelib.recognition.decoding import DecodedImage, decode_image
 from chalicelib.recognition.detector import Detection, detect
 from chalicelib.recognition.networks import get_networks
-from chalicelib.recognition.reader import read_many
+from chalicelib.recognition.reader import MAX_CANDIDATES, read_many
 from chalicelib.recognition.results import Candidate, PlateRead, RecognitionResult
 
 # The reader was trained on boxes with a little surrounding margin; add it to the tight box.
@@ -39,18 +39,42 @@ def recognize(data: bytes, *, with_crops: bool = False) -> RecognitionResult:
         if (crop := cut_plate(image.pixels, detection, margin_x, margin_y)) is not None
     ]
     readings = read_many(networks, [cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) for _, crop in cuts])
-    best: dict[int, tuple[np.ndarray, list[tuple[str, float]]]] = {}
+    per_box: dict[int, list[tuple[np.ndarray, list[tuple[str, float]]]]] = {}
     for (index, crop), reading in zip(cuts, readings, strict=True):
-        reading = [(text, p) for text, p in reading if len(text) >= MIN_TEXT_LENGTH]
-        if reading and (index not in best or reading[0][1] > best[index][1][0][1]):
-            best[index] = (crop, reading)
-    plates = [
-        _to_plate(image, detections[index], crop, reading, with_crops)
-        for index, (crop, reading) in best.items()
-        if reading[0][1] >= MIN_READ_CONFIDENCE
-    ]
+        per_box.setdefault(index, []).append((crop, reading))
+    plates = []
+    for index, box_readings in per_box.items():
+        merged = merge_readings([reading for _, reading in box_readings])
+        if merged and merged[0][1] >= MIN_READ_CONFIDENCE:
+            crop = _crop_reading(box_readings, merged[0][0])
+            plates.append(_to_plate(image, detections[index], crop, merged, with_crops))
     plates.sort(key=lambda plate: -plate.confidence)
     return RecognitionResult(tuple(_drop_duplicate_texts(plates)), image.width, image.height)
+
+
+def merge_readings(readings: list[list[tuple[str, float]]]) -> list[tuple[str, float]]:
+    """One box's cuts -> its candidates ranked by mean probability over the cuts.
+
+    A text the cuts agree on outranks one that a single cut reads a little more confidently;
+    judged on EU, BR and US frames this beat keeping the most confident cut (top-10 +1-2 points
+    on each, top-1 equal or better).
+    """
+    totals: dict[str, float] = {}
+    for reading in readings:
+        for text, probability in reading:
+            if len(text) >= MIN_TEXT_LENGTH:
+                totals[text] = totals.get(text, 0.0) + probability / len(readings)
+    ranked = sorted(totals.items(), key=lambda item: -item[1])
+    return ranked[:MAX_CANDIDATES]
+
+
+def _crop_reading(
+    box_readings: list[tuple[np.ndarray, list[tuple[str, float]]]], text: str
+) -> np.ndarray:
+    """The cut that reads `text` most confidently (the one shown to a reviewer)."""
+    return max(
+        box_readings, key=lambda item: max((p for t, p in item[1] if t == text), default=-1.0)
+    )[0]
 
 
 def _to_plate(

@@ -21,6 +21,7 @@ from chalicelib.recognition import (
 )
 from chalicelib.recognition.__main__ import main as cli_main
 from chalicelib.recognition.networks import get_networks
+from chalicelib.recognition.pipeline import merge_readings
 from chalicelib.recognition.reader import beam_search, read, read_many
 
 PLATE_TEXT = "7KPD428"
@@ -249,3 +250,12 @@ def test_cli_prints_one_json_line_per_image(
     assert set(lines[0]["plates"][0]) == {"text", "confidence", "box", "candidates"}
     assert lines[0]["elapsed_ms"] >= 0
     assert lines[1]["image"] == str(bad) and "error" in lines[1]
+
+
+def test_a_reading_both_cuts_agree_on_outranks_one_cut_alone() -> None:
+    tight = [("7KPD428", 0.5), ("X", 0.9)]
+    loose = [("7KPD42B", 0.6), ("7KPD428", 0.3)]
+    merged = merge_readings([tight, loose])
+    assert [text for text, _ in merged] == ["7KPD428", "7KPD42B"]  # "X" is too short
+    assert merged[0][1] == pytest.approx(0.4) and merged[1][1] == pytest.approx(0.3)
+    assert merge_readings([[(f"AB{i}", 0.01) for i in range(15)]])[9:] == [("AB9", 0.01)]
