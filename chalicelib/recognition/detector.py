@@ -19,7 +19,8 @@ STRIDE = 4
 ALIGN = 32  # the network downsamples 32x, so inputs are padded to a multiple of it
 REGION_THRESHOLD = 0.4  # cells with this plate probability form regions
 # A region must peak at least this high to be read: 0.5-0.8 found and read the same plates on EU,
-# BR and US frames; 0.7 reads ~10% fewer car-part regions than 0.5 and keeps a margin for dim plates.
+# BR and US frames; 0.7 reads ~10% fewer car-part regions than 0.5 and keeps a margin for dim
+# plates.
 MIN_SCORE = 0.7
 MIN_REGION_CELLS = 2
 # Plates are wider than tall and never fill the frame; regions outside these bounds are car parts.
