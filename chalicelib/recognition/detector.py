@@ -11,8 +11,9 @@ import numpy as np
 from chalicelib.recognition.networks import Networks, run
 
 # The longest side is scaled into this range: small frames are enlarged to 640 px (the scale the
-# detector was trained at) and larger frames keep up to 800 px, so that small plates stay over
-# ~12 map cells wide (judged on EU, BR and US frames: 800 beat 640 and 960; MODEL_CARD.md).
+# detector was trained at) and larger frames keep up to 800 px; plates 40 px wide at that scale
+# (10 map cells) are still found. Judged on EU, BR and US frames, 800 beat 640 and 960 (see
+# MODEL_CARD.md, "Run-time pipeline" and "Plate size").
 MIN_INPUT_SIDE = 640
 MAX_INPUT_SIDE = 800
 STRIDE = 4
