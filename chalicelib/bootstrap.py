@@ -11,6 +11,7 @@ from chalicelib.adapters import aws
 from chalicelib.adapters.alerts_table import AlertsTable
 from chalicelib.adapters.audit_log import AuditLog
 from chalicelib.adapters.cameras_table import CamerasTable
+from chalicelib.adapters.checkpoint_store import CheckpointStore
 from chalicelib.adapters.dead_letters import DeadLetterQueue
 from chalicelib.adapters.evidence_store import EvidenceStore
 from chalicelib.adapters.holds_table import HoldsTable
@@ -25,11 +26,13 @@ from chalicelib.adapters.reads_table import ReadsTable
 from chalicelib.adapters.releases_reader import ReleaseRequestsReader
 from chalicelib.adapters.releases_table import ReleasesTable
 from chalicelib.adapters.report_store import ReportStore
+from chalicelib.adapters.signing_key import KmsSigningKey
 from chalicelib.domain.access import UserAccount
 from chalicelib.domain.reads import Read
 from chalicelib.services.accounts import AccountDependencies, user_account
 from chalicelib.services.alerts import AlertDependencies, alerts_for_reads
 from chalicelib.services.cameras import CameraDependencies, CameraDirectory
+from chalicelib.services.checkpoints import CheckpointDependencies
 from chalicelib.services.exports import ExportDependencies
 from chalicelib.services.holds import HoldDependencies
 from chalicelib.services.hotlists import HotlistDependencies
@@ -136,7 +139,28 @@ class Container:
         return ExportDependencies(
             images=self.raw_images,
             evidence=EvidenceStore(self.client("s3"), self.settings.evidence_bucket),
-            holds=self.holds, audit=self.audit_log, clock=self.clock)
+            holds=self.holds, audit=self.audit_log, clock=self.clock,
+            signer=self.evidence_signing_key)
+
+    @cached_property
+    def evidence_signing_key(self) -> KmsSigningKey:
+        return KmsSigningKey(self.client("kms"), self.settings.evidence_signing_key_arn)
+
+    @cached_property
+    def checkpoint_key(self) -> KmsSigningKey:
+        """Signs only under the checkpoint function's role; everyone else reads its public key."""
+        return KmsSigningKey(self.client("kms"), self.settings.checkpoint_key_arn)
+
+    @cached_property
+    def checkpoint_store(self) -> CheckpointStore:
+        return CheckpointStore(self.client("s3"), self.settings.checkpoint_bucket,
+                               self.settings.data_key_arn)
+
+    @cached_property
+    def checkpoints(self) -> CheckpointDependencies:
+        return CheckpointDependencies(audit=self.audit_log, store=self.checkpoint_store,
+                                      signer=self.checkpoint_key, notices=self.notices,
+                                      clock=self.clock)
 
     @cached_property
     def releases(self) -> ReleaseDependencies:
@@ -167,7 +191,8 @@ class Container:
             hotlist=self.hotlist, store=self.report_store, notices=self.notices,
             policy_document=self.policy_document, clock=self.clock,
             retention_days=self.settings.retention_days, zone=self.settings.zone,
-            agency=self.settings.agency_name)
+            agency=self.settings.agency_name, checkpoints=self.checkpoint_store,
+            checkpoint_key=self.checkpoint_key)
 
     @cached_property
     def transparency(self) -> TransparencyDependencies:

@@ -9,12 +9,14 @@ import signal
 import threading
 from pathlib import Path
 
+from chalicelib.settings import LOCAL_STACK_ENV_FILE
 from local_stack.demo import Demo, run_demo
 from local_stack.seed import LOCAL_MFA_CODE
 from local_stack.stack import LOCAL_CREDENTIALS, ROOT, RunningStack
 
-# `make audit-now` and other command-line tools read the running stack's names from here.
-ENV_FILE = ROOT / "build" / "local-stack.env"
+# `make audit-now`, `python -m chalicelib.audit verify` and other command-line tools read the
+# running stack's names from here (chalicelib.settings.adopt_local_stack_environment).
+ENV_FILE = LOCAL_STACK_ENV_FILE
 
 
 def write_env_file(stack: RunningStack) -> None:
@@ -53,7 +55,7 @@ def _print_welcome(stack: RunningStack, demo: Demo) -> None:
           f"{stack.api_url}/transparency)")
     print(f"  moto (AWS):  {stack.endpoint_url}")
     print(f"  Environment: {ENV_FILE.relative_to(ROOT)} (used by `make audit-now "
-          "MONTH=YYYY-MM`)")
+          "MONTH=YYYY-MM` and `python -m chalicelib.audit verify`)")
     print("  Demo users (local only):")
     for user in demo.users.values():
         print(f"    {user.username:<14} {user.password:<22} {user.group}")

@@ -83,6 +83,8 @@ class FindingKind(StrEnum):
     HOTLIST_WITHOUT_EXPIRY = "hotlist_entry_without_expiry"
     HOTLIST_EXPIRED_NOT_REMOVED = "hotlist_entry_expired_not_removed"
     AUDIT_CHAIN_BROKEN = "audit_chain_broken"
+    AUDIT_CHECKPOINT_FAILED = "audit_checkpoint_failed"
+    AUDIT_HEAD_WENT_BACKWARDS = "audit_head_went_backwards"
     POLICY_NOT_POSTED = "posted_policy_unavailable"
 
 
@@ -100,6 +102,8 @@ FINDING_CLAUSES: Mapping[FindingKind, str] = {
     FindingKind.HOTLIST_WITHOUT_EXPIRY: "428.4(a)",
     FindingKind.HOTLIST_EXPIRED_NOT_REMOVED: "428.4(a), 428.5",
     FindingKind.AUDIT_CHAIN_BROKEN: "428.6(a), Civil Code 1798.90.52",
+    FindingKind.AUDIT_CHECKPOINT_FAILED: "428.6(a), Civil Code 1798.90.52",
+    FindingKind.AUDIT_HEAD_WENT_BACKWARDS: "428.6(a), Civil Code 1798.90.52",
     FindingKind.POLICY_NOT_POSTED: "428.3.1(g), Civil Code 1798.90.51(b)",
 }
 

@@ -5,7 +5,8 @@ it, when) and `manifest.json`, which records the SHA-256 and size of every other
 the case number, purpose, exporter, approver and creation time. Verification recomputes every hash
 and names the files that were altered, are missing, or were added. The manifest cannot vouch for
 itself: the hash of the whole ZIP is kept in the audit log and the stored object is under an Object
-Lock legal hold.
+Lock legal hold, and `manifest.signature.json` carries a KMS signature over the manifest's
+SHA-256 (evidence/signing.py), which a hand-rebuilt package cannot have.
 """
 
 from __future__ import annotations
@@ -16,14 +17,23 @@ import json
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from chalicelib.evidence.signing import (
+    SIGNATURE_FILE,
+    SignatureCheck,
+    SignatureStatus,
+    check_manifest_signature,
+)
 
 MANIFEST = "manifest.json"
 CUSTODY = "chain_of_custody.json"
 FORMAT = "platekeeper-evidence/1"
-RESERVED = frozenset({MANIFEST, CUSTODY})
+RESERVED = frozenset({MANIFEST, CUSTODY, SIGNATURE_FILE})
+# Takes the finished manifest bytes, returns the signature file (evidence/signing.sign_manifest).
+ManifestSigner = Callable[[bytes], bytes]
 # Fixed timestamp inside the ZIP so the same content always gives the same bytes.
 _ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 
@@ -63,10 +73,18 @@ class VerifyReport:
     checked: int = 0
     case_number: str = ""
     export_id: str = ""
+    signature: SignatureCheck = field(default_factory=lambda: SignatureCheck(
+        SignatureStatus.NOT_CHECKED, "not checked"))
 
     @property
     def ok(self) -> bool:
+        """Every file matches the manifest."""
         return not (self.altered or self.missing or self.extra)
+
+    @property
+    def genuine(self) -> bool:
+        """Every file matches and this system's evidence key signed the manifest."""
+        return self.ok and self.signature.valid
 
 
 def sha256_hex(data: bytes) -> str:
@@ -81,8 +99,10 @@ def check_name(name: str) -> None:
         raise ValueError(f"file name not allowed in an evidence package: {name!r}")
 
 
-def build_package(files: Mapping[str, bytes], metadata: PackageMetadata) -> bytes:
-    """The ZIP of `files` plus chain_of_custody.json and manifest.json (hashes of all files)."""
+def build_package(files: Mapping[str, bytes], metadata: PackageMetadata,
+                  sign: ManifestSigner | None = None) -> bytes:
+    """The ZIP of `files` plus chain_of_custody.json and manifest.json (hashes of all files),
+    and the manifest's signature file when a signer is given."""
     for name in files:
         check_name(name)
     custody = _json_bytes({"export_id": metadata.export_id,
@@ -101,17 +121,20 @@ def build_package(files: Mapping[str, bytes], metadata: PackageMetadata) -> byte
         "files": {name: {"sha256": sha256_hex(data), "size": len(data)}
                   for name, data in contents.items()},
     }
+    manifest_bytes = _json_bytes(manifest)
+    signature = {SIGNATURE_FILE: sign(manifest_bytes)} if sign is not None else {}
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in {**contents, MANIFEST: _json_bytes(manifest)}.items():
+        for name, data in {**contents, MANIFEST: manifest_bytes, **signature}.items():
             info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, data)
     return buffer.getvalue()
 
 
-def verify_package(data: bytes) -> VerifyReport:
-    """Recompute every hash in the manifest: altered, missing and extra files are reported."""
+def verify_package(data: bytes, public_key: bytes | None = None) -> VerifyReport:
+    """Recompute every hash in the manifest: altered, missing and extra files are reported;
+    with the evidence key's public key, also check the manifest's signature."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as error:
@@ -127,10 +150,22 @@ def verify_package(data: bytes) -> VerifyReport:
                 missing.append(name)
             elif name not in altered and not _matches(archive, name, entry):
                 altered.append(name)
-        extra = [name for name in names if name not in expected and name != MANIFEST]
+        extra = [name for name in names
+                 if name not in expected and name not in {MANIFEST, SIGNATURE_FILE}]
+        signature = check_manifest_signature(archive.read(MANIFEST),
+                                             _signature_file(archive, names), public_key)
     return VerifyReport(tuple(sorted(altered)), tuple(sorted(missing)), tuple(sorted(extra)),
                         checked=len(expected), case_number=str(manifest.get("case_number", "")),
-                        export_id=str(manifest.get("export_id", "")))
+                        export_id=str(manifest.get("export_id", "")), signature=signature)
+
+
+def _signature_file(archive: zipfile.ZipFile, names: Counter[str]) -> bytes | None:
+    if names.get(SIGNATURE_FILE) != 1:
+        return None if SIGNATURE_FILE not in names else b"two signature files"
+    try:
+        return archive.read(SIGNATURE_FILE)
+    except (zipfile.BadZipFile, zlib.error, OSError):
+        return b"unreadable"
 
 
 def _read_manifest(archive: zipfile.ZipFile, names: Counter[str]) -> dict[str, Any]:

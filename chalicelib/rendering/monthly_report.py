@@ -46,6 +46,7 @@ def render_monthly_report(document: Mapping[str, Any]) -> str:
         _releases(document["releases"]),
         _chain(document["audit_chain"], document.get("posted_policy"),
                document["hotlist"]),
+        _anchoring(document.get("anchoring")),
         _thresholds(document["thresholds"]),
     ]
     return (
@@ -172,6 +173,36 @@ def _chain(chain: Mapping[str, Any], policy: Mapping[str, Any] | None,
         f"{_text(chain['head_seq'])}, hash <code>{_text(chain['head_hash'])}</code>.</p>"
         f"<p>Hotlist entries checked: {_text(hotlist['entries_checked'])}.</p>"
         f"<p>Posted policy: {policy_text}.</p>"
+    )
+
+
+def _anchoring(anchoring: Mapping[str, Any] | None) -> str:
+    """The signed checkpoint the report was built against, and what disagrees with it."""
+    if anchoring is None:
+        return ""
+    checkpoint = anchoring.get("checkpoint")
+    if checkpoint is None:
+        anchor = ('<p><span class="review">No signed checkpoint exists yet</span>: nothing '
+                  "anchors the access record outside the database.</p>")
+    else:
+        anchor = (
+            f"<p>Built against signed checkpoint #{_text(checkpoint['number'])}: record "
+            f"{_text(checkpoint['seq'])}, hash <code>{_text(checkpoint['hash'])}</code>, signed "
+            f"{_text(checkpoint['signed_at'])} by the checkpoint key (public key SHA-256 "
+            f"<code>{_text(anchoring['public_key_sha256'])}</code>). Every record of the month "
+            + ("is anchored by it." if anchoring["month_anchored"] else
+               '<span class="review">is not yet anchored by it</span>.') + "</p>")
+    tail = anchoring.get("unanchored")
+    pending = (f"<p>Records {_text(tail['first_seq'])}-{_text(tail['last_seq'])} "
+               f"({_text(tail['count'])}) were written after the newest checkpoint and are not "
+               "yet anchored.</p>" if tail else "")
+    problems = [[row["kind"], row["detail"]] for row in anchoring["problems"]]
+    return (
+        "<h2>Signed checkpoints of the access record</h2>" + anchor + pending
+        + f"<p>Earlier versions of this month's report compared: "
+          f"{_text(anchoring['earlier_versions_compared'])}.</p>"
+        + ("<h3>Disagreements with the checkpoints</h3>"
+           + _table(("kind", "detail"), problems) if problems else "")
     )
 
 

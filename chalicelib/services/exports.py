@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Protocol
 
 from chalicelib.adapters.errors import ObjectNotFound
@@ -19,7 +20,9 @@ from chalicelib.domain.access import Caller
 from chalicelib.domain.errors import Refused
 from chalicelib.domain.holds import HoldRefused, HoldRequest
 from chalicelib.domain.reads import Read, format_time
+from chalicelib.domain.signatures import Signer
 from chalicelib.evidence.package import CustodyEvent, PackageMetadata, build_package, sha256_hex
+from chalicelib.evidence.signing import sign_manifest
 from chalicelib.policy.access import purpose_refusal
 from chalicelib.services.auditing import AuditWriter, entry_for
 from chalicelib.services.holds import HoldDependencies, place_hold
@@ -62,6 +65,8 @@ class ExportDependencies:
     holds: HoldDependencies
     audit: AuditWriter
     clock: Callable[[], datetime]
+    # The evidence signing key: every manifest is signed, so a package rebuilt by hand shows.
+    signer: Signer
     new_id: Callable[[], str] = _new_export_id
 
 
@@ -127,12 +132,14 @@ class StoredPackage:
 
 def store_package(reads: Sequence[Read], metadata: PackageMetadata, key: str,
                   deps: ExportDependencies) -> StoredPackage:
-    """Build the hashed ZIP of the reads with their images and crops; store it under a legal
-    hold. The caller records the access (with the returned SHA-256, which vouches for it)."""
+    """Build the hashed, signed ZIP of the reads with their images and crops; store it under a
+    legal hold. The caller records the access (with the returned SHA-256, which vouches for it).
+    If the manifest cannot be signed, nothing is stored (SigningUnavailable)."""
     files = _package_files(reads, deps.images)
-    body = build_package(files, metadata)
+    body = build_package(files, metadata,
+                         partial(sign_manifest, signer=deps.signer, signed_at=metadata.created_at))
     version = deps.evidence.store_evidence(key, body)
-    return StoredPackage(key, version, sha256_hex(body), len(files) + 2)
+    return StoredPackage(key, version, sha256_hex(body), len(files) + 3)
 
 
 def download_export(case_number: str, export_id: str, purpose: str, caller: Caller,

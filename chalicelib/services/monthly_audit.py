@@ -20,9 +20,10 @@ from typing import Any, Protocol
 from chalicelib.adapters.errors import ObjectNotFound
 from chalicelib.adapters.policy_document import PolicyDocument, PolicyDocumentUnavailable
 from chalicelib.adapters.reads_table import Partition, QueryStats
-from chalicelib.adapters.report_store import StoredObject
+from chalicelib.adapters.report_store import StoredObject, StoredVersion
 from chalicelib.domain.access import Caller, UserAccount
-from chalicelib.domain.audit import ALLOWED, AuditEntry, AuditRecord, ChainCheck, verify_chain
+from chalicelib.domain.audit import ALLOWED, AuditEntry, AuditRecord, ChainCheck
+from chalicelib.domain.checkpoints import RecordAnchoring
 from chalicelib.domain.holds import Hold, HoldStatus
 from chalicelib.domain.monthly_audit import (
     Finding,
@@ -32,9 +33,12 @@ from chalicelib.domain.monthly_audit import (
     ReportPeriod,
 )
 from chalicelib.domain.reads import Read, days_between, format_time
+from chalicelib.domain.signatures import fingerprint
+from chalicelib.policy import audit_integrity
 from chalicelib.policy import monthly_audit as rules
 from chalicelib.rendering.monthly_report import render_monthly_report
 from chalicelib.services.auditing import entry_for
+from chalicelib.services.checkpoints import CheckpointObjects, PublicKeySource, verify_record
 
 REPORT_PREFIX = "monthly/"
 SCHEMA = "platekeeper-monthly-audit/1"
@@ -56,6 +60,8 @@ class AuditSource(Protocol):
                 user_id: str | None = None) -> Iterator[AuditRecord]: ...
 
     def records(self, after_seq: int = 0) -> Iterator[AuditRecord]: ...
+
+    def head(self) -> AuditRecord | None: ...
 
 
 class HoldSource(Protocol):
@@ -85,6 +91,10 @@ class ReportObjects(Protocol):
 
     def list(self, prefix: str) -> list[StoredObject]: ...
 
+    def versions(self, key: str) -> tuple[StoredVersion, ...]: ...
+
+    def get_version(self, key: str, version_id: str) -> bytes: ...
+
     def presigned_get(self, key: str, seconds: int) -> str: ...
 
 
@@ -107,6 +117,9 @@ class MonthlyAuditDependencies:
     retention_days: int
     zone: tzinfo
     agency: str
+    # The signed checkpoints the chain is checked against, and the key that signed them.
+    checkpoints: CheckpointObjects
+    checkpoint_key: PublicKeySource
 
 
 @dataclass(frozen=True)
@@ -139,6 +152,10 @@ class MonthlyReport:
     chain: ChainState
     policy_document: PolicyDocument | None
     findings: tuple[Finding, ...]
+    anchoring: RecordAnchoring
+    public_key_sha256: str
+    month_last_seq: int
+    earlier_versions: tuple[audit_integrity.EarlierHead, ...]
 
 
 @dataclass(frozen=True)
@@ -182,7 +199,11 @@ def build_report(period: ReportPeriod, deps: MonthlyAuditDependencies) -> Monthl
     releases = deps.releases.filed_before(end)
     decided = rules.decided_in(releases, start, end)
     entries = _Counted(deps.hotlist.listed_entries())
-    chain = _check_chain(deps.audit.records())
+    earlier = _earlier_heads(period, deps)
+    public_key = deps.checkpoint_key.public_key()
+    anchoring = verify_record(deps.audit, deps.checkpoints, public_key, complete=False,
+                              extra_seqs=[version.head_seq for version in earlier])
+    chain = ChainState(anchoring.chain, anchoring.head_seq, anchoring.head_hash)
     policy = _policy_document(deps)
     findings = [
         *rules.invalid_purpose_findings(records),
@@ -195,6 +216,8 @@ def build_report(period: ReportPeriod, deps: MonthlyAuditDependencies) -> Monthl
         *rules.release_findings(decided),
         *rules.hotlist_findings(entries, as_of),  # streamed: counted, not kept
         *rules.chain_findings(chain.check),
+        *audit_integrity.checkpoint_findings(anchoring, now),
+        *audit_integrity.report_history_findings(earlier, anchoring, period.month),
     ]
     if policy is None:
         findings.append(Finding(FindingKind.POLICY_NOT_POSTED, "posted policy",
@@ -209,7 +232,10 @@ def build_report(period: ReportPeriod, deps: MonthlyAuditDependencies) -> Monthl
         accounts_checked=sum(1 for account in accounts if account.enabled),
         holds_in_force=sum(1 for hold in holds if rules.in_force_at(hold, as_of)),
         reads_checked=len(reads), hotlist_checked=entries.count,
-        chain=chain, policy_document=policy, findings=tuple(findings))
+        chain=chain, policy_document=policy, findings=tuple(findings), anchoring=anchoring,
+        public_key_sha256=fingerprint(public_key),
+        month_last_seq=max((record.seq for record in records), default=0),
+        earlier_versions=tuple(earlier))
 
 
 def publish(report: MonthlyReport, deps: MonthlyAuditDependencies,
@@ -336,6 +362,7 @@ def report_document(report: MonthlyReport) -> dict[str, Any]:
                         "records_checked": report.chain.check.records_checked,
                         "head_seq": report.chain.head_seq, "head_hash": report.chain.head_hash,
                         "problem": report.chain.check.problem},
+        "anchoring": _anchoring_section(report),
         "posted_policy": ({"name": report.policy_document.name,
                            "sha256": report.policy_document.sha256}
                           if report.policy_document else None),
@@ -360,7 +387,9 @@ QUESTIONS: tuple[tuple[str, tuple[FindingKind, ...]], ...] = (
     ("Were hotlist entries tied to a case and set to expire?",
      (FindingKind.HOTLIST_WITHOUT_CASE_NUMBER, FindingKind.HOTLIST_WITHOUT_EXPIRY,
       FindingKind.HOTLIST_EXPIRED_NOT_REMOVED)),
-    ("Is the record of access complete and unaltered?", (FindingKind.AUDIT_CHAIN_BROKEN,)),
+    ("Is the record of access complete and unaltered?",
+     (FindingKind.AUDIT_CHAIN_BROKEN, FindingKind.AUDIT_CHECKPOINT_FAILED,
+      FindingKind.AUDIT_HEAD_WENT_BACKWARDS)),
     ("Is the ALPR policy posted for the public?", (FindingKind.POLICY_NOT_POSTED,)),
 )
 
@@ -397,8 +426,9 @@ def _question_basis(report: MonthlyReport) -> list[str]:
         "pending at the month's end.",
         f"{report.hotlist_checked} hotlist entries were checked.",
         f"The hash chain was verified over {chain.records_checked} records"
-        + (f" up to record {report.chain.head_seq}." if chain.intact else
-           f" and breaks at record {chain.first_broken_seq}: {chain.problem}."),
+        + (f" up to record {report.chain.head_seq}" if chain.intact else
+           f" and breaks at record {chain.first_broken_seq}: {chain.problem}")
+        + f"; {_anchoring_basis(report)}",
         (f"The posted policy document is {report.policy_document.name} (SHA-256 "
          f"{report.policy_document.sha256[:16]}...), shown at /transparency."
          if report.policy_document else "The posted policy document cannot be read."),
@@ -460,17 +490,72 @@ class _Counted(Iterable[ListedEntry]):
             yield entry
 
 
-def _check_chain(records: Iterable[AuditRecord]) -> ChainState:
-    last: list[AuditRecord] = []
+def _earlier_heads(period: ReportPeriod,
+                   deps: MonthlyAuditDependencies) -> list[audit_integrity.EarlierHead]:
+    """What every stored version of this month's report recorded about the chain's head."""
+    json_key, _ = report_keys(period.month)
+    heads = []
+    for version in deps.store.versions(json_key):
+        try:
+            document = json.loads(deps.store.get_version(json_key, version.version_id))
+            chain = document["audit_chain"]
+            anchoring = document.get("anchoring") or {}
+            heads.append(audit_integrity.EarlierHead(
+                str(document.get("generated_at", version.last_modified)), version.version_id,
+                int(chain["head_seq"]), str(chain["head_hash"]),
+                int((anchoring.get("checkpoint") or {}).get("number", 0))))
+        except (ValueError, KeyError, TypeError):
+            continue  # not a report this code wrote; the bucket's versions keep it for review
+    return heads
 
-    def remembered() -> Iterator[AuditRecord]:
-        for record in records:
-            last[:] = [record]
-            yield record
 
-    check = verify_chain(remembered())
-    head = last[0] if last else None
-    return ChainState(check, head.seq if head else 0, head.hash if head else "")
+def _anchoring_section(report: MonthlyReport) -> dict[str, Any]:
+    """The checkpoint the report was built against (signed, so anyone can re-check it), what it
+    anchors, and what the chain and earlier versions of this report said about each other."""
+    anchoring = report.anchoring
+    newest = anchoring.newest
+    tail = anchoring.unanchored
+    anchored_through = newest.checkpoint.seq if newest else 0
+    return {
+        "checkpoint": newest.checkpoint.fields() if newest else None,
+        "checkpoint_document": json.loads(newest.document()) if newest else None,
+        "public_key_sha256": report.public_key_sha256,
+        "anchored_through_seq": anchored_through,
+        "month_last_seq": report.month_last_seq,
+        "month_anchored": bool(newest) and anchoring.intact and (
+            report.month_last_seq <= anchored_through),
+        "unanchored": ({"first_seq": tail.first_seq, "last_seq": tail.last_seq,
+                        "count": tail.count, "first_at": tail.first_at} if tail else None),
+        "problems": [{"kind": problem.kind.value, "checkpoint": problem.checkpoint,
+                      "detail": problem.text} for problem in anchoring.problems],
+        "earlier_versions_compared": len(report.earlier_versions),
+    }
+
+
+def _anchoring_basis(report: MonthlyReport) -> str:
+    newest, anchoring = report.anchoring.newest, report.anchoring
+    if newest is None:
+        return "no signed checkpoint exists yet, so nothing anchors the chain outside the database."
+    checked = (f"it was checked against {newest.checkpoint.describe()}"
+               + (" and reproduces it" if not anchoring.problems else
+                  f", with {len(anchoring.problems)} disagreement(s) listed as findings"))
+    tail = anchoring.unanchored
+    pending = (f"; records {tail.first_seq}-{tail.last_seq} were written after it and are not "
+               "yet anchored" if tail else "")
+    return (f"{checked}{pending}; {len(report.earlier_versions)} earlier version(s) of this "
+            "month's report were compared.")
+
+
+def _checkpoint_notice(report: MonthlyReport) -> str:
+    """A copy of the anchor outside the account: whoever keeps this notice can later show that
+    the access record up to that record was not rewritten."""
+    newest = report.anchoring.newest
+    if newest is None:
+        return "No signed checkpoint of the access record exists yet."
+    checkpoint = newest.checkpoint
+    return (f"Access record anchored by checkpoint #{checkpoint.number}: record "
+            f"{checkpoint.seq}, hash {checkpoint.hash}, signed {checkpoint.signed_at} "
+            f"(checkpoint key SHA-256 {report.public_key_sha256}). Keep this notice.")
 
 
 def _policy_document(deps: MonthlyAuditDependencies) -> PolicyDocument | None:
@@ -493,6 +578,7 @@ def _notice(report: MonthlyReport, bucket: str, keys: tuple[str, str],
         f"Data accesses: {report.access.data_accesses}; refused attempts: "
         f"{report.refusals.total}.",
         f"Report: s3://{bucket}/{keys[0]} (HTML) and s3://{bucket}/{keys[1]} (JSON).",
+        _checkpoint_notice(report),
         f"Auditors open it through GET /reports/monthly/{report.period.month}.",
     ]
     subject = f"Monthly ALPR audit {report.period.month}: {len(report.findings)} findings"

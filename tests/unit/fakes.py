@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from chalicelib.adapters.audit_log import AuditUnavailable
 from chalicelib.adapters.errors import AlreadyExists, ObjectLocked, ObjectNotFound
 from chalicelib.adapters.raw_images import ObjectHead
 from chalicelib.adapters.report_store import StoredObject as StoredReportObject
+from chalicelib.adapters.report_store import StoredVersion
 from chalicelib.domain.audit import AuditEntry, AuditRecord, link
+from chalicelib.domain.checkpoints import KEY_PREFIX, CheckpointVersion, checkpoint_key
 from chalicelib.domain.images import ImageRecord, ImageStatus
 from chalicelib.domain.reads import Read
 
@@ -118,6 +123,9 @@ class FakeAuditLog:
     def records(self, after_seq: int = 0) -> Iterator[AuditRecord]:
         return iter([record for record in self.chain if record.seq > after_seq])
 
+    def head(self) -> AuditRecord | None:
+        return self.chain[-1] if self.chain else None
+
     def count_between(self, start: str, end: str, action: str, outcome: str = "allowed") -> int:
         return sum(1 for record in self.chain if start <= record.entry.at < end
                    and record.entry.action == action and record.entry.outcome == outcome)
@@ -127,14 +135,25 @@ class FakeAuditLog:
 
 
 class FakeReportStore:
+    """A versioned bucket: every put keeps the earlier versions."""
+
     bucket = "reports-bucket"
 
     def __init__(self) -> None:
         self.objects: dict[str, tuple[bytes, str]] = {}
+        self.history: dict[str, list[bytes]] = {}
 
     def put(self, key: str, body: bytes, content_type: str) -> str | None:
         self.objects[key] = (body, content_type)
-        return "v1"
+        self.history.setdefault(key, []).append(body)
+        return f"v{len(self.history[key])}"
+
+    def versions(self, key: str) -> tuple[StoredVersion, ...]:
+        return tuple(StoredVersion(key, f"v{number}", f"2026-06-01T06:{number:02d}:00+00:00")
+                     for number in range(1, len(self.history.get(key, [])) + 1))
+
+    def get_version(self, key: str, version_id: str) -> bytes:
+        return self.history[key][int(version_id[1:]) - 1]
 
     def get(self, key: str) -> bytes:
         if key not in self.objects:
@@ -155,3 +174,55 @@ class FakeNotices:
 
     def publish(self, subject: str, message: str, kind: str) -> None:
         self.sent.append((subject, message, kind))
+
+
+class LocalSigner:
+    """An ECC P-256 key in memory that signs like KMS's ECDSA_SHA_256 (DER signatures)."""
+
+    def __init__(self, key_id: str = "arn:aws:kms:us-west-2:123456789012:key/local") -> None:
+        self.key_id = key_id
+        self._key = ec.generate_private_key(ec.SECP256R1())
+        self.signed: list[bytes] = []
+
+    def sign(self, message: bytes) -> bytes:
+        self.signed.append(message)
+        return self._key.sign(message, ec.ECDSA(hashes.SHA256()))
+
+    def public_key(self) -> bytes:
+        return self._key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+    def public_key_pem(self) -> bytes:
+        return self._key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+class FakeCheckpointStore:
+    """The Object Lock bucket: write-once keys, every version kept, newest checkpoint first."""
+
+    def __init__(self) -> None:
+        self.stored: dict[str, list[tuple[str, bytes | None]]] = {}
+        self.counter = 0
+
+    def put_new(self, number: int, body: bytes) -> str | None:
+        key = checkpoint_key(number)
+        if any(body is not None for _, body in self.stored.get(key, [])):
+            raise AlreadyExists(key)
+        return self.put_raw(key, body)
+
+    def put_raw(self, key: str, body: bytes | None) -> str:
+        """Any write an attacker with bucket access could make (None = a delete marker)."""
+        self.counter += 1
+        version = f"v{self.counter}"
+        self.stored.setdefault(key, []).insert(0, (version, body))
+        return version
+
+    def versions(self, prefix: str = KEY_PREFIX) -> Iterator[CheckpointVersion]:
+        for key in sorted(self.stored):
+            if key.startswith(prefix):
+                for version, body in self.stored[key]:
+                    yield CheckpointVersion(key, version, f"2026-06-01T00:00:{version[1:]}", body)
+
+    def versions_of(self, number: int) -> list[CheckpointVersion]:
+        key = checkpoint_key(number)
+        return [version for version in self.versions(key) if version.key == key]

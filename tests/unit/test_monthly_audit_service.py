@@ -20,8 +20,15 @@ from chalicelib.domain.holds import Hold, HoldStatus
 from chalicelib.domain.monthly_audit import InvalidMonth, ListedEntry, ReleaseRecord
 from chalicelib.domain.reads import Read, format_time
 from chalicelib.services import monthly_audit
+from chalicelib.services.checkpoints import CheckpointDependencies, take_checkpoint
 from chalicelib.services.monthly_audit import MonthlyAuditDependencies, ReportNotFound
-from tests.unit.fakes import FakeAuditLog, FakeNotices, FakeReportStore
+from tests.unit.fakes import (
+    FakeAuditLog,
+    FakeCheckpointStore,
+    FakeNotices,
+    FakeReportStore,
+    LocalSigner,
+)
 
 NOW = datetime(2026, 6, 1, 6, tzinfo=UTC)
 MAY_END = datetime(2026, 6, 1, tzinfo=UTC)
@@ -95,6 +102,15 @@ class World:
     store: FakeReportStore = field(default_factory=FakeReportStore)
     notices: FakeNotices = field(default_factory=FakeNotices)
     policy_available: bool = True
+    checkpoints: FakeCheckpointStore = field(default_factory=FakeCheckpointStore)
+    checkpoint_key: LocalSigner = field(default_factory=LocalSigner)
+    # The checkpoint function runs every five minutes: by the time a report is built, it has
+    # signed the head. A test that tampers afterwards switches it off first.
+    checkpointing: bool = True
+
+    def checkpoint(self) -> None:
+        take_checkpoint(CheckpointDependencies(self.audit, self.checkpoints, self.checkpoint_key,
+                                               FakeNotices(), lambda: NOW))
 
     def deps(self) -> MonthlyAuditDependencies:
         def policy() -> PolicyDocument:
@@ -102,11 +118,14 @@ class World:
                 raise PolicyDocumentUnavailable("missing")
             return POLICY
 
+        if self.checkpointing:
+            self.checkpoint()
         return MonthlyAuditDependencies(
             audit=self.audit, accounts=lambda: list(self.accounts), holds=self.holds,
             reads=self.reads, releases=self.releases, hotlist=self.hotlist, store=self.store,
             notices=self.notices, policy_document=policy, clock=lambda: NOW,
-            retention_days=RETENTION, zone=ZoneInfo("America/Los_Angeles"), agency="Test PD")
+            retention_days=RETENTION, zone=ZoneInfo("America/Los_Angeles"), agency="Test PD",
+            checkpoints=self.checkpoints, checkpoint_key=self.checkpoint_key)
 
 
 def normal_month(world: World) -> None:
@@ -224,6 +243,8 @@ def test_the_retention_check_reads_only_day_partitions_older_than_retention() ->
 def test_a_broken_chain_and_a_missing_policy_are_findings() -> None:
     world = World()
     normal_month(world)
+    world.checkpoint()
+    world.checkpointing = False
     world.audit.chain[3] = replace(world.audit.chain[3], entry=replace(
         world.audit.chain[3].entry, username="someone.else"))
     world.policy_available = False

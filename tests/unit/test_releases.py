@@ -36,6 +36,7 @@ from chalicelib.services.releases import (
     list_requests,
     view_request,
 )
+from tests.unit.fakes import LocalSigner
 from tests.unit.test_evidence import FakeEvidence, FakeObjects
 from tests.unit.test_holds import (
     FakeAudit,
@@ -136,7 +137,7 @@ def deps_with(reads: list[Read]) -> ReleaseDependencies:
         images=FakeObjects({"cameras/c1/f1.jpg": b"\xff\xd8image"}),
         evidence=FakeEvidence(max_url_seconds=3600),
         holds=hold_deps(FakeReadStore(reads), audit=audit, images=FakeLegalHolds()),
-        audit=audit, clock=lambda: NOW)
+        audit=audit, clock=lambda: NOW, signer=LocalSigner())
     return ReleaseDependencies(releases=FakeReleaseRecords(), reads=FakeReadPartitions(reads),
                                exports=exports, audit=audit, clock=lambda: NOW,
                                new_id=lambda: next(ids))
