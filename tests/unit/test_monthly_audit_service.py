@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,7 +16,8 @@ from chalicelib.adapters.audit_log import AuditUnavailable
 from chalicelib.adapters.policy_document import PolicyDocument, PolicyDocumentUnavailable
 from chalicelib.adapters.reads_table import Partition, QueryStats
 from chalicelib.domain.access import Caller, Role, UserAccount
-from chalicelib.domain.audit import AuditEntry
+from chalicelib.domain.audit import AuditEntry, link
+from chalicelib.domain.checkpoints import parse_document
 from chalicelib.domain.holds import Hold, HoldStatus
 from chalicelib.domain.monthly_audit import InvalidMonth, ListedEntry, ReleaseRecord
 from chalicelib.domain.reads import Read, format_time
@@ -313,3 +315,70 @@ def test_a_month_without_a_report_is_not_found_and_the_attempt_is_recorded() -> 
     last = world.audit.chain[-1].entry
     assert (last.action, last.result_count, last.query["month"]) == ("read_monthly_report", 0,
                                                                       "2026-03")
+
+
+# ---------------------------------------------------------------------- signed checkpoints
+def kinds_of(document: dict[str, Any]) -> set[str]:
+    return {finding["kind"] for finding in document["findings"]}
+
+
+def test_the_report_embeds_the_signed_checkpoint_it_was_built_against() -> None:
+    world = World()
+    normal_month(world)
+    monthly_audit.run_scheduled(world.deps())
+    document = json.loads(world.store.objects["monthly/2026-05/report.json"][0])
+    anchoring = document["anchoring"]
+    assert anchoring["checkpoint"]["seq"] == document["audit_chain"]["head_seq"]
+    assert anchoring["month_anchored"] is True and anchoring["unanchored"] is None
+    signed = anchoring["checkpoint_document"]
+    assert parse_document(json.dumps(signed).encode()).valid_for(world.checkpoint_key.public_key())
+    [(_, message, _)] = world.notices.sent
+    assert f"checkpoint #1: record {anchoring['checkpoint']['seq']}" in message
+
+
+def test_a_report_rebuilt_after_the_tail_was_cut_reports_the_head_that_went_backwards() -> None:
+    world = World()
+    normal_month(world)
+    plant_violations(world)
+    first = monthly_audit.build_on_demand({"month": "2026-05"}, caller(), world.deps())
+    recorded = json.loads(world.store.objects[first.json_key][0])["audit_chain"]["head_seq"]
+    world.checkpointing = False  # the insider acts between two checkpoint runs
+    del world.audit.chain[-8:]  # the last searches and the report's own build record
+    monthly_audit.build_on_demand({"month": "2026-05"}, caller(), world.deps())
+    rebuilt = json.loads(world.store.objects[first.json_key][0])
+    assert rebuilt["audit_chain"]["intact"] is True  # the chain alone looks fine
+    assert {"audit_head_went_backwards", "audit_checkpoint_failed"} <= kinds_of(rebuilt)
+    backwards = [finding for finding in rebuilt["findings"]
+                 if finding["kind"] == "audit_head_went_backwards"]
+    assert f"recorded the chain's head at record {recorded}" in backwards[0]["detail"]
+    assert rebuilt["anchoring"]["earlier_versions_compared"] == 1
+    question = next(question for question in rebuilt["questions"]
+                    if question["question"].startswith("Is the record of access"))
+    assert question["status"] == "review"
+
+
+def test_a_report_rebuilt_after_a_recomputed_edit_names_the_rewritten_head() -> None:
+    world = World()
+    normal_month(world)
+    monthly_audit.build_on_demand({"month": "2026-05"}, caller(), world.deps())
+    world.checkpointing = False
+    chain = world.audit.chain
+    previous = None
+    for index, record in enumerate(chain):  # rewrite record 3 and recompute every hash
+        changed = replace(record.entry, purpose="x") if index == 2 else record.entry
+        chain[index] = link(changed, previous)
+        previous = chain[index]
+    monthly_audit.build_on_demand({"month": "2026-05"}, caller(), world.deps())
+    rebuilt = json.loads(world.store.objects["monthly/2026-05/report.json"][0])
+    details = " ".join(finding["detail"] for finding in rebuilt["findings"])
+    assert "records up to it were rewritten since" in details
+    assert "the chain does not reproduce checkpoint #1" in details
+
+
+def test_records_no_checkpoint_covers_for_an_hour_mean_the_signer_stopped() -> None:
+    world = World(checkpointing=False)
+    normal_month(world)
+    document = monthly_audit.report_document(
+        monthly_audit.build_report(monthly_audit.ReportPeriod("2026-05"), world.deps()))
+    assert named(document) == {("audit_checkpoint_failed", "checkpoints_stopped")}
+    assert document["anchoring"]["checkpoint"] is None
