@@ -24,7 +24,12 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters.signing_key import KmsSigningKey
 from chalicelib.domain.audit import content_hash
-from chalicelib.domain.checkpoints import Checkpoint, checkpoint_key, parse_document, sign_checkpoint
+from chalicelib.domain.checkpoints import (
+    Checkpoint,
+    checkpoint_key,
+    parse_document,
+    sign_checkpoint,
+)
 from chalicelib.domain.signatures import sha256_hex
 from chalicelib.evidence.package import MANIFEST, verify_package
 from chalicelib.evidence.signing import SignatureStatus
@@ -153,6 +158,11 @@ def verify(extra_env: dict[str, str] | None = None) -> subprocess.CompletedProce
     return subprocess.run([sys.executable, "-m", "chalicelib.audit", "verify"],
                           capture_output=True, text=True, timeout=120, check=False,
                           env=extra_env)
+
+
+def evidence_verify(path: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "chalicelib.evidence", "verify", path],  # noqa: S603
+                          capture_output=True, text=True, timeout=120, check=False)
 
 
 # ---------------------------------------------------------------------- checkpoints themselves
@@ -284,8 +294,7 @@ def test_exported_packages_are_signed_and_a_hand_rebuilt_one_is_not(
     assert verify_package(package, key).genuine
     path = tmp_path / "package.zip"
     path.write_bytes(package)
-    check = subprocess.run([sys.executable, "-m", "chalicelib.evidence", "verify", str(path)],
-                           capture_output=True, text=True, timeout=120, check=False)
+    check = evidence_verify(str(path))
     assert check.returncode == 0 and "signed" in check.stdout, check.stdout + check.stderr
     with zipfile.ZipFile(io.BytesIO(package)) as archive:
         contents = {name: archive.read(name) for name in archive.namelist()}
@@ -301,8 +310,7 @@ def test_exported_packages_are_signed_and_a_hand_rebuilt_one_is_not(
     path.write_bytes(buffer.getvalue())
     rebuilt = verify_package(buffer.getvalue(), key)
     assert rebuilt.ok and rebuilt.signature.status is SignatureStatus.MANIFEST_CHANGED
-    check = subprocess.run([sys.executable, "-m", "chalicelib.evidence", "verify", str(path)],
-                           capture_output=True, text=True, timeout=120, check=False)
+    check = evidence_verify(str(path))
     assert check.returncode == 1 and "rebuilt after it left this system" in check.stdout
 
 
