@@ -19,6 +19,7 @@ import requests
 
 from chalicelib.camera import CAPTURED_AT_NOW, CameraClient, image_files, upload_folder
 from chalicelib.recognizer import recognize_plates
+from local_stack import demo_audit
 from local_stack.api_client import ApiClient
 from local_stack.seed import DemoUser, seed_users
 from local_stack.stack import ROOT, RunningStack
@@ -308,7 +309,7 @@ class Demo:
                                 capture_output=True, text=True, timeout=120, check=False)
         if result.returncode != 0:
             raise StepFailed(result.stdout + result.stderr)
-        return result.stdout.strip()
+        return "; ".join(line.removeprefix("audit verify: ") for line in result.stdout.splitlines())
 
     def dead_letter(self) -> str:
         sqs: Any = boto3.client("sqs")
@@ -379,11 +380,13 @@ def run_demo(images: Path | None = None) -> int:
             ("camera", demo.register_camera), ("hotlist", demo.hotlist),
             ("upload", demo.upload), ("ingest", demo.ingest), ("alert", demo.alert),
             ("search", demo.search), ("refused", demo.refused),
+            ("audit-checkpoint", lambda: demo_audit.audit_checkpoint(demo)),
             ("dead-letter", demo.dead_letter), ("hold", demo.hold), ("export", demo.export),
             ("release-approve", demo.release_approve),
             ("release-prohibited", demo.release_prohibited),
             ("monthly-audit", demo.monthly_audit), ("transparency", demo.transparency),
             ("purge", demo.purge), ("audit-verify", demo.audit_verify),
+            ("audit-tamper-detected", lambda: demo_audit.audit_tamper_detected(demo)),
         ):
             demo.step(name, action)
     failed = [name for name, ok, _ in demo.results if not ok]

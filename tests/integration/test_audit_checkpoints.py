@@ -134,17 +134,17 @@ class Insider:
 
     def alter_and_recompute(self, seq: int) -> None:
         """Edit a record and recompute its hash and every later one, as the code would."""
-        from chalicelib.adapters.audit_log import _from_item, _to_item
+        from chalicelib.adapters.audit_log import from_item, to_item
         from chalicelib.domain.audit import AuditRecord
 
         self.alter(seq)
         items = [item for item in audit_items(self.stack) if int(item["seq"]["N"]) >= seq]
         prev_hash = str(self.item(seq - 1)["hash"]["S"])
         for item in items:
-            record = _from_item(item)
+            record = from_item(item)
             rebuilt = AuditRecord(record.seq, record.entry, prev_hash,
                                   content_hash(record.seq, record.entry, prev_hash))
-            self.dynamodb.put_item(TableName=self.table, Item=_to_item(rebuilt))
+            self.dynamodb.put_item(TableName=self.table, Item=to_item(rebuilt))
             prev_hash = rebuilt.hash
 
     def cut_tail(self, count: int) -> list[int]:
