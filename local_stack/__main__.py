@@ -56,6 +56,10 @@ def _print_welcome(stack: RunningStack, demo: Demo) -> None:
     print(f"  moto (AWS):  {stack.endpoint_url}")
     print(f"  Environment: {ENV_FILE.relative_to(ROOT)} (used by `make audit-now "
           "MONTH=YYYY-MM` and `python -m chalicelib.audit verify`)")
+    pump = stack.event_pump
+    print(f"  Schedules:   the access record's first signed checkpoint at "
+          f"{pump.next_fire_of('checkpoint'):%H:%M:%S} UTC, then every five minutes while it "
+          "grows (`make audit-verify`)")
     print("  Demo users (local only):")
     for user in demo.users.values():
         print(f"    {user.username:<14} {user.password:<22} {user.group}")
