@@ -41,6 +41,9 @@ KEY_PREFIX = "checkpoints/"
 # Keys count down from this, so a listing (ascending key order) shows the newest checkpoint
 # first and finding it costs one request however many checkpoints exist.
 _KEY_BASE = 10**12
+# A billion checkpoints is 9,500 years at one per five minutes; an object claiming a higher
+# number is foreign and must not push the signer's numbering off its key scheme.
+MAX_NUMBER = 10**9
 
 
 def checkpoint_key(number: int) -> str:
@@ -52,7 +55,8 @@ def number_in_key(key: str) -> int:
     """The checkpoint number a key stands for (0 for a key the signer never writes)."""
     stem = key.removeprefix(KEY_PREFIX).removesuffix(".json")
     countdown, _, number = stem.partition("-n")
-    if countdown.isdigit() and number.isdigit() and checkpoint_key(int(number)) == key:
+    if (countdown.isdigit() and number.isdigit() and int(number) <= MAX_NUMBER
+            and checkpoint_key(int(number)) == key):
         return int(number)
     return 0
 
@@ -268,7 +272,7 @@ def authenticate(version: CheckpointVersion,
                              f"{version.key} claims to be checkpoint #{number} but is not "
                              f"signed by the checkpoint key (it names key {signed.key_id}); "
                              "it is ignored", number)
-    if checkpoint_key(number) != version.key:
+    if not 1 <= number <= MAX_NUMBER or checkpoint_key(number) != version.key:
         return AnchorProblem(ProblemKind.OUT_OF_SEQUENCE,
                              f"checkpoint #{number} is stored as {version.key}, not where the "
                              "signer writes it; it is ignored", number)

@@ -90,8 +90,8 @@ def take_checkpoint(deps: CheckpointDependencies) -> CheckpointRun:
     public_key = deps.signer.public_key()
     latest, read = read_to_newest_valid(deps.store.versions(), public_key)
     passed = read[:-1] if latest else read
-    ignored = [problem for problem in map(lambda v: authenticate(v, public_key), passed)
-               if isinstance(problem, AnchorProblem)]
+    outcomes = [authenticate(version, public_key) for version in passed]
+    ignored = [outcome for outcome in outcomes if isinstance(outcome, AnchorProblem)]
     previous = latest.checkpoint if latest else None
     if previous is not None and (previous.seq, previous.hash) == (head.seq, head.hash):
         return CheckpointRun(SKIPPED, f"the chain has not moved since {previous.describe()}",

@@ -285,6 +285,7 @@ def test_checkpoint_keys_list_newest_first_and_name_their_number() -> None:
     assert sorted(keys) == list(reversed(keys))
     assert [number_in_key(key) for key in keys] == [1, 2, 10, 11]
     assert number_in_key("checkpoints/elsewhere.json") == 0
+    assert number_in_key(checkpoint_key(10**11)) == 0  # beyond any real numbering
 
 
 def test_a_checkpoint_message_fits_what_kms_signs_raw() -> None:
