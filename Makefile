@@ -94,7 +94,7 @@ fuzz: $(STAMP)
 
 bench-recognition: $(STAMP)
 	$(PY) -m chalicelib.recognition.evaluate $(DATA)/openalpr-us-dev $(DATA)/openalpr-us-crops \
-	  $(DATA)/openalpr-eu
+	  $(DATA)/openalpr-eu $(DATA)/openalpr-br
 
 # The monthly audit report for MONTH, built now, and the access record checked against its
 # signed checkpoints. Against the environment's deployment, or, when no PLATEKEEPER_* variables
