@@ -57,9 +57,15 @@ class Container:
         self.settings = settings
         self.clock = clock
         self._recognizer = recognizer
+        self._clients: dict[str, Any] = {}
 
     def client(self, service: str) -> Any:
-        return aws.client(service, self.settings.region)
+        """The container's own client per service: its adapters and anyone asking the container
+        (tests injecting faults) hold the same one, even after the process-wide cache is
+        cleared (a second local stack started and stopped in the same process)."""
+        if service not in self._clients:
+            self._clients[service] = aws.client(service, self.settings.region)
+        return self._clients[service]
 
     @cached_property
     def raw_images(self) -> RawImageStore:
