@@ -1,8 +1,10 @@
-"""The raw camera image bucket (versioned, Object Lock enabled, SSE-KMS)."""
+"""The image buckets (versioned, Object Lock enabled, SSE-KMS): the raw bucket, where cameras land
+frames, and the derived bucket, where the ingest stores crops no camera can write."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -19,10 +21,11 @@ class ObjectHead:
     version_id: str | None
     metadata: dict[str, str]
     legal_hold: bool
+    last_modified: datetime | None = None  # when S3 stored this version (S3's clock)
 
 
 class RawImageStore:
-    """Reads, describes and deletes camera images in one bucket."""
+    """Reads, describes, writes and deletes image objects in one bucket."""
 
     def __init__(self, s3: Any, bucket: str) -> None:
         self._s3 = s3
@@ -41,6 +44,7 @@ class RawImageStore:
             metadata=dict(response.get("Metadata", {})),
             # GetObjectRetention is missing in moto; HeadObject reports the legal hold everywhere.
             legal_hold=response.get("ObjectLockLegalHoldStatus") == "ON",
+            last_modified=response.get("LastModified"),
         )
 
     def read(self, key: str, version_id: str | None = None, max_bytes: int | None = None) -> bytes:
@@ -92,18 +96,6 @@ class RawImageStore:
         """A short-lived GET URL for one object version (SigV4, so the expiry is enforced)."""
         return str(self._s3.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": key, **_version(version_id)},
-            ExpiresIn=seconds))
-
-    def presigned_post(self, key: str, content_type: str, max_bytes: int,
-                       metadata: dict[str, str], seconds: int) -> dict[str, Any]:
-        """A presigned POST for exactly this key, type, size range and metadata."""
-        fields: dict[str, Any] = {"Content-Type": content_type,
-                                  **{f"x-amz-meta-{name}": value
-                                     for name, value in metadata.items()}}
-        conditions: list[Any] = [{name: value} for name, value in fields.items()]
-        conditions.append(["content-length-range", 1, max_bytes])
-        return dict(self._s3.generate_presigned_post(
-            Bucket=self.bucket, Key=key, Fields=fields, Conditions=conditions,
             ExpiresIn=seconds))
 
     def set_legal_hold(self, key: str, on: bool) -> None:
