@@ -394,6 +394,32 @@ def chain_findings(check: ChainCheck) -> list[Finding]:
                     check.problem, {"records_intact_before": check.records_checked})]
 
 
+# Where exports and release approvals record what the ingest-time hashes found.
+EVIDENCE_ACTIONS = frozenset({"export_reads", "approve_release"})
+EVIDENCE_INTEGRITY_ELEMENTS = ("replaced_after_ingest", "superseded_in_storage")
+
+
+def evidence_integrity_findings(records: Iterable[AuditRecord]) -> list[Finding]:
+    """Exports and release approvals that found a stored frame or crop replaced after ingest, or
+    a later version written under its key (a camera or an insider writing where it must not):
+    each is named by the export or request and the object names, never by plate."""
+    findings = []
+    for record in records:
+        entry = record.entry
+        found = {name: entry.query[name] for name in EVIDENCE_INTEGRITY_ELEMENTS
+                 if entry.query.get(name)}
+        if entry.action not in EVIDENCE_ACTIONS or not found:
+            continue
+        subject = entry.query.get("export_id") or entry.query.get("request_id") or \
+            f"record {record.seq}"
+        findings.append(Finding(
+            FindingKind.EVIDENCE_NOT_AS_CAPTURED, subject,
+            f"{entry.action} by {entry.username} found stored images not as captured "
+            f"({entry.outcome}{', ' + entry.refusal_code if entry.refusal_code else ''})",
+            {"at": entry.at, "case_number": entry.case_number, **found}))
+    return findings
+
+
 # ---------------------------------------------------------------------- helpers
 def _allowed_searches(records: Iterable[AuditRecord]) -> list[AuditRecord]:
     return sorted((record for record in records if record.entry.action == SEARCH_ACTION

@@ -195,6 +195,7 @@ def build_report(period: ReportPeriod, deps: MonthlyAuditDependencies) -> Monthl
         *rules.release_findings(decided),
         *rules.hotlist_findings(entries, as_of),  # streamed: counted, not kept
         *rules.chain_findings(chain.check),
+        *rules.evidence_integrity_findings(records),
     ]
     if policy is None:
         findings.append(Finding(FindingKind.POLICY_NOT_POSTED, "posted policy",
@@ -362,6 +363,8 @@ QUESTIONS: tuple[tuple[str, tuple[FindingKind, ...]], ...] = (
       FindingKind.HOTLIST_EXPIRED_NOT_REMOVED)),
     ("Is the record of access complete and unaltered?", (FindingKind.AUDIT_CHAIN_BROKEN,)),
     ("Is the ALPR policy posted for the public?", (FindingKind.POLICY_NOT_POSTED,)),
+    ("Were the frames and crops exported or released as the cameras captured them?",
+     (FindingKind.EVIDENCE_NOT_AS_CAPTURED,)),
 )
 
 
@@ -402,6 +405,9 @@ def _question_basis(report: MonthlyReport) -> list[str]:
         (f"The posted policy document is {report.policy_document.name} (SHA-256 "
          f"{report.policy_document.sha256[:16]}...), shown at /transparency."
          if report.policy_document else "The posted policy document cannot be read."),
+        "Every evidence export and release approval compares each frame and crop with the "
+        "SHA-256 the ingest took at capture and reads the version the ingest stored; replaced "
+        "or overwritten objects are named here.",
     ]
 
 
