@@ -196,7 +196,7 @@ class Container:
             hotlist=self.hotlist, store=self.report_store, notices=self.notices,
             policy_document=self.policy_document, clock=self.clock,
             retention_days=self.settings.retention_days, zone=self.settings.zone,
-            agency=self.settings.agency_name)
+            agency=self.settings.agency_name, uploads=self.upload_exceptions)
 
     @cached_property
     def transparency(self) -> TransparencyDependencies:

@@ -639,7 +639,7 @@ async function uploadsPage(main) {
     if (!found) return;
     say("");
     const filterBy = (camera) => h("button", { type: "button", class: "secondary",
-      "aria-label": `Show only camera ${camera}`,
+      "aria-label": `Filter by camera ${camera}`,
       onclick: () => { form.querySelector("#camera_id").value = camera; show(); } }, camera);
     counts.replaceChildren(h("h2", { id: "counts-title" }, "Per camera and day"), table([
       ["Day (UTC)", (c) => c.day], ["Camera", (c) => filterBy(c.camera_id)],

@@ -20,6 +20,7 @@ from chalicelib.domain.holds import Hold
 from chalicelib.domain.hotlist import Source
 from chalicelib.domain.monthly_audit import Finding, FindingKind, ListedEntry, ReleaseRecord
 from chalicelib.domain.reads import Read, format_time, parse_time
+from chalicelib.domain.uploads import DailyCount
 from chalicelib.policy.access import idle_refusal, purpose_refusal, training_refusal
 from chalicelib.policy.retention import expiry_epoch
 
@@ -418,6 +419,33 @@ def evidence_integrity_findings(records: Iterable[AuditRecord]) -> list[Finding]
             f"({entry.outcome}{', ' + entry.refusal_code if entry.refusal_code else ''})",
             {"at": entry.at, "case_number": entry.case_number, **found}))
     return findings
+
+
+# A camera's upload the ingest refused (no ticket, another camera's key, a replayed ticket,
+# wrong type, size or metadata) is never routine; repeats in bulk point at a misconfigured or
+# misused camera client.
+REJECTED_UPLOADS_PER_CAMERA = 1
+DUPLICATE_UPLOADS_PER_CAMERA = 50
+
+
+def camera_upload_findings(counts: Iterable[DailyCount]) -> list[Finding]:
+    """Cameras whose uploads the ingest refused in the month, or that sent the same frames
+    again in bulk, with their monthly totals and the days it happened."""
+    totals: dict[str, list[int]] = {}
+    days: dict[str, set[str]] = {}
+    for count in counts:
+        total = totals.setdefault(count.camera_id, [0, 0])
+        total[0] += count.rejected
+        total[1] += count.duplicate
+        days.setdefault(count.camera_id, set()).add(count.day)
+    return [
+        Finding(FindingKind.CAMERA_UPLOADS_REFUSED, camera,
+                f"{rejected} uploads refused and {duplicate} duplicates in the month",
+                {"rejected": rejected, "duplicate": duplicate,
+                 "days": ",".join(sorted(days[camera]))})
+        for camera, (rejected, duplicate) in sorted(totals.items())
+        if rejected >= REJECTED_UPLOADS_PER_CAMERA or duplicate >= DUPLICATE_UPLOADS_PER_CAMERA
+    ]
 
 
 # ---------------------------------------------------------------------- helpers

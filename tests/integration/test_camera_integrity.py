@@ -249,3 +249,18 @@ def test_upload_exception_listing_shape(admin: ApiClient) -> None:
                          "truncated"}
     json.dumps(body)  # plain JSON, no plate data fields
     assert all("plate" not in row for row in body["exceptions"])
+
+
+def test_the_monthly_report_names_refusing_cameras_and_swapped_evidence(
+        local_stack: RunningStack, client_for: Callable[[str], ApiClient]) -> None:
+    """Runs after the attacks above (module order): the month's report shows them."""
+    auditor = client_for("auditor.demo")
+    month = local_stack.clock().strftime("%Y-%m")
+    assert auditor.post("/reports/monthly", {"month": month}).status_code == 201
+    report = auditor.get(f"/reports/monthly/{month}").json()["report"]
+    kinds = {finding["kind"] for finding in report["findings"]}
+    assert {"camera_uploads_refused", "evidence_not_as_captured"} <= kinds
+    cameras = {finding["subject"] for finding in report["findings"]
+               if finding["kind"] == "camera_uploads_refused"}
+    assert any(camera.startswith("victim-") for camera in cameras)
+    assert any(camera.startswith("replay-") for camera in cameras)

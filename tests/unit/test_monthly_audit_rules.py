@@ -361,3 +361,17 @@ def test_exports_and_releases_that_found_images_not_as_captured_are_named() -> N
     assert "EVIDENCE_INTEGRITY_FAILED" in refused.detail
     assert refused.facts["replaced_after_ingest"] == "images/cameras/c1/z.jpg"
     assert all("7ABC123" not in repr(finding) for finding in findings)
+
+
+def test_cameras_with_refused_uploads_or_bulk_duplicates_are_named() -> None:
+    from chalicelib.domain.uploads import DailyCount
+
+    counts = [DailyCount("2026-05-02", "pole-1", rejected=1),
+              DailyCount("2026-05-03", "pole-1", duplicate=3),
+              DailyCount("2026-05-02", "pole-2", duplicate=rules.DUPLICATE_UPLOADS_PER_CAMERA),
+              DailyCount("2026-05-04", "pole-3", duplicate=2)]
+    findings = rules.camera_upload_findings(counts)
+    assert kinds_and_subjects(findings) == {("camera_uploads_refused", "pole-1"),
+                                            ("camera_uploads_refused", "pole-2")}
+    first = findings[0]
+    assert first.facts == {"rejected": 1, "duplicate": 3, "days": "2026-05-02,2026-05-03"}
