@@ -11,6 +11,7 @@ nothing else, and the buckets of derived data deny that role outright.
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import boto3
@@ -35,6 +36,10 @@ class ScopedUploadSigner:
         self._data_key_arn = data_key_arn
         # aws, aws-us-gov (CJIS agencies often deploy there), ...: the key's ARN names it.
         self._partition = data_key_arn.split(":")[1] if data_key_arn.count(":") >= 5 else "aws"
+        # One session for every per-ticket client: it loads the S3 service model once. Sessions
+        # are not thread-safe (the local API serves requests on threads), clients are.
+        self._session: Any = boto3.session.Session()
+        self._session_lock = threading.Lock()
 
     def session_policy(self, key: str) -> dict[str, Any]:
         """What the session may do: put this one object, encrypted with the data key."""
@@ -55,11 +60,12 @@ class ScopedUploadSigner:
                 DurationSeconds=SESSION_SECONDS)["Credentials"]
         except ClientError as error:
             raise translate(error, "assume the camera upload role") from error
-        session: Any = boto3.session.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"])
-        s3 = session.client("s3", region_name=self._region, config=CLIENT_CONFIG)
+        with self._session_lock:
+            s3 = self._session.client(
+                "s3", region_name=self._region, config=CLIENT_CONFIG,
+                aws_access_key_id=credentials["AccessKeyId"],
+                aws_secret_access_key=credentials["SecretAccessKey"],
+                aws_session_token=credentials["SessionToken"])
         fields: dict[str, Any] = {"Content-Type": content_type,
                                   **{f"x-amz-meta-{name}": value
                                      for name, value in metadata.items()}}

@@ -253,21 +253,27 @@ def _package_files(reads: Sequence[Read], deps: ExportDependencies
                 except ObjectNotFound:
                     continue  # recorded as null: the package says what it does not hold
                 sources[name] = FileSource(key, version, ingest_hash or None,
-                                           _superseded(store, key, version))
+                                           _superseded(store, key, version, ingest_hash))
             record[field_name] = name
         files[f"reads/{read.read_id}.json"] = json.dumps(
             record, indent=2, sort_keys=True, ensure_ascii=False).encode("utf-8")
     return files, sources
 
 
-def _superseded(store: ObjectReader, key: str, version: str | None) -> bool:
-    """Whether a later version (or a delete marker) was written under the key after ingest."""
+def _superseded(store: ObjectReader, key: str, version: str | None,
+                ingest_hash: str | None) -> bool:
+    """Whether a later version (or a delete marker) was written under the key after ingest. A
+    later version whose bytes S3 checksummed to the ingest hash is the same image written
+    again (a retried ingest), not a replacement."""
     if version is None:
         return False
     try:
-        return store.head(key).version_id != version
+        latest = store.head(key)
     except ObjectNotFound:
         return True
+    if latest.version_id == version:
+        return False
+    return not (ingest_hash and latest.sha256 == ingest_hash)
 
 
 def is_uuid(text: str) -> bool:

@@ -296,8 +296,7 @@ def _store_read(record: ImageRecord, index: int, plate: PlateFound,
     crop = None
     if plate.crop_jpeg:
         key = crop_key_for(record.image_key, index)
-        version = deps.crops.put(key, plate.crop_jpeg, "image/jpeg",
-                                 {"sha256": sha256_hex(plate.crop_jpeg)})
+        version = deps.crops.put(key, plate.crop_jpeg, "image/jpeg")
         crop = StoredCopy(key, version, sha256_hex(plate.crop_jpeg))
     captured = datetime.fromisoformat(record.captured_at)
     lat, lon, heading = position if position is not None else (None, None, None)

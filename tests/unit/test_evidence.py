@@ -181,7 +181,9 @@ class FakeObjects:
         if key not in self.versions:
             raise ObjectNotFound(key)
         latest = list(self.versions[key])[-1]
-        return ObjectHead(len(self.versions[key][latest]), "image/jpeg", latest, {}, False)
+        body = self.versions[key][latest]
+        # S3's own checksum of the stored bytes, as for objects written with one.
+        return ObjectHead(len(body), "image/jpeg", latest, {}, False, None, sha256_hex(body))
 
     def overwrite(self, key: str, body: bytes) -> str:
         version = f"v{len(self.versions.setdefault(key, {})) + 1}"
@@ -331,3 +333,14 @@ def test_a_crop_swapped_behind_the_read_fails_verification(tmp_path: Path,
     assert main(["verify", str(path)]) == 1
     out = capsys.readouterr().out
     assert "FAILED" in out and "replaced after ingest" in out
+
+
+def test_the_same_crop_written_again_by_a_retried_ingest_is_not_an_overwrite() -> None:
+    records = FakeImageRecords()
+    read = pinned_read(records)
+    deps = export_deps(FakeReadStore([read]), records)
+    assert isinstance(deps.crops, FakeObjects)
+    deps.crops.overwrite("crops/c1/r1.jpg", b"\xff\xd8crop1")
+    result = export_reads([read], "2026-001234", "criminal_investigation", caller("analyst.ray"),
+                          "commander.lee", deps)
+    assert result.superseded == () and result.replaced_after_ingest == ()
