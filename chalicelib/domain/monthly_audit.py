@@ -84,6 +84,8 @@ class FindingKind(StrEnum):
     HOTLIST_EXPIRED_NOT_REMOVED = "hotlist_entry_expired_not_removed"
     AUDIT_CHAIN_BROKEN = "audit_chain_broken"
     POLICY_NOT_POSTED = "posted_policy_unavailable"
+    EVIDENCE_NOT_AS_CAPTURED = "evidence_not_as_captured"
+    CAMERA_UPLOADS_REFUSED = "camera_uploads_refused"
 
 
 FINDING_CLAUSES: Mapping[FindingKind, str] = {
@@ -101,6 +103,8 @@ FINDING_CLAUSES: Mapping[FindingKind, str] = {
     FindingKind.HOTLIST_EXPIRED_NOT_REMOVED: "428.4(a), 428.5",
     FindingKind.AUDIT_CHAIN_BROKEN: "428.6(a), Civil Code 1798.90.52",
     FindingKind.POLICY_NOT_POSTED: "428.3.1(g), Civil Code 1798.90.51(b)",
+    FindingKind.EVIDENCE_NOT_AS_CAPTURED: "428.5, Civil Code 1798.90.51",
+    FindingKind.CAMERA_UPLOADS_REFUSED: "428.3.1(c), Civil Code 1798.90.51",
 }
 
 
