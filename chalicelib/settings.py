@@ -41,6 +41,12 @@ AGENCY_NAME = "PLATEKEEPER_AGENCY_NAME"
 TIME_ZONE = "PLATEKEEPER_TIME_ZONE"
 POLICY_DOCUMENT = "PLATEKEEPER_POLICY_DOCUMENT"
 REGION = "AWS_REGION"
+# Camera uploads (tickets bound at ingest, derived data no camera can write).
+DERIVED_BUCKET = "PLATEKEEPER_DERIVED_BUCKET"
+UPLOAD_TICKETS_TABLE = "PLATEKEEPER_UPLOAD_TICKETS_TABLE"
+FRAME_FINGERPRINTS_TABLE = "PLATEKEEPER_FRAME_FINGERPRINTS_TABLE"
+UPLOAD_EXCEPTIONS_TABLE = "PLATEKEEPER_UPLOAD_EXCEPTIONS_TABLE"
+CAMERA_UPLOAD_ROLE_ARN = "PLATEKEEPER_CAMERA_UPLOAD_ROLE_ARN"
 
 # Policy 428.5: ALPR data is kept at least one year.
 MINIMUM_RETENTION_DAYS = 365
@@ -90,6 +96,11 @@ class Settings:
     evidence_signing_key_arn: str
     user_pool_id: str
     user_pool_client_id: str
+    derived_bucket: str
+    upload_tickets_table: str
+    frame_fingerprints_table: str
+    upload_exceptions_table: str
+    camera_upload_role_arn: str
     agency_name: str
     retention_days: int = DEFAULT_RETENTION_DAYS
     upload_url_seconds: int = UPLOAD_URL_SECONDS
@@ -135,6 +146,11 @@ _REQUIRED = {
     "evidence_signing_key_arn": EVIDENCE_SIGNING_KEY_ARN,
     "user_pool_id": USER_POOL_ID,
     "user_pool_client_id": USER_POOL_CLIENT_ID,
+    "derived_bucket": DERIVED_BUCKET,
+    "upload_tickets_table": UPLOAD_TICKETS_TABLE,
+    "frame_fingerprints_table": FRAME_FINGERPRINTS_TABLE,
+    "upload_exceptions_table": UPLOAD_EXCEPTIONS_TABLE,
+    "camera_upload_role_arn": CAMERA_UPLOAD_ROLE_ARN,
 }
 
 

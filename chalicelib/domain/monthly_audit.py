@@ -86,6 +86,8 @@ class FindingKind(StrEnum):
     AUDIT_CHECKPOINT_FAILED = "audit_checkpoint_failed"
     AUDIT_HEAD_WENT_BACKWARDS = "audit_head_went_backwards"
     POLICY_NOT_POSTED = "posted_policy_unavailable"
+    EVIDENCE_NOT_AS_CAPTURED = "evidence_not_as_captured"
+    CAMERA_UPLOADS_REFUSED = "camera_uploads_refused"
 
 
 FINDING_CLAUSES: Mapping[FindingKind, str] = {
@@ -105,6 +107,8 @@ FINDING_CLAUSES: Mapping[FindingKind, str] = {
     FindingKind.AUDIT_CHECKPOINT_FAILED: "428.6(a), Civil Code 1798.90.52",
     FindingKind.AUDIT_HEAD_WENT_BACKWARDS: "428.6(a), Civil Code 1798.90.52",
     FindingKind.POLICY_NOT_POSTED: "428.3.1(g), Civil Code 1798.90.51(b)",
+    FindingKind.EVIDENCE_NOT_AS_CAPTURED: "428.5, Civil Code 1798.90.51",
+    FindingKind.CAMERA_UPLOADS_REFUSED: "428.3.1(c), Civil Code 1798.90.51",
 }
 
 

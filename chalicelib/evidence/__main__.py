@@ -1,14 +1,16 @@
 """python -m chalicelib.evidence verify PACKAGE.zip [--public-key PEM] | public-key
 
-verify: check every hash in the package's manifest, and that this system's evidence signing key
-signed the manifest, so a package rebuilt by hand (files changed, manifest recomputed) fails.
-The public key comes from --public-key (a PEM file the agency hands out with its packages or
-publishes; works offline) or, without it, from the deployment the environment names (or the
-local stack `make run` serves). public-key: print that key as PEM.
+verify: check every hash in the package's manifest, every frame and crop against the hash the
+ingest took when it was captured or made, and that this system's evidence signing key signed the
+manifest, so a package rebuilt by hand (files changed, manifest recomputed) fails. The public
+key comes from --public-key (a PEM file the agency hands out with its packages or publishes;
+works offline) or, without it, from the deployment the environment names (or the local stack
+`make run` serves). public-key: print that key as PEM.
 
-Exit status 0 = every file matches its manifest entry and the signature is the evidence key's;
-1 = a file was altered, is missing or was added, the signature is missing or not the key's, or
-the file is not a package; 2 = no public key could be read.
+Exit status 0 = every file matches its manifest entry and its ingest-time hash, and the signature
+is the evidence key's; 1 = a file was altered, is missing, was added or differs from its
+ingest-time hash (the stored object was replaced after ingest), the signature is missing or not
+the key's, or the file is not a package; 2 = no public key could be read.
 """
 
 from __future__ import annotations
@@ -70,12 +72,18 @@ def _public_key(pem_file: Path | None) -> bytes:
 def _print(report: VerifyReport) -> None:
     label = f"case {report.case_number}, export {report.export_id}"
     if report.genuine:
-        print(f"evidence verify: intact ({label}), {report.checked} files match the manifest; "
-              f"{report.signature.detail}")
-        return
-    print(f"evidence verify: FAILED ({label})")
+        print(f"evidence verify: intact ({label}), {report.checked} files match the manifest"
+              + (" and their ingest-time hashes" if not report.unpinned else "")
+              + f"; {report.signature.detail}")
+    else:
+        print(f"evidence verify: FAILED ({label})")
     for title, names in (("altered", report.altered), ("missing", report.missing),
-                         ("extra", report.extra)):
+                         ("extra", report.extra),
+                         ("replaced after ingest (differs from the hash taken at capture)",
+                          report.replaced),
+                         ("note: a later version was written in storage after ingest; the "
+                          "package holds the ingest-time version", report.superseded),
+                         ("note: no ingest-time hash recorded", report.unpinned)):
         for name in names:
             print(f"  {title}: {name}")
     if not report.signature.valid:

@@ -34,6 +34,7 @@ from chalicelib.domain.monthly_audit import (
 )
 from chalicelib.domain.reads import Read, days_between, format_time
 from chalicelib.domain.signatures import fingerprint
+from chalicelib.domain.uploads import DailyCount
 from chalicelib.policy import audit_integrity
 from chalicelib.policy import monthly_audit as rules
 from chalicelib.rendering.monthly_report import render_monthly_report
@@ -102,6 +103,12 @@ class Notifier(Protocol):
     def publish(self, subject: str, message: str, kind: str) -> None: ...
 
 
+class UploadCounts(Protocol):
+    """Rejected and duplicate uploads per camera and day (adapters/uploads_tables)."""
+
+    def counts(self, day: str) -> list[DailyCount]: ...
+
+
 @dataclass(frozen=True)
 class MonthlyAuditDependencies:
     audit: AuditSource
@@ -120,6 +127,7 @@ class MonthlyAuditDependencies:
     # The signed checkpoints the chain is checked against, and the key that signed them.
     checkpoints: CheckpointObjects
     checkpoint_key: PublicKeySource
+    uploads: UploadCounts
 
 
 @dataclass(frozen=True)
@@ -218,6 +226,9 @@ def build_report(period: ReportPeriod, deps: MonthlyAuditDependencies) -> Monthl
         *rules.chain_findings(chain.check),
         *audit_integrity.checkpoint_findings(anchoring, now),
         *audit_integrity.report_history_findings(earlier, anchoring, period.month),
+        *rules.evidence_integrity_findings(records),
+        *rules.camera_upload_findings(count for day in days_between(period.start, as_of)
+                                      for count in deps.uploads.counts(day)),
     ]
     if policy is None:
         findings.append(Finding(FindingKind.POLICY_NOT_POSTED, "posted policy",
@@ -391,6 +402,9 @@ QUESTIONS: tuple[tuple[str, tuple[FindingKind, ...]], ...] = (
      (FindingKind.AUDIT_CHAIN_BROKEN, FindingKind.AUDIT_CHECKPOINT_FAILED,
       FindingKind.AUDIT_HEAD_WENT_BACKWARDS)),
     ("Is the ALPR policy posted for the public?", (FindingKind.POLICY_NOT_POSTED,)),
+    ("Did cameras upload only what their tickets allowed, and were frames exported or released "
+     "as the cameras captured them?",
+     (FindingKind.CAMERA_UPLOADS_REFUSED, FindingKind.EVIDENCE_NOT_AS_CAPTURED)),
 )
 
 
@@ -432,6 +446,11 @@ def _question_basis(report: MonthlyReport) -> list[str]:
         (f"The posted policy document is {report.policy_document.name} (SHA-256 "
          f"{report.policy_document.sha256[:16]}...), shown at /transparency."
          if report.policy_document else "The posted policy document cannot be read."),
+        "Every upload is held against the ticket issued for its key; cameras with refused uploads "
+        f"(or {rules.DUPLICATE_UPLOADS_PER_CAMERA} or more duplicates) are named here. Every "
+        "evidence export and release approval compares each frame and crop with the SHA-256 the "
+        "ingest took at capture and reads the version the ingest stored; replaced or "
+        "overwritten objects are named here.",
     ]
 
 

@@ -203,3 +203,26 @@ def test_auditor_sees_the_access_record_only_and_tablet_layout_fits(
         expect(page.locator("main h1")).to_have_text("Audit log")  # no way into other pages
     finally:
         context.close()
+
+
+def test_administrator_sees_refused_and_duplicate_camera_uploads(
+        page: Page, local_stack: RunningStack, demo_users: dict[str, DemoUser],
+        client_for: Callable[[str], ApiClient]) -> None:
+    admin = client_for("admin.demo")
+    camera = admin.post("/admin/cameras", {"camera_id": f"ui-{uuid.uuid4().hex[:6]}",
+                                           "name": "console pole", "kind": "fixed",
+                                           "lat": 37.3, "lon": -121.9, "heading": 0}).json()
+    stray = f"cameras/{camera['camera_id']}/{local_stack.clock().date()}/stray.jpg"
+    boto3.client("s3").put_object(Bucket=local_stack.environment["PLATEKEEPER_RAW_BUCKET"],
+                                  Key=stray, Body=b"\xff\xd8\xffstray")
+    local_stack.event_pump.drain()
+    sign_in(page, local_stack.api_url, demo_users["admin.demo"])
+    page.get_by_role("link", name="Camera uploads").click()
+    expect(page.locator("main h1")).to_have_text("Camera uploads")
+    page.get_by_label("Camera", exact=True).fill(camera["camera_id"])
+    page.get_by_role("button", name="Show", exact=True).click()
+    exceptions = page.locator("#upload-exceptions tbody tr")
+    expect(exceptions).to_have_count(1)
+    expect(exceptions.first).to_contain_text("no upload ticket was issued")
+    expect(page.locator("#upload-counts tbody tr").first).to_contain_text(camera["camera_id"])
+    shot(page, "08-admin-camera-uploads")

@@ -27,6 +27,7 @@ from chalicelib.services.monthly_audit import MonthlyAuditDependencies, ReportNo
 from tests.unit.fakes import (
     FakeAuditLog,
     FakeCheckpointStore,
+    FakeExceptions,
     FakeNotices,
     FakeReportStore,
     LocalSigner,
@@ -104,6 +105,7 @@ class World:
     store: FakeReportStore = field(default_factory=FakeReportStore)
     notices: FakeNotices = field(default_factory=FakeNotices)
     policy_available: bool = True
+    uploads: FakeExceptions = field(default_factory=FakeExceptions)
     checkpoints: FakeCheckpointStore = field(default_factory=FakeCheckpointStore)
     checkpoint_key: LocalSigner = field(default_factory=LocalSigner)
     # The checkpoint function runs every five minutes: by the time a report is built, it has
@@ -127,7 +129,8 @@ class World:
             reads=self.reads, releases=self.releases, hotlist=self.hotlist, store=self.store,
             notices=self.notices, policy_document=policy, clock=lambda: NOW,
             retention_days=RETENTION, zone=ZoneInfo("America/Los_Angeles"), agency="Test PD",
-            checkpoints=self.checkpoints, checkpoint_key=self.checkpoint_key)
+            checkpoints=self.checkpoints, checkpoint_key=self.checkpoint_key,
+            uploads=self.uploads)
 
 
 def normal_month(world: World) -> None:
@@ -382,3 +385,28 @@ def test_records_no_checkpoint_covers_for_an_hour_mean_the_signer_stopped() -> N
         monthly_audit.build_report(monthly_audit.ReportPeriod("2026-05"), world.deps()))
     assert named(document) == {("audit_checkpoint_failed", "checkpoints_stopped")}
     assert document["anchoring"]["checkpoint"] is None
+
+
+def test_refused_camera_uploads_and_swapped_evidence_are_findings() -> None:
+    from chalicelib.domain.uploads import UploadException, UploadOutcome
+
+    world = World()
+    normal_month(world)
+    world.uploads.record(UploadException(
+        "ev-1", "pole-9", "cameras/pole-2/2026-05-07/x.jpg", "v1", UploadOutcome.REJECTED,
+        "no upload ticket was issued for this object key", "2026-05-07T10:00:00Z"), 0)
+    world.uploads.record(UploadException(
+        "ev-2", "pole-9", "cameras/pole-9/2026-06-01/y.jpg", "v1", UploadOutcome.REJECTED,
+        "no upload ticket was issued for this object key", "2026-06-01T01:00:00Z"), 0)  # June
+    world.audit.append(AuditEntry(
+        "2026-05-08T18:00:00Z", "id-admin", "admin.demo", "PD", "administrator", "export_reads",
+        "allowed", {"export_id": "e-9", "replaced_after_ingest": "images/crops/pole-9/x-0.jpg"},
+        purpose="criminal_investigation", case_number="2026-000777", result_count=1))
+    document = monthly_audit.report_document(
+        monthly_audit.build_report(monthly_audit.ReportPeriod("2026-05"), world.deps()))
+    assert named(document) == {("camera_uploads_refused", "pole-9"),
+                               ("evidence_not_as_captured", "e-9")}
+    [camera] = [item for item in document["findings"] if item["subject"] == "pole-9"]
+    assert camera["facts"]["rejected"] == 1  # the June upload belongs to June's report
+    [question] = [item for item in document["questions"] if "tickets" in item["question"]]
+    assert (question["status"], question["findings"]) == ("review", 2)
