@@ -10,6 +10,7 @@ from chalicelib.adapters.audit_log import AuditUnavailable
 from chalicelib.adapters.errors import AlreadyExists, ObjectLocked, ObjectNotFound
 from chalicelib.adapters.raw_images import ObjectHead
 from chalicelib.adapters.report_store import StoredObject as StoredReportObject
+from chalicelib.domain.agencies import AgencyEntry, EntryStatus
 from chalicelib.domain.audit import AuditEntry, AuditRecord, link
 from chalicelib.domain.images import ImageRecord, ImageStatus
 from chalicelib.domain.reads import Read
@@ -138,6 +139,9 @@ class FakeAuditLog:
     def records(self, after_seq: int = 0) -> Iterator[AuditRecord]:
         return iter([record for record in self.chain if record.seq > after_seq])
 
+    def record(self, seq: int) -> AuditRecord | None:
+        return next((record for record in self.chain if record.seq == seq), None)
+
     def count_between(self, start: str, end: str, action: str, outcome: str = "allowed") -> int:
         return sum(1 for record in self.chain if start <= record.entry.at < end
                    and record.entry.action == action and record.entry.outcome == outcome)
@@ -258,3 +262,35 @@ class FakeExceptions:
         found = [event for event in self.events.values() if wanted(event)
                  and start <= event.at < end and outcome in (None, event.outcome)]
         return sorted(found, key=lambda event: event.at, reverse=True)[:limit]
+
+
+class FakeAgencyRecords:
+    """The agency directory table in memory, with its conditional status changes."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, AgencyEntry] = {}
+
+    def put_new(self, entry: AgencyEntry) -> None:
+        if entry.agency_id in self.entries:
+            raise AlreadyExists(entry.agency_id)
+        self.entries[entry.agency_id] = entry
+
+    def get(self, agency_id: str) -> AgencyEntry | None:
+        return self.entries.get(agency_id)
+
+    def transition(self, entry: AgencyEntry, expected: EntryStatus) -> bool:
+        stored = self.entries.get(entry.agency_id)
+        if stored is None or stored.status is not expected:
+            return False
+        self.entries[entry.agency_id] = entry
+        return True
+
+    def list_by_status(self, status: EntryStatus) -> list[AgencyEntry]:
+        return sorted((entry for entry in self.entries.values() if entry.status is status),
+                      key=lambda entry: entry.name.casefold())
+
+    def with_ori(self, ori: str) -> list[AgencyEntry]:
+        return [entry for entry in self.entries.values() if entry.facts.ori == ori]
+
+    def all_entries(self) -> list[AgencyEntry]:
+        return list(self.entries.values())
