@@ -21,6 +21,7 @@ IMAGES_TABLE = "PLATEKEEPER_IMAGES_TABLE"
 AUDIT_TABLE = "PLATEKEEPER_AUDIT_TABLE"
 HOLDS_TABLE = "PLATEKEEPER_HOLDS_TABLE"
 RELEASES_TABLE = "PLATEKEEPER_RELEASES_TABLE"
+AGENCIES_TABLE = "PLATEKEEPER_AGENCIES_TABLE"
 HOTLIST_TABLE = "PLATEKEEPER_HOTLIST_TABLE"
 CAMERAS_TABLE = "PLATEKEEPER_CAMERAS_TABLE"
 ALERTS_TABLE = "PLATEKEEPER_ALERTS_TABLE"
@@ -81,6 +82,7 @@ class Settings:
     audit_table: str
     holds_table: str
     releases_table: str
+    agencies_table: str
     hotlist_table: str
     cameras_table: str
     alerts_table: str
@@ -131,6 +133,7 @@ _REQUIRED = {
     "audit_table": AUDIT_TABLE,
     "holds_table": HOLDS_TABLE,
     "releases_table": RELEASES_TABLE,
+    "agencies_table": AGENCIES_TABLE,
     "hotlist_table": HOTLIST_TABLE,
     "cameras_table": CAMERAS_TABLE,
     "alerts_table": ALERTS_TABLE,

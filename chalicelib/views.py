@@ -91,7 +91,18 @@ def release_request(request: ReleaseRequest) -> dict[str, Any]:
         "decided_at": request.decided_at, "decided_by": request.decided_by,
         "decision_reason": request.decision_reason, "export_id": request.export_id,
         "export_sha256": request.export_sha256, "reads_released": request.reads_released,
+        "agency_id": request.agency_id, "sent_from": request.sent_from,
+        "warnings": [{"code": warning.code, "message": warning.message}
+                     for warning in request.warnings],
+        "acknowledged_warnings": list(request.acknowledged_warnings),
     }
+
+
+def codes(value: Any) -> tuple[str, ...]:
+    """A list of short codes from a request body (anything else: none)."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(str(item)[:64] for item in value if isinstance(item, str))[:20]
 
 
 def console_asset(name: str) -> Response:

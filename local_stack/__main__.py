@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 from chalicelib.settings import LOCAL_STACK_ENV_FILE
+from local_stack import demo_sharing
 from local_stack.demo import Demo, run_demo
 from local_stack.seed import LOCAL_MFA_CODE
 from local_stack.stack import LOCAL_CREDENTIALS, ROOT, RunningStack
@@ -36,6 +37,7 @@ def run(api_port: int) -> int:
         demo.step("demo data: users", demo.login)
         demo.step("demo data: camera", demo.register_camera)
         demo.step("demo data: hotlist", demo.hotlist)
+        demo.step("demo data: agency directory", lambda: demo_sharing.seed_directory(demo))
         demo.step("demo data: frames", demo.upload)  # the background pump ingests them
         write_env_file(stack)
         try:

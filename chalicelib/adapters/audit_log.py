@@ -60,6 +60,16 @@ class AuditLog:
             raise translate(error, "read audit head") from error
         return from_item(items[0]) if items else None
 
+    def record(self, seq: int) -> AuditRecord | None:
+        """One record by its sequence number (None when there is none)."""
+        try:
+            item = self._dynamodb.get_item(
+                TableName=self.table, Key={"chain": {"S": CHAIN}, "seq": {"N": str(seq)}},
+                ConsistentRead=True).get("Item")
+        except ClientError as error:
+            raise translate(error, "read audit record") from error
+        return from_item(item) if item else None
+
     def records(self, after_seq: int = 0) -> Iterator[AuditRecord]:
         """Every record in sequence order (for chain verification and exports)."""
         paginator = self._dynamodb.get_paginator("query")

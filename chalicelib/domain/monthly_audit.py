@@ -79,6 +79,13 @@ class FindingKind(StrEnum):
     HOLD_PAST_REVIEW = "hold_past_review"
     READ_PAST_RETENTION = "read_past_retention"
     RELEASE_PROHIBITED = "release_request_prohibited"
+    RELEASE_TO_NEW_AGENCY = "release_to_new_agency"
+    RELEASE_SELF_APPROVED = "release_self_approved"
+    RELEASE_BY_DIRECTORY_PAIR = "release_by_directory_pair"
+    RELEASE_SENDER_UNVERIFIED = "release_sender_unverified"
+    DIRECTORY_ENTRY_UNVERIFIED = "directory_entry_unverified"
+    AGENCY_REFUSED_BY_SCREEN = "agency_refused_by_screen"
+    SEPARATION_OF_DUTIES_ATTEMPT = "separation_of_duties_attempt"
     HOTLIST_WITHOUT_CASE_NUMBER = "hotlist_entry_without_case_number"
     HOTLIST_WITHOUT_EXPIRY = "hotlist_entry_without_expiry"
     HOTLIST_EXPIRED_NOT_REMOVED = "hotlist_entry_expired_not_removed"
@@ -100,6 +107,13 @@ FINDING_CLAUSES: Mapping[FindingKind, str] = {
     FindingKind.HOLD_PAST_REVIEW: "428.5",
     FindingKind.READ_PAST_RETENTION: "428.5",
     FindingKind.RELEASE_PROHIBITED: "428.7, Civil Code 1798.90.55(b)",
+    FindingKind.RELEASE_TO_NEW_AGENCY: "428.7, Civil Code 1798.90.55(b)",
+    FindingKind.RELEASE_SELF_APPROVED: "428.7(b)",
+    FindingKind.RELEASE_BY_DIRECTORY_PAIR: "428.7(b)",
+    FindingKind.RELEASE_SENDER_UNVERIFIED: "428.7(a)",
+    FindingKind.DIRECTORY_ENTRY_UNVERIFIED: "428.7, Civil Code 1798.90.55(b)",
+    FindingKind.AGENCY_REFUSED_BY_SCREEN: "Civil Code 1798.90.55(b), AG bulletin 2023-DLE-06",
+    FindingKind.SEPARATION_OF_DUTIES_ATTEMPT: "428.7(b), 428.3.1(a)",
     FindingKind.HOTLIST_WITHOUT_CASE_NUMBER: "428.4(a)",
     FindingKind.HOTLIST_WITHOUT_EXPIRY: "428.4(a)",
     FindingKind.HOTLIST_EXPIRED_NOT_REMOVED: "428.4(a), 428.5",
@@ -136,6 +150,12 @@ class ReleaseRecord:
     decided_at: str
     agency: str
     jurisdiction: str
+    agency_id: str = ""
+    filed_by: str = ""
+    decided_by: str = ""
+    reads_released: int = 0
+    warnings: tuple[str, ...] = ()       # warning codes the reviewer saw
+    acknowledged: tuple[str, ...] = ()   # the codes the approver acknowledged
 
 
 @dataclass(frozen=True)

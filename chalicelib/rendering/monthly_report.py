@@ -44,6 +44,7 @@ def render_monthly_report(document: Mapping[str, Any]) -> str:
         _refusals(document["refusals"]),
         _retention(document["retention"], document["holds"], document["accounts"]),
         _releases(document["releases"]),
+        _directory(document.get("directory", {})),
         _chain(document["audit_chain"], document.get("posted_policy"),
                document["hotlist"]),
         _anchoring(document.get("anchoring")),
@@ -149,16 +150,47 @@ def _retention(retention: Mapping[str, Any], holds: Mapping[str, Any],
 
 
 def _releases(releases: Mapping[str, Any]) -> str:
-    approved = [[row["request_id"], row["agency"], row["jurisdiction"], row["decided_at"]]
+    approved = [[row["request_id"], row["agency"], row["decided_at"], row.get("filed_by", ""),
+                 row.get("approved_by", ""), row.get("reads_released", ""),
+                 _history(row.get("directory")),
+                 ", ".join(row.get("warnings_acknowledged", [])) or "none"]
                 for row in releases["approved"]]
+    pairs = [[row["filed_by"], row["approved_by"], row["releases"]]
+             for row in releases.get("filer_approver_pairs", [])]
     return (
         "<h2>Release requests (policy 428.7)</h2>"
         f"<p>{_text(releases['pending_at_end'])} pending at the end of the period.</p>"
         + bar_chart("Requests decided, by outcome", list(releases["decided"].items()))
-        + "<h3>Approved releases</h3>"
-        + (_table(("request", "agency", "jurisdiction", "decided"), approved) if approved
+        + "<h3>Approved releases, with the agency's directory history</h3>"
+        + (_table(("request", "agency", "decided", "filed by", "approved by", "reads",
+                   "directory entry", "warnings acknowledged"), approved) if approved
            else '<p class="empty">None.</p>')
+        + "<h3>Who filed and who approved</h3>"
+        + _table(("filed by", "approved by", "releases"), pairs)
     )
+
+
+def _history(directory: Mapping[str, Any] | None) -> str:
+    if not directory:
+        return "no directory entry"
+    return (f"ORI {directory['ori']}; proposed by {directory['proposed_by']} "
+            f"{directory['proposed_at']}; confirmed by {directory['confirmed_by']} "
+            f"{directory['confirmed_at']} "
+            f"({directory['days_confirmed_before_release']} days before the release)")
+
+
+def _directory(directory: Mapping[str, Any]) -> str:
+    if not directory:
+        return ""
+    counts = ", ".join(f"{status}: {count}"
+                       for status, count in directory["entries_by_status"].items())
+    rows = [[row["at"], row["what"], row["agency"], row["by"]]
+            for row in directory["changes_in_month"]]
+    return ("<h2>The agency directory</h2>"
+            f"<p>Entries by status: {_text(counts)}. Each entry is proposed by one administrator "
+            "and confirmed by a second; active entries are checked against both records.</p>"
+            "<h3>Changes in the month</h3>"
+            + _table(("when", "what", "agency", "by"), rows))
 
 
 def _chain(chain: Mapping[str, Any], policy: Mapping[str, Any] | None,

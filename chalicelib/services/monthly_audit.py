@@ -22,6 +22,7 @@ from chalicelib.adapters.policy_document import PolicyDocument, PolicyDocumentUn
 from chalicelib.adapters.reads_table import Partition, QueryStats
 from chalicelib.adapters.report_store import StoredObject, StoredVersion
 from chalicelib.domain.access import Caller, UserAccount
+from chalicelib.domain.agencies import AgencyEntry, EntryStatus
 from chalicelib.domain.audit import ALLOWED, AuditEntry, AuditRecord, ChainCheck
 from chalicelib.domain.checkpoints import RecordAnchoring
 from chalicelib.domain.holds import Hold, HoldStatus
@@ -57,6 +58,8 @@ SYSTEM_USER = "system"
 class AuditSource(Protocol):
     def append(self, entry: AuditEntry) -> AuditRecord: ...
 
+    def record(self, seq: int) -> AuditRecord | None: ...
+
     def between(self, start: str, end: str,
                 user_id: str | None = None) -> Iterator[AuditRecord]: ...
 
@@ -77,6 +80,10 @@ class ReadSource(Protocol):
 
 class ReleaseSource(Protocol):
     def filed_before(self, end: str) -> list[ReleaseRecord]: ...
+
+
+class DirectorySource(Protocol):
+    def all_entries(self) -> list[AgencyEntry]: ...
 
 
 class HotlistSource(Protocol):
@@ -116,6 +123,7 @@ class MonthlyAuditDependencies:
     holds: HoldSource
     reads: ReadSource
     releases: ReleaseSource
+    directory: DirectorySource
     hotlist: HotlistSource
     store: ReportObjects
     notices: Notifier
@@ -152,7 +160,9 @@ class MonthlyReport:
     refusals: rules.RefusalSummary
     purges: rules.PurgeTotals
     releases_decided: tuple[ReleaseRecord, ...]
+    releases_approved: tuple[rules.ApprovedRelease, ...]
     releases_pending: int
+    directory: tuple[AgencyEntry, ...]
     accounts_checked: int
     holds_in_force: int
     reads_checked: int
@@ -206,6 +216,8 @@ def build_report(period: ReportPeriod, deps: MonthlyAuditDependencies) -> Monthl
     reads = _reads_past_retention(as_of, deps)
     releases = deps.releases.filed_before(end)
     decided = rules.decided_in(releases, start, end)
+    directory = deps.directory.all_entries()
+    approved = rules.approved_releases(decided, {entry.agency_id: entry for entry in directory})
     entries = _Counted(deps.hotlist.listed_entries())
     earlier = _earlier_heads(period, deps)
     public_key = deps.checkpoint_key.public_key()
@@ -222,6 +234,10 @@ def build_report(period: ReportPeriod, deps: MonthlyAuditDependencies) -> Monthl
         *rules.hold_findings(holds, as_of),
         *rules.retention_findings(reads, as_of, deps.retention_days),
         *rules.release_findings(decided),
+        *rules.approved_release_findings(approved),
+        *rules.directory_findings(directory, deps.audit.record),
+        *rules.refused_agency_findings(records),
+        *rules.separation_findings(records),
         *rules.hotlist_findings(entries, as_of),  # streamed: counted, not kept
         *rules.chain_findings(chain.check),
         *audit_integrity.checkpoint_findings(anchoring, now),
@@ -239,7 +255,8 @@ def build_report(period: ReportPeriod, deps: MonthlyAuditDependencies) -> Monthl
         time_zone=getattr(deps.zone, "key", str(deps.zone)), retention_days=deps.retention_days,
         records_in_month=len(records), access=rules.access_summary(records),
         refusals=rules.refusal_summary(records), purges=rules.purge_totals(records),
-        releases_decided=tuple(decided), releases_pending=rules.pending_at(releases, end),
+        releases_decided=tuple(decided), releases_approved=tuple(approved),
+        releases_pending=rules.pending_at(releases, end), directory=tuple(directory),
         accounts_checked=sum(1 for account in accounts if account.enabled),
         holds_in_force=sum(1 for hold in holds if rules.in_force_at(hold, as_of)),
         reads_checked=len(reads), hotlist_checked=entries.count,
@@ -368,6 +385,7 @@ def report_document(report: MonthlyReport) -> dict[str, Any]:
                       "images_deleted": report.purges.images_deleted,
                       "kept_under_legal_hold": report.purges.kept_under_legal_hold},
         "releases": _release_section(report),
+        "directory": _directory_section(report),
         "hotlist": {"entries_checked": report.hotlist_checked},
         "audit_chain": {"intact": report.chain.check.intact,
                         "records_checked": report.chain.check.records_checked,
@@ -394,7 +412,13 @@ QUESTIONS: tuple[tuple[str, tuple[FindingKind, ...]], ...] = (
     ("Was ALPR data kept no longer than the retention period unless under a reviewed hold?",
      (FindingKind.READ_PAST_RETENTION, FindingKind.HOLD_PAST_REVIEW)),
     ("Was data shared only with California public agencies, on approved written requests?",
-     (FindingKind.RELEASE_PROHIBITED,)),
+     (FindingKind.RELEASE_PROHIBITED, FindingKind.RELEASE_TO_NEW_AGENCY,
+      FindingKind.RELEASE_SENDER_UNVERIFIED, FindingKind.DIRECTORY_ENTRY_UNVERIFIED,
+      FindingKind.AGENCY_REFUSED_BY_SCREEN)),
+    ("Did two people take part in every release and every directory entry, and did no one try "
+     "to act alone or lock the administrators out?",
+     (FindingKind.RELEASE_SELF_APPROVED, FindingKind.RELEASE_BY_DIRECTORY_PAIR,
+      FindingKind.SEPARATION_OF_DUTIES_ATTEMPT)),
     ("Were hotlist entries tied to a case and set to expire?",
      (FindingKind.HOTLIST_WITHOUT_CASE_NUMBER, FindingKind.HOTLIST_WITHOUT_EXPIRY,
       FindingKind.HOTLIST_EXPIRED_NOT_REMOVED)),
@@ -437,7 +461,11 @@ def _question_basis(report: MonthlyReport) -> list[str]:
         f"Release requests decided: {decided.get('approved', 0)} approved, "
         f"{decided.get('denied', 0)} denied, {decided.get('prohibited', 0)} prohibited by rule, "
         f"{decided.get('routed', 0)} routed to records release; {report.releases_pending} "
-        "pending at the month's end.",
+        f"pending at the month's end. {_active(report)} active directory entries were checked "
+        "against their proposal and confirmation records.",
+        f"{len(report.releases_approved)} approved releases were checked for who filed and who "
+        "approved them (listed with the agency's directory history); refused attempts by the "
+        "two-person rules are named.",
         f"{report.hotlist_checked} hotlist entries were checked.",
         f"The hash chain was verified over {chain.records_checked} records"
         + (f" up to record {report.chain.head_seq}" if chain.intact else
@@ -468,10 +496,42 @@ def _release_section(report: MonthlyReport) -> dict[str, Any]:
     return {
         "decided": rules.release_counts(decided),
         "pending_at_end": report.releases_pending,
-        "approved": [{"request_id": release.request_id, "agency": release.agency,
-                      "jurisdiction": release.jurisdiction, "decided_at": release.decided_at}
-                     for release in decided if release.status == "approved"],
+        "approved": [_approved_row(row) for row in report.releases_approved],
+        "filer_approver_pairs": [
+            {"filed_by": filer, "approved_by": approver, "releases": count}
+            for filer, approver, count in rules.filer_approver_pairs(report.releases_approved)],
     }
+
+
+def _approved_row(row: rules.ApprovedRelease) -> dict[str, Any]:
+    release, entry = row.release, row.entry
+    return {"request_id": release.request_id, "agency": release.agency,
+            "agency_id": release.agency_id, "jurisdiction": release.jurisdiction,
+            "decided_at": release.decided_at, "filed_by": release.filed_by,
+            "approved_by": release.decided_by, "reads_released": release.reads_released,
+            "warnings_acknowledged": list(release.acknowledged),
+            "directory": ({"ori": entry.facts.ori, "status": entry.status.value,
+                           "proposed_by": entry.proposed_by, "proposed_at": entry.proposed_at,
+                           "confirmed_by": entry.confirmed_by,
+                           "confirmed_at": entry.confirmed_at,
+                           "days_confirmed_before_release": row.days_after_confirmation}
+                          if entry else None)}
+
+
+def _directory_section(report: MonthlyReport) -> dict[str, Any]:
+    start, end = format_time(report.period.start), format_time(report.period.end)
+    counts = Counter(entry.status.value for entry in report.directory)
+    return {
+        "entries_by_status": {status.value: counts.get(status.value, 0)
+                              for status in EntryStatus},
+        "changes_in_month": [{"at": at, "what": what, "agency": name, "by": by}
+                             for at, what, name, by in rules.directory_changes(
+                                 report.directory, start, end)],
+    }
+
+
+def _active(report: MonthlyReport) -> int:
+    return sum(1 for entry in report.directory if entry.status is EntryStatus.ACTIVE)
 
 
 def _thresholds() -> dict[str, int | str]:
@@ -482,6 +542,7 @@ def _thresholds() -> dict[str, int | str]:
         "off_hours": f"{rules.OFF_HOURS_START_HOUR:02d}:00-{rules.OFF_HOURS_END_HOUR:02d}:00",
         "off_hours_accesses_per_night": rules.OFF_HOURS_SPIKE_ACCESSES,
         "ttl_lag_allowance_days": rules.TTL_LAG_ALLOWANCE.days,
+        "new_agency_days": rules.NEW_AGENCY_DAYS,
     }
 
 

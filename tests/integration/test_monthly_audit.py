@@ -132,6 +132,8 @@ def generate_month(month: Month) -> set[tuple[str, str]]:
         ("hold_past_review", "hold-overdue"),
         ("read_past_retention", "read-lingering"),
         ("release_request_prohibited", "rel-federal"),
+        # Written straight into the table: approved, but no directory entry stands behind it.
+        ("release_to_new_agency", "rel-county"),
         ("hotlist_entry_without_case_number", "he-no-case"),
         ("hotlist_entry_expired_not_removed", "he-expired"),
     }

@@ -14,6 +14,7 @@ from chalicelib.adapters.errors import AlreadyExists, ObjectLocked, ObjectNotFou
 from chalicelib.adapters.raw_images import ObjectHead
 from chalicelib.adapters.report_store import StoredObject as StoredReportObject
 from chalicelib.adapters.report_store import StoredVersion
+from chalicelib.domain.agencies import AgencyEntry, EntryStatus
 from chalicelib.domain.audit import AuditEntry, AuditRecord, link
 from chalicelib.domain.checkpoints import KEY_PREFIX, CheckpointVersion, checkpoint_key
 from chalicelib.domain.images import ImageRecord, ImageStatus
@@ -145,6 +146,8 @@ class FakeAuditLog:
 
     def head(self) -> AuditRecord | None:
         return self.chain[-1] if self.chain else None
+    def record(self, seq: int) -> AuditRecord | None:
+        return next((record for record in self.chain if record.seq == seq), None)
 
     def count_between(self, start: str, end: str, action: str, outcome: str = "allowed") -> int:
         return sum(1 for record in self.chain if start <= record.entry.at < end
@@ -329,3 +332,35 @@ class FakeExceptions:
         found = [event for event in self.events.values() if wanted(event)
                  and start <= event.at < end and outcome in (None, event.outcome)]
         return sorted(found, key=lambda event: event.at, reverse=True)[:limit]
+
+
+class FakeAgencyRecords:
+    """The agency directory table in memory, with its conditional status changes."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, AgencyEntry] = {}
+
+    def put_new(self, entry: AgencyEntry) -> None:
+        if entry.agency_id in self.entries:
+            raise AlreadyExists(entry.agency_id)
+        self.entries[entry.agency_id] = entry
+
+    def get(self, agency_id: str) -> AgencyEntry | None:
+        return self.entries.get(agency_id)
+
+    def transition(self, entry: AgencyEntry, expected: EntryStatus) -> bool:
+        stored = self.entries.get(entry.agency_id)
+        if stored is None or stored.status is not expected:
+            return False
+        self.entries[entry.agency_id] = entry
+        return True
+
+    def list_by_status(self, status: EntryStatus) -> list[AgencyEntry]:
+        return sorted((entry for entry in self.entries.values() if entry.status is status),
+                      key=lambda entry: entry.name.casefold())
+
+    def with_ori(self, ori: str) -> list[AgencyEntry]:
+        return [entry for entry in self.entries.values() if entry.facts.ori == ori]
+
+    def all_entries(self) -> list[AgencyEntry]:
+        return list(self.entries.values())
