@@ -20,6 +20,7 @@ def read_summary(read: Read) -> dict[str, Any]:
         "read_id": read.read_id, "plate": read.plate, "captured_at": read.captured_at,
         "camera_id": read.camera_id, "confidence": round(read.confidence, 3),
         "lat": read.lat, "lon": read.lon, "held": bool(read.holds),
+        "state": read.state,
     }
 
 
@@ -39,6 +40,7 @@ def read_detail(read: Read, image_url: str, crop_url: str | None,
         "candidates": [{"text": candidate.text, "confidence": round(candidate.confidence, 3)}
                        for candidate in read.candidates],
         "box": list(read.box), "heading": read.heading,
+        "state_confidence": round(read.state_confidence, 3),
         "image_url": image_url, "crop_url": crop_url, "urls_expire_in": url_seconds,
         "expires_at": read.expires_at,
     }

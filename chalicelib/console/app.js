@@ -464,7 +464,9 @@ async function searchPage(main) {
       field("From", h("input", { name: "from", type: "datetime-local",
         value: localValue(new Date(now - 7 * 86400000)) }), "Partial and fuzzy searches need a window"),
       field("To", h("input", { name: "to", type: "datetime-local", value: localValue(now) })),
-      field("Cameras", h("input", { name: "cameras", placeholder: "optional: cam-1, cam-2" }))),
+      field("Cameras", h("input", { name: "cameras", placeholder: "optional: cam-1, cam-2" })),
+      field("State", h("input", { name: "state", maxlength: 2, placeholder: "optional: CA",
+        pattern: "[A-Za-z]{2}" }), "Reads of that state, and reads whose state was not read")),
     h("div", { class: "actions" }, h("button", { type: "submit", id: "search" }, "Search")));
   let cursor = null;
   let last = null;
@@ -475,13 +477,15 @@ async function searchPage(main) {
       case_number: data.get("case_number"), from: isoFromLocal(data.get("from")),
       to: isoEndFromLocal(data.get("to")), page_size: 50,
       cameras: String(data.get("cameras") || "").split(",").map((c) => c.trim()).filter(Boolean) };
+    const state = String(data.get("state") || "").trim();
+    if (state && !(last && more)) body.state = state.toUpperCase();
     last = body;
     const page = await guarded(() => api("POST", "reads/search", body), form.querySelector("button"));
     if (!page) return;
     say("");
     cursor = page.next_cursor;
     const rows = table([
-      ["Plate", (r) => r.plate], ["Seen", (r) => when(r.captured_at)], ["Camera", (r) => r.camera_id],
+      ["Plate", (r) => r.plate], ["State", (r) => r.state || "-"], ["Seen", (r) => when(r.captured_at)], ["Camera", (r) => r.camera_id],
       ["Confidence", (r) => `${Math.round(r.confidence * 100)}%`], ["Why it matched", (r) => r.matched_because],
       ["Held", (r) => (r.held ? "yes" : "")],
       ["", (r) => h("button", { type: "button", class: "secondary", "aria-label": `View read of ${r.plate}`,
@@ -501,6 +505,7 @@ async function showRead(readId, query, area) {
   if (!read) return;
   area.replaceChildren(h("div", { class: "panel" }, h("h2", {}, `Read ${read.plate}`),
     details([["Seen", when(read.captured_at)], ["Camera", read.camera_id],
+      ["State", read.state ? `${read.state} (${Math.round(read.state_confidence * 100)}% sure)` : "not read"],
       ["Other readings", read.candidates.map((c) => c.text).join(", ")],
       ["Images", h("span", {}, h("a", { href: read.image_url, target: "_blank", rel: "noopener" }, "frame"),
         read.crop_url ? " / " : "", read.crop_url ? h("a", { href: read.crop_url, target: "_blank", rel: "noopener" }, "plate") : "",
@@ -516,6 +521,9 @@ async function alertsPage(main) {
   main.append(h("p", { class: "hint" }, "Confirm every hit through CLETS before any action (policy 428.4(f))."),
     table([
       ["Seen", (a) => when(a.captured_at)], ["Plate", (a) => a.plate],
+      ["State read", (a) => a.state_mismatch
+        ? h("strong", { class: "warning" }, `${a.read_state}: STATE MISMATCH (entry ${a.entry_state})`)
+        : (a.read_state || "not read")],
       ["Hotlist entry", (a) => `${a.entry_plate} ${a.entry_state}`.trim()],
       ["Match", (a) => plain(a.match)], ["Category", (a) => plain(a.category)],
       ["Case", (a) => a.case_number], ["Camera", (a) => a.camera_id],
