@@ -21,12 +21,21 @@ from chalicelib.openapi import (
     openapi_document,
 )
 from chalicelib.rendering.transparency import render_transparency
-from chalicelib.resources import IMAGES_STREAM_ARN, INGEST_QUEUE_ARN, READS_STREAM_ARN
+from chalicelib.resources import (
+    DISPATCH_QUEUE_ARN,
+    IMAGES_STREAM_ARN,
+    INGEST_QUEUE_ARN,
+    READS_STREAM_ARN,
+)
 from chalicelib.services import (
     accounts,
     agencies,
+    alert_feed,
+    alert_subscriptions,
     audit_review,
+    camera_health,
     cameras,
+    export_review,
     exports,
     hold_requests,
     holds,
@@ -299,9 +308,11 @@ def import_hotlist(request: Request, caller: Caller) -> dict[str, Any]:
 def list_alerts(request: Request, caller: Caller) -> dict[str, Any]:
     params = query_params(request)
     limit = min(max(int(params["limit"]) if params.get("limit", "").isdigit() else 50, 1), 200)
-    alerts, token = hotlists.open_alerts(caller, bootstrap.container().hotlists, limit,
+    container = bootstrap.container()
+    alerts, token = hotlists.open_alerts(caller, container.hotlists, limit,
                                          params.get("page") or None)
-    return {"alerts": [hotlists.alert_view(alert) for alert in alerts], "next_page": token}
+    return {"alerts": views.alerts_with_images(alerts, container.alert_feed),
+            "next_page": token}
 
 
 @api.route("/alerts/{alert_id}/disposition", "POST", Permission.DISPOSE_ALERT,
@@ -514,14 +525,136 @@ def decline_hold_request(request: Request, caller: Caller, request_id: str) -> d
 
 
 @api.route("/system/status", "GET", Permission.SYSTEM_STATUS,
-           "Cameras, ingest backlog, dead letters, the access record's head (no plate data)")
+           "Cameras (with each camera's health over the last `hours` hours), ingest backlog, "
+           "dead letters, the access record's head (no plate data)",
+           query_parameters=("hours",))
 def view_system_status(request: Request, caller: Caller) -> dict[str, Any]:
-    return system_status.system_status(caller, bootstrap.container().system_status)
+    hours = camera_health.parse_hours(query_params(request).get("hours"))
+    return system_status.system_status(caller, bootstrap.container().system_status, hours)
+
+
+# ---------------------------------------------------------------- running the program day to day
+@api.route("/alerts/live", "GET", Permission.VIEW_ALERTS,
+           "New open alerts after `after` (a token from the previous answer), waiting up to "
+           "`wait` seconds (default 20, at most 25) for one; with frame and crop links",
+           query_parameters=("after", "wait"))
+def live_alerts(request: Request, caller: Caller) -> dict[str, Any]:
+    container = bootstrap.container()
+    page = alert_feed.wait_for_alerts(query_params(request), caller, container.alert_feed)
+    return {"alerts": views.alerts_with_images(page.alerts, container.alert_feed),
+            "after": page.token.text()}
+
+
+@api.route("/alerts/subscriptions", "GET", Permission.VIEW_ALERTS,
+           "Your e-mail and phone subscriptions to high-priority alerts (administrators: all)")
+def list_alert_subscriptions(request: Request, caller: Caller) -> dict[str, Any]:
+    found = alert_subscriptions.list_subscriptions(caller,
+                                                   bootstrap.container().alert_subscriptions)
+    return {"subscriptions": [alert_subscriptions.subscription_view(item, caller)
+                              for item in found]}
+
+
+@api.route("/alerts/subscriptions", "POST", Permission.VIEW_ALERTS,
+           "Subscribe an e-mail address or phone number to high-priority alerts (no plate is "
+           "sent: the notice says to open the console)",
+           request_schema={"protocol": STRING, "endpoint": STRING}, success_status=201)
+def subscribe_alerts(request: Request, caller: Caller) -> Response:
+    made = alert_subscriptions.subscribe(json_body(request), caller,
+                                         bootstrap.container().alert_subscriptions)
+    return Response(body=alert_subscriptions.subscription_view(made, caller), status_code=201)
+
+
+@api.route("/alerts/subscriptions/{subscription_id}/removal", "POST", Permission.VIEW_ALERTS,
+           "Remove a subscription (your own; administrators: anyone's)")
+def unsubscribe_alerts(request: Request, caller: Caller, subscription_id: str) -> dict[str, Any]:
+    alert_subscriptions.unsubscribe(subscription_id, caller,
+                                    bootstrap.container().alert_subscriptions)
+    return {"subscription_id": subscription_id, "removed": True}
+
+
+@api.route("/hotlist/lists", "GET", Permission.MANAGE_HOTLIST,
+           "Hotlists with their priority, loads (counts, age) and staleness; custom entries")
+def hotlist_lists(request: Request, caller: Caller) -> dict[str, Any]:
+    container = bootstrap.container()
+    found = hotlists.overview(caller, container.hotlists)
+    now = container.clock()
+    return {"lists": [hotlists.list_view(summary) for summary in found.lists],
+            "custom_entries": [hotlists.custom_entry_view(entry, now)
+                               for entry in found.custom_entries]}
+
+
+@api.route("/hotlist/lists/{list_name}/priority", "PUT", Permission.MANAGE_HOTLIST,
+           "Set a hotlist's alert priority: high (sound, e-mail/phone notice) or normal",
+           request_schema={"priority": STRING})
+def set_hotlist_priority(request: Request, caller: Caller, list_name: str) -> dict[str, Any]:
+    settings = hotlists.set_list_level(list_name, json_body(request), caller,
+                                       bootstrap.container().hotlists)
+    return {"list_name": settings.list_name, "priority": settings.level,
+            "changed_by": settings.changed_by, "changed_at": settings.changed_at}
+
+
+@api.route("/hotlist/entries/{entry_id}/withdrawal", "POST", Permission.MANAGE_HOTLIST,
+           "Stop an entry alerting now (recovered, case closed), with a reason",
+           request_schema={"reason": STRING})
+def withdraw_hotlist_entry(request: Request, caller: Caller, entry_id: str) -> dict[str, Any]:
+    entry = hotlists.withdraw_entry(entry_id, json_body(request), caller,
+                                    bootstrap.container().hotlists)
+    return {"entry_id": entry.entry_id, "withdrawn": True}
+
+
+@api.route("/admin/cameras/{camera_id}/expected-interval", "PUT", Permission.MANAGE_CAMERAS,
+           "How long the camera may stay silent before it is marked offline (null: not "
+           "watched)", request_schema={"expected_interval_minutes": INTEGER})
+def set_camera_interval(request: Request, caller: Caller, camera_id: str) -> dict[str, Any]:
+    body = json_body(request)
+    if "expected_interval_minutes" not in body:
+        raise BadRequest("INTERVAL_REQUIRED", "send expected_interval_minutes (or null)")
+    return cameras.camera_view(cameras.set_interval(
+        camera_id, body["expected_interval_minutes"], caller, bootstrap.container().cameras))
+
+
+@api.route("/cameras/positions", "GET", Permission.SEARCH_READS,
+           "Camera names and positions, to show where reads were taken (no plate data)")
+def camera_positions(request: Request, caller: Caller) -> dict[str, Any]:
+    container = bootstrap.container()
+    return {"cameras": cameras.positions(caller, container.cameras),
+            "map_tile_url": container.settings.map_tile_url or None}
+
+
+@api.route("/exports", "GET", Permission.APPROVE_HOLD,
+           "Evidence packages in the evidence bucket, newest first")
+def list_exports(request: Request, caller: Caller) -> dict[str, Any]:
+    found = export_review.list_exports(caller, bootstrap.container().export_review)
+    return {"exports": [export_review.export_view(item) for item in found]}
+
+
+@api.route("/exports/{export_id}/download", "POST", Permission.APPROVE_HOLD,
+           "A five-minute download link for a package (a custody event in the access record)",
+           request_schema={"case_number": STRING, "purpose": STRING})
+def download_export(request: Request, caller: Caller, export_id: str) -> dict[str, Any]:
+    body = json_body(request)
+    url = exports.download_export(str(body.get("case_number", "")), export_id,
+                                  str(body.get("purpose", "")), caller,
+                                  bootstrap.container().exports)
+    return {"url": url, "expires_in": exports.EXPORT_URL_SECONDS}
+
+
+@api.route("/exports/{export_id}/verification", "POST", Permission.APPROVE_HOLD,
+           "Verify a stored package (hashes, ingest-time hashes, the evidence key's signature)",
+           request_schema={"case_number": STRING})
+def verify_export(request: Request, caller: Caller, export_id: str) -> dict[str, Any]:
+    return export_review.verify_export(export_id, json_body(request), caller,
+                                       bootstrap.container().export_review)
 
 
 @app.on_sqs_message(queue_arn=INGEST_QUEUE_ARN, batch_size=10, name="ingest")
 def on_ingest_message(event: SQSEvent) -> dict[str, Any]:
     return handlers.ingest_batch(event.to_dict(), event.context, bootstrap.container())
+
+
+@app.on_sqs_message(queue_arn=DISPATCH_QUEUE_ARN, batch_size=10, name="dispatch_alerts")
+def on_dispatch_message(event: SQSEvent) -> dict[str, Any]:
+    return handlers.dispatch_batch(event.to_dict(), event.context, bootstrap.container())
 
 
 @app.on_dynamodb_record(stream_arn=IMAGES_STREAM_ARN, batch_size=100, name="purge_images")
@@ -550,3 +683,10 @@ def monthly_audit_report(event: CloudWatchEvent) -> dict[str, Any]:
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="checkpoint")
 def audit_checkpoint(event: CloudWatchEvent) -> dict[str, Any]:
     return handlers.checkpoint(bootstrap.container())
+
+
+# Every minute: cameras silent past their expected interval are offline; the administrators
+# hear of each outage once, and again when the camera comes back.
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="camera_health")
+def camera_health_check(event: CloudWatchEvent) -> dict[str, Any]:
+    return handlers.camera_health_check(bootstrap.container())

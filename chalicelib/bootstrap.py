@@ -10,14 +10,18 @@ from typing import Any
 from chalicelib.adapters import aws
 from chalicelib.adapters.agencies_table import AgenciesTable
 from chalicelib.adapters.agency_seed_file import load_seed
+from chalicelib.adapters.alert_subscriptions_table import AlertSubscriptionsTable
 from chalicelib.adapters.alerts_table import AlertsTable
 from chalicelib.adapters.audit_log import AuditLog
+from chalicelib.adapters.camera_stats_table import CameraStatsTable
 from chalicelib.adapters.cameras_table import CamerasTable
 from chalicelib.adapters.checkpoint_store import CheckpointStore
 from chalicelib.adapters.dead_letters import DeadLetterQueue
+from chalicelib.adapters.dispatch import DispatchQueue, WebhookPoster, WebhookSecret
 from chalicelib.adapters.evidence_store import EvidenceStore
 from chalicelib.adapters.hold_asks import HoldAsksTable
 from chalicelib.adapters.holds_table import HoldsTable
+from chalicelib.adapters.hotlist_lists_table import HotlistListsTable
 from chalicelib.adapters.hotlist_table import HotlistTable
 from chalicelib.adapters.identity import CognitoIdentity
 from chalicelib.adapters.image_records import ImageRecords
@@ -41,9 +45,18 @@ from chalicelib.domain.access import UserAccount
 from chalicelib.domain.reads import Read
 from chalicelib.services.accounts import AccountDependencies, user_account
 from chalicelib.services.agencies import AgencyDependencies
+from chalicelib.services.alert_feed import AlertFeedDependencies
+from chalicelib.services.alert_subscriptions import SubscriptionDependencies
 from chalicelib.services.alerts import AlertDependencies, alerts_for_reads
+from chalicelib.services.camera_health import (
+    CameraActivity,
+    HealthCheckDependencies,
+    HealthViewDependencies,
+)
 from chalicelib.services.cameras import CameraDependencies, CameraDirectory
 from chalicelib.services.checkpoints import CheckpointDependencies
+from chalicelib.services.dispatch import DispatchDependencies
+from chalicelib.services.export_review import ExportReviewDependencies
 from chalicelib.services.exports import ExportDependencies
 from chalicelib.services.hold_requests import HoldAskDependencies
 from chalicelib.services.holds import HoldDependencies
@@ -155,13 +168,74 @@ class Container:
 
     @cached_property
     def alerts(self) -> AlertDependencies:
-        return AlertDependencies(hotlist=self.hotlist, alerts=self.alerts_table,
-                                 notices=self.notices, clock=self.clock)
+        return AlertDependencies(
+            hotlist=self.hotlist, alerts=self.alerts_table, notices=self.notices,
+            clock=self.clock, levels=self.hotlist_lists, activity=self.camera_activity,
+            high_priority=self.high_priority_topic,
+            dispatch=(DispatchQueue(self.client("sqs"), self.settings.dispatch_queue_url)
+                      if self.settings.dispatch_webhook_url else None))
 
     @cached_property
     def hotlists(self) -> HotlistDependencies:
         return HotlistDependencies(hotlist=self.hotlist, alerts=self.alerts_table,
-                                   audit=self.audit_log, clock=self.clock)
+                                   audit=self.audit_log, clock=self.clock,
+                                   lists=self.hotlist_lists, entries=self.hotlist)
+
+    # ------------------------------------------------------------ running the program day to day
+    @cached_property
+    def camera_stats(self) -> CameraStatsTable:
+        return CameraStatsTable(self.client("dynamodb"), self.settings.camera_stats_table)
+
+    @cached_property
+    def camera_activity(self) -> CameraActivity:
+        return CameraActivity(self.camera_stats)
+
+    @cached_property
+    def camera_health_check(self) -> HealthCheckDependencies:
+        return HealthCheckDependencies(cameras=self.cameras.cameras, stats=self.camera_stats,
+                                       notices=self.notices, clock=self.clock)
+
+    @cached_property
+    def camera_health_view(self) -> HealthViewDependencies:
+        return HealthViewDependencies(cameras=self.cameras.cameras, stats=self.camera_stats,
+                                      clock=self.clock)
+
+    @cached_property
+    def hotlist_lists(self) -> HotlistListsTable:
+        return HotlistListsTable(self.client("dynamodb"), self.settings.hotlist_lists_table)
+
+    @cached_property
+    def high_priority_topic(self) -> Notices:
+        return Notices(self.client("sns"), self.settings.high_priority_topic_arn)
+
+    @cached_property
+    def alert_feed(self) -> AlertFeedDependencies:
+        return AlertFeedDependencies(alerts=self.alerts_table, reads=self.reads,
+                                     images=self.raw_images, crops=self.derived_images,
+                                     audit=self.audit_log, clock=self.clock)
+
+    @cached_property
+    def alert_subscriptions(self) -> SubscriptionDependencies:
+        return SubscriptionDependencies(
+            subscriptions=AlertSubscriptionsTable(self.client("dynamodb"),
+                                                  self.settings.alert_subscriptions_table),
+            topic=self.high_priority_topic, audit=self.audit_log, clock=self.clock)
+
+    @cached_property
+    def dispatch(self) -> DispatchDependencies:
+        url = self.settings.dispatch_webhook_url
+        return DispatchDependencies(
+            alerts=self.alerts_table, cameras=self.cameras.cameras,
+            secret=WebhookSecret(self.client("secretsmanager"),
+                                 self.settings.dispatch_secret_arn),
+            poster=WebhookPoster(url) if url else None, audit=self.audit_log, clock=self.clock)
+
+    @cached_property
+    def export_review(self) -> ExportReviewDependencies:
+        evidence = EvidenceStore(self.client("s3"), self.settings.evidence_bucket)
+        return ExportReviewDependencies(evidence=evidence,
+                                        public_key=self.evidence_signing_key.public_key,
+                                        audit=self.audit_log, clock=self.clock)
 
     @cached_property
     def holds_table(self) -> HoldsTable:
@@ -237,7 +311,7 @@ class Container:
             ingest_queue=QueueDepth(sqs, self.settings.ingest_queue_url),
             dead_letters=QueueDepth(sqs, self.settings.ingest_dlq_url),
             audit_head=self.audit_log, reports=self.report_store, audit=self.audit_log,
-            clock=self.clock)
+            clock=self.clock, health=self.camera_health_view)
 
     @cached_property
     def read_purge(self) -> PurgeDependencies:
@@ -327,6 +401,7 @@ class Container:
             max_upload_bytes=self.settings.max_upload_bytes,
             clock=self.clock,
             on_reads=partial(alerts_for_reads, deps=alerts),
+            activity=self.camera_activity,
         )
 
 

@@ -17,7 +17,9 @@ from chalicelib.bootstrap import Container
 from chalicelib.domain.audit import ALLOWED, AuditEntry
 from chalicelib.domain.reads import days_between, format_time
 from chalicelib.observability import logger, metrics
+from chalicelib.services.camera_health import check_cameras
 from chalicelib.services.checkpoints import take_checkpoint
+from chalicelib.services.dispatch import dispatch_alert
 from chalicelib.services.ingest import QueueMessage, ingest_message
 from chalicelib.services.monthly_audit import run_scheduled
 from chalicelib.services.purge import purge_images_of_expired_records
@@ -115,3 +117,32 @@ def checkpoint(container: Container) -> dict[str, Any]:
     if not run.continues:
         metrics.add_metric(name="AuditChainBreaks", unit="Count", value=1)
     return vars(run)
+
+
+def camera_health_check(container: Container) -> dict[str, Any]:
+    """Every minute: cameras silent past their expected interval are marked offline and
+    announced to the administrators once per outage, and again when they come back."""
+    run = check_cameras(container.camera_health_check)
+    logger.info("camera health check", extra={"checked": run.checked, "offline": run.offline,
+                                              "went_offline": len(run.went_offline),
+                                              "came_back": len(run.came_back)})
+    metrics.add_metric(name="CamerasOffline", unit="Count", value=run.offline)
+    return {"checked": run.checked, "watched": run.watched, "offline": run.offline,
+            "went_offline": list(run.went_offline), "came_back": list(run.came_back)}
+
+
+_dispatch_processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def dispatch_batch(raw_event: dict[str, Any], context: Any,
+                   container: Container) -> dict[str, Any]:
+    """Post each queued alert to the dispatch webhook; failed ones are retried by the queue."""
+
+    def handle(record: SQSRecord) -> None:
+        outcome = dispatch_alert(record.body, container.dispatch)
+        metrics.add_metric(name="AlertsDispatched" if outcome == "posted"
+                           else "AlertsNotDispatched", unit="Count", value=1)
+
+    response = process_partial_response(event=raw_event, record_handler=handle,
+                                        processor=_dispatch_processor, context=context)
+    return dict(response)

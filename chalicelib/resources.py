@@ -19,3 +19,4 @@ def _get_att(logical_id: str, attribute: str) -> str:
 INGEST_QUEUE_ARN = _get_att("IngestQueue", "Arn")
 IMAGES_STREAM_ARN = _get_att("ImagesTable", "StreamArn")
 READS_STREAM_ARN = _get_att("ReadsTable", "StreamArn")
+DISPATCH_QUEUE_ARN = _get_att("DispatchQueue", "Arn")

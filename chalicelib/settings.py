@@ -48,6 +48,15 @@ UPLOAD_TICKETS_TABLE = "PLATEKEEPER_UPLOAD_TICKETS_TABLE"
 FRAME_FINGERPRINTS_TABLE = "PLATEKEEPER_FRAME_FINGERPRINTS_TABLE"
 UPLOAD_EXCEPTIONS_TABLE = "PLATEKEEPER_UPLOAD_EXCEPTIONS_TABLE"
 CAMERA_UPLOAD_ROLE_ARN = "PLATEKEEPER_CAMERA_UPLOAD_ROLE_ARN"
+# Running the program day to day: camera health, hotlist levels, alerts that reach officers.
+CAMERA_STATS_TABLE = "PLATEKEEPER_CAMERA_STATS_TABLE"
+HOTLIST_LISTS_TABLE = "PLATEKEEPER_HOTLIST_LISTS_TABLE"
+ALERT_SUBSCRIPTIONS_TABLE = "PLATEKEEPER_ALERT_SUBSCRIPTIONS_TABLE"
+HIGH_PRIORITY_TOPIC_ARN = "PLATEKEEPER_HIGH_PRIORITY_TOPIC_ARN"
+DISPATCH_QUEUE_URL = "PLATEKEEPER_DISPATCH_QUEUE_URL"
+DISPATCH_SECRET_ARN = "PLATEKEEPER_DISPATCH_SECRET_ARN"  # noqa: S105 - a variable name
+DISPATCH_WEBHOOK_URL = "PLATEKEEPER_DISPATCH_WEBHOOK_URL"
+MAP_TILE_URL = "PLATEKEEPER_MAP_TILE_URL"
 
 # Policy 428.5: ALPR data is kept at least one year.
 MINIMUM_RETENTION_DAYS = 365
@@ -103,12 +112,22 @@ class Settings:
     frame_fingerprints_table: str
     upload_exceptions_table: str
     camera_upload_role_arn: str
+    camera_stats_table: str
+    hotlist_lists_table: str
+    alert_subscriptions_table: str
+    high_priority_topic_arn: str
+    dispatch_queue_url: str
+    dispatch_secret_arn: str
     agency_name: str
     retention_days: int = DEFAULT_RETENTION_DAYS
     upload_url_seconds: int = UPLOAD_URL_SECONDS
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     time_zone: str = DEFAULT_TIME_ZONE
     policy_document: str = DEFAULT_POLICY_DOCUMENT
+    # The dispatch (CAD) system's webhook ("" = none) and an XYZ map tile server for the
+    # console's plot of camera positions ("" = none; e.g. https://tiles.example/{z}/{x}/{y}.png).
+    dispatch_webhook_url: str = ""
+    map_tile_url: str = ""
 
     def __post_init__(self) -> None:
         if self.retention_days < MINIMUM_RETENTION_DAYS:
@@ -121,6 +140,11 @@ class Settings:
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise SettingsError(f"{TIME_ZONE}: unknown time zone {self.time_zone!r} "
                                 "(use an IANA name such as America/Los_Angeles)") from error
+        tiles = self.map_tile_url
+        if tiles and not (tiles.startswith("https://")
+                          and all(part in tiles for part in ("{z}", "{x}", "{y}"))):
+            raise SettingsError(f"{MAP_TILE_URL}: an https:// address with {{z}}, {{x}} and "
+                                "{y}, or empty")
 
     @property
     def zone(self) -> ZoneInfo:
@@ -154,6 +178,12 @@ _REQUIRED = {
     "frame_fingerprints_table": FRAME_FINGERPRINTS_TABLE,
     "upload_exceptions_table": UPLOAD_EXCEPTIONS_TABLE,
     "camera_upload_role_arn": CAMERA_UPLOAD_ROLE_ARN,
+    "camera_stats_table": CAMERA_STATS_TABLE,
+    "hotlist_lists_table": HOTLIST_LISTS_TABLE,
+    "alert_subscriptions_table": ALERT_SUBSCRIPTIONS_TABLE,
+    "high_priority_topic_arn": HIGH_PRIORITY_TOPIC_ARN,
+    "dispatch_queue_url": DISPATCH_QUEUE_URL,
+    "dispatch_secret_arn": DISPATCH_SECRET_ARN,
 }
 
 
@@ -175,6 +205,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         retention_days=retention_days,
         time_zone=env.get(TIME_ZONE) or DEFAULT_TIME_ZONE,
         policy_document=env.get(POLICY_DOCUMENT) or DEFAULT_POLICY_DOCUMENT,
+        dispatch_webhook_url=env.get(DISPATCH_WEBHOOK_URL, ""),
+        map_tile_url=env.get(MAP_TILE_URL, ""),
         **names,  # type: ignore[arg-type]  # every _REQUIRED field is a str
     )
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from chalice import Response
 
 from chalicelib import console
 from chalicelib.domain.access import UserAccount
+from chalicelib.domain.alerts import Alert
 from chalicelib.domain.audit import AuditRecord
 from chalicelib.domain.reads import Read, format_time
 from chalicelib.domain.releases import ReleaseRequest
+from chalicelib.services.alert_feed import AlertFeedDependencies, image_links
+from chalicelib.services.hotlists import alert_view
 from chalicelib.services.search import SearchPage
 
 
@@ -44,6 +48,13 @@ def read_detail(read: Read, image_url: str, crop_url: str | None,
         "image_url": image_url, "crop_url": crop_url, "urls_expire_in": url_seconds,
         "expires_at": read.expires_at,
     }
+
+
+def alerts_with_images(alerts: Sequence[Alert],
+                       deps: AlertFeedDependencies) -> list[dict[str, Any]]:
+    """Alerts as the console shows them: with five-minute frame and crop links and the box."""
+    links = image_links(alerts, deps)
+    return [{**alert_view(alert), "images": links.get(alert.alert_id)} for alert in alerts]
 
 
 def account(user: UserAccount) -> dict[str, Any]:

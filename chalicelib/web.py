@@ -23,7 +23,7 @@ from chalicelib.adapters.errors import StorageError, TransientStorageError
 from chalicelib.adapters.identity import LoginFailed
 from chalicelib.adapters.policy_document import PolicyDocumentUnavailable
 from chalicelib.domain.access import Permission
-from chalicelib.domain.alerts import AlertNotOpen, InvalidDisposition
+from chalicelib.domain.alerts import AlertNotOpen, CletsNotVerified, InvalidDisposition
 from chalicelib.domain.errors import Refused
 from chalicelib.domain.hotlist import InvalidHotlistEntry
 from chalicelib.domain.hotlist_import import HotlistFileError
@@ -214,6 +214,7 @@ _KNOWN_ERRORS: dict[type[Exception], tuple[str, str | None, int]] = {
     InvalidPlate: ("PLATE_INVALID", None, 400),
     InvalidHotlistEntry: ("HOTLIST_ENTRY_INVALID", None, 400),
     HotlistFileError: ("HOTLIST_FILE_INVALID", None, 400),
+    CletsNotVerified: ("CLETS_VERIFICATION_REQUIRED", None, 400),
     InvalidDisposition: ("DISPOSITION_INVALID", None, 400),
     InvalidPageToken: ("PAGE_TOKEN_INVALID", None, 400),
     InvalidMonth: ("MONTH_INVALID", None, 400),

@@ -37,6 +37,9 @@ LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
 
 
 INGEST_MAX_CONCURRENCY = 10
+# SQS pollers per function: at most its reserved concurrency (.chalice/config.json), so a burst
+# waits in the queue instead of being throttled into the dead-letter queue.
+SQS_MAX_CONCURRENCY = {"Ingest": INGEST_MAX_CONCURRENCY, "DispatchAlerts": 2}
 STREAM_MAX_RETRIES = 10
 FAILURES_QUEUE = "FunctionFailuresQueue"
 DATA_KEY = "DataKey"
@@ -70,6 +73,10 @@ _STREAM_DLQ_REASON = (
     "Invoked only by its DynamoDB stream: a function dead-letter queue receives failed "
     "asynchronous invocations only; a batch that fails ten bisected retries goes to the event "
     "source's on-failure destination, FunctionFailuresQueue (alarmed).")
+_DISPATCH_DLQ_REASON = (
+    "Invoked only by its SQS event source: a post that fails stays on DispatchQueue, whose "
+    "redrive policy moves it to DispatchDeadLetterQueue (alarmed) after five receives; a "
+    "function dead-letter queue would never receive anything.")
 # checkov findings that do not apply, by Chalice's logical id of the function, with the reason.
 FUNCTION_SKIPS: dict[str, dict[str, str]] = {
     "APIHandler": {"CKV_AWS_116": _SYNC_DLQ_REASON, "CKV_AWS_117": _VPC_REASON},
@@ -79,6 +86,8 @@ FUNCTION_SKIPS: dict[str, dict[str, str]] = {
     "RetentionCheck": {"CKV_AWS_117": _VPC_REASON},
     "MonthlyAudit": {"CKV_AWS_117": _VPC_REASON},
     "Checkpoint": {"CKV_AWS_117": _VPC_REASON},
+    "CameraHealth": {"CKV_AWS_117": _VPC_REASON},
+    "DispatchAlerts": {"CKV_AWS_116": _DISPATCH_DLQ_REASON, "CKV_AWS_117": _VPC_REASON},
 }
 API_SKIPS: dict[str, str] = {
     "CKV_AWS_120": (
@@ -126,7 +135,8 @@ def _harden_function(logical_id: str, resource: dict[str, Any],
     for event in events:
         source = event.get("Properties", {})
         if event.get("Type") == "SQS":
-            source["ScalingConfig"] = {"MaximumConcurrency": INGEST_MAX_CONCURRENCY}
+            source["ScalingConfig"] = {
+                "MaximumConcurrency": SQS_MAX_CONCURRENCY.get(logical_id, 2)}
         if event.get("Type") == "DynamoDB" and failures:
             source["MaximumRetryAttempts"] = STREAM_MAX_RETRIES
             source["BisectBatchOnFunctionError"] = True

@@ -78,6 +78,7 @@ class Provisioner:
             "AWS::IAM::Policy": self._inline_policy,
             "AWS::Logs::LogGroup": self._log_group,
             "AWS::Events::Rule": self._rule,
+            "AWS::SecretsManager::Secret": self._secret,
         }
 
     def client(self, service: str) -> Any:
@@ -312,6 +313,19 @@ class Provisioner:
         arn = self.client("sns").subscribe(TopicArn=props["TopicArn"], Protocol=props["Protocol"],
                                            Endpoint=props["Endpoint"])["SubscriptionArn"]
         return ProvisionedResource(arn)
+
+    def _secret(self, logical_id: str, props: dict[str, Any]) -> ProvisionedResource:
+        """A secret with a generated value, as GenerateSecretString asks CloudFormation."""
+        secrets = self.client("secretsmanager")
+        generate = props.get("GenerateSecretString", {})
+        value = secrets.get_random_password(
+            PasswordLength=int(generate.get("PasswordLength", 32)),
+            ExcludePunctuation=bool(generate.get("ExcludePunctuation", False)))["RandomPassword"]
+        options = {"KmsKeyId": props["KmsKeyId"]} if props.get("KmsKeyId") else {}
+        arn = secrets.create_secret(
+            Name=props.get("Name") or self._physical_name(logical_id),
+            Description=props.get("Description", ""), SecretString=value, **options)["ARN"]
+        return ProvisionedResource(arn, {"Id": arn})
 
     def _trail(self, logical_id: str, props: dict[str, Any]) -> ProvisionedResource:
         cloudtrail = self.client("cloudtrail")

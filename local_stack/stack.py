@@ -72,6 +72,8 @@ class RunningStack:
     moto_port: int = 0
     pump_in_background: bool = True
     clock: Clock = field(default_factory=Clock)
+    # Template parameters (e.g. DispatchWebhookUrl for a local CAD receiver); defaults otherwise.
+    parameters: dict[str, str] = field(default_factory=dict)
     stack: LocalStack | None = None
     pump: EventPump | None = None
     app: Any = None
@@ -128,7 +130,8 @@ class RunningStack:
             # Its own session: Ctrl-C reaches only us, and we stop it after the pump and API.
             start_new_session=True)
         wait_for(f"{self.endpoint_url}/moto-api/")
-        self.stack = provision(self.endpoint_url, DEFAULT_REGION, DEFAULT_STACK_NAME)
+        self.stack = provision(self.endpoint_url, DEFAULT_REGION, DEFAULT_STACK_NAME,
+                               self.parameters or None)
         self._configure_environment(self.stack)
         self.app = _load_app(self.clock)
         self.pump = EventPump(self.app, self.stack, clock=self.clock)

@@ -18,7 +18,8 @@ _NUMBER_FIELDS = ("expires_at", "priority")
 _OPTIONAL_TEXT = ("disposition", "disposition_by", "disposition_at")
 _TEXT_FIELDS = ("alert_id", "read_id", "plate", "entry_id", "category", "case_number",
                 "camera_id", "captured_at", "created_at", "status", "note", "instruction",
-                "match", "matched_text", "entry_plate", "entry_state", "read_state")
+                "match", "matched_text", "entry_plate", "entry_state", "read_state", "level",
+                "image_key", "image_version", "crop_key", "crop_version")
 # Only the index's key attributes may appear in a page token.
 _TOKEN_KEYS = {"alert_id", "status", "created_at"}
 
@@ -75,6 +76,22 @@ class AlertsTable:
         last = response.get("LastEvaluatedKey")
         return alerts, None if last is None else _encode_token(last)
 
+    def open_created_since(self, since: str, limit: int = MAX_PAGE) -> list[Alert]:
+        """Open alerts with created_at >= since, oldest first (the live feed's next page)."""
+        request: dict[str, Any] = {
+            "TableName": self.table, "IndexName": STATUS_INDEX,
+            "KeyConditionExpression": "#status = :open AND created_at >= :since",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {":open": {"S": OPEN}, ":since": {"S": since}},
+            "ScanIndexForward": True,
+            "Limit": max(1, min(limit, MAX_PAGE)),
+        }
+        try:
+            response = self._dynamodb.query(**request)
+        except ClientError as error:
+            raise translate(error, "list new alerts") from error
+        return [_from_item(item) for item in response.get("Items", [])]
+
     def count_created_between(self, start: str, end: str) -> int:
         """How many alerts (hotlist hits), open or closed, were raised with start <= created_at
         < end (ISO 8601 UTC), through the by_status index."""
@@ -112,8 +129,9 @@ class AlertsTable:
             ":by": {"S": alert.disposition_by or ""},
             ":at": {"S": alert.disposition_at or ""},
         }
+        values[":clets"] = {"BOOL": alert.clets_verified}
         update = ("SET #status = :status, disposition = :disposition, disposition_by = :by, "
-                  "disposition_at = :at")
+                  "disposition_at = :at, clets_verified = :clets")
         if alert.note:
             values[":note"] = {"S": alert.note}
             update += ", note = :note"
@@ -162,6 +180,10 @@ def _to_item(alert: Alert) -> dict[str, Any]:
             item[name] = {"N": str(value)}
     if alert.state_mismatch:
         item["state_mismatch"] = {"BOOL": True}
+    if alert.box is not None:
+        item["box"] = {"L": [{"N": str(int(value))} for value in alert.box]}
+    if alert.clets_verified:
+        item["clets_verified"] = {"BOOL": True}
     return item
 
 
@@ -186,7 +208,17 @@ def _from_item(item: dict[str, Any]) -> Alert:
         priority=int(item["priority"]["N"]) if "priority" in item else 5,
         read_state=text("read_state"),
         state_mismatch=bool(item.get("state_mismatch", {}).get("BOOL", False)),
+        level=text("level"), image_key=text("image_key"), image_version=text("image_version"),
+        crop_key=text("crop_key"), crop_version=text("crop_version"), box=_box(item),
+        clets_verified=bool(item.get("clets_verified", {}).get("BOOL", False)),
     )
+
+
+def _box(item: dict[str, Any]) -> tuple[int, int, int, int] | None:
+    values = [int(value["N"]) for value in item.get("box", {}).get("L", [])]
+    if len(values) != 4:
+        return None
+    return values[0], values[1], values[2], values[3]
 
 
 __all__ = ["AlertNotOpen", "AlertsTable", "InvalidPageToken"]

@@ -7,7 +7,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.errors import AlreadyExists, ObjectNotFound, error_code, translate
-from chalicelib.domain.cameras import Camera
+from chalicelib.domain.cameras import Camera, default_interval
 
 
 class CredentialChanged(RuntimeError):
@@ -93,6 +93,10 @@ def _to_item(camera: Camera) -> dict[str, Any]:
         value = getattr(camera, name)
         if value:
             item[name] = {"S": value}
+    # Stored either way, so "not watched" set by an administrator differs from "never set".
+    interval = camera.expected_interval_minutes
+    item["expected_interval_minutes"] = ({"N": str(interval)} if interval is not None
+                                         else {"NULL": True})
     return item
 
 
@@ -103,11 +107,17 @@ def _from_item(item: dict[str, Any]) -> Camera:
     def optional(name: str) -> str | None:
         return str(item[name]["S"]) if name in item else None
 
+    kind = str(item["kind"]["S"])
+    stored_interval = item.get("expected_interval_minutes")
+    if stored_interval is None:  # registered before cameras had one: the kind's default
+        interval = default_interval(kind)
+    else:
+        interval = int(stored_interval["N"]) if "N" in stored_interval else None
     return Camera(
         camera_id=str(item["camera_id"]["S"]),
         name=str(item["name"]["S"]),
         agency=str(item["agency"]["S"]),
-        kind=str(item["kind"]["S"]),
+        kind=kind,
         lat=number("lat"),
         lon=number("lon"),
         heading=number("heading"),
@@ -117,6 +127,7 @@ def _from_item(item: dict[str, Any]) -> Camera:
         created_at=str(item["created_at"]["S"]),
         rotated_at=optional("rotated_at"),
         revoked_at=optional("revoked_at"),
+        expected_interval_minutes=interval,
     )
 
 

@@ -25,6 +25,7 @@ from chalicelib.domain.hotlist import PATTERN_MATCH_KEY, HotlistEntry, match_key
 from chalicelib.domain.monthly_audit import ListedEntry
 
 MATCH_KEY_INDEX = "by_match_key"
+LIST_INDEX = "by_list"
 # What the monthly audit reads of every entry: never the plate or the reason.
 _AUDITED_FIELDS = ("entry_id", "list_name", "source", "case_number", "added_by", "approved_by",
                    "loaded_at", "expires_at")
@@ -77,6 +78,27 @@ class HotlistTable:
             for entry in self._query_key(key):
                 found.setdefault(entry.entry_id, entry)
         return list(found.values())
+
+    def entries_of_list(self, list_name: str, limit: int = 1000) -> list[HotlistEntry]:
+        """The entries of one list through the by_list index, newest load first (for the
+        custom list's page; imported lists are shown by their load records instead)."""
+        entries: list[HotlistEntry] = []
+        request: dict[str, Any] = {
+            "TableName": self.table, "IndexName": LIST_INDEX,
+            "KeyConditionExpression": "list_name = :name",
+            "ExpressionAttributeValues": {":name": {"S": list_name}},
+            "ScanIndexForward": False,
+        }
+        while len(entries) < limit:
+            try:
+                response = self._dynamodb.query(**request)
+            except ClientError as error:
+                raise translate(error, "list hotlist entries") from error
+            entries.extend(_from_item(item) for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                break
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return entries[:limit]
 
     def listed_entries(self) -> Iterator[ListedEntry]:
         """Every entry without its plate, for the monthly audit.

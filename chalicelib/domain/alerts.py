@@ -37,8 +37,35 @@ MAX_NOTE_LENGTH = 1000
 MAX_NAME_LENGTH = 128
 
 
+class Level:
+    """How loudly the console announces an alert (Axon/Genetec-style priorities)."""
+
+    HIGH = "high"
+    NORMAL = "normal"
+
+
+LEVELS = (Level.HIGH, Level.NORMAL)
+# Entries already carry a numeric priority (1 most urgent; hotlist.CATEGORY_PRIORITY): a child
+# or a missing person (1), a wanted person, a warrant or a felony vehicle (2) are urgent by their
+# nature, so they are high on any list and no list setting can quiet them.
+URGENT_PRIORITY = 2
+
+
+def alert_level(list_level: str | None, entry_priority: int) -> str:
+    """High when the entry's list is set to high or the entry is urgent by its category
+    (priority 1-2); normal otherwise. Alerts stored before lists had a level get theirs from the
+    priority alone, which keeps them meaningful."""
+    if list_level == Level.HIGH or entry_priority <= URGENT_PRIORITY:
+        return Level.HIGH
+    return Level.NORMAL
+
+
 class InvalidDisposition(ValueError):
     """A disposition the rules refuse (unknown value, no officer named, note too long)."""
+
+
+class CletsNotVerified(InvalidDisposition):
+    """"Confirmed" was chosen without stating that the hit was verified through CLETS."""
 
 
 class AlertNotOpen(ValueError):
@@ -76,6 +103,21 @@ class Alert:
     # a mismatch is shown to the officer instead of a plain hit.
     read_state: str = ""
     state_mismatch: bool = False
+    # "high" or "normal" (alert_level); "" on alerts stored before levels existed.
+    level: str = ""
+    # Where the read's frame and crop are (the versions the ingest stored) and the plate's box
+    # in the frame, so the console shows both inline without another lookup.
+    image_key: str = ""
+    image_version: str = ""
+    crop_key: str = ""
+    crop_version: str = ""
+    box: tuple[int, int, int, int] | None = None
+    # Set with a "confirmed" disposition: the officer stated the hit was verified through CLETS.
+    clets_verified: bool = False
+
+    @property
+    def effective_level(self) -> str:
+        return self.level or alert_level(None, self.priority)
 
 
 def alert_id_for(read_id: str, entry_id: str) -> str:
@@ -84,11 +126,24 @@ def alert_id_for(read_id: str, entry_id: str) -> str:
     return "al-" + digest[:32]
 
 
+@dataclass(frozen=True)
+class ReadImages:
+    """The frame and crop of the read that hit, as the ingest stored them."""
+
+    image_key: str = ""
+    image_version: str | None = None
+    crop_key: str | None = None
+    crop_version: str | None = None
+    box: tuple[int, int, int, int] | None = None
+
+
 def alert_from_hit(hit: HotlistHit, *, read_id: str, plate: str, camera_id: str,
                    captured_at: str, now: datetime, expires_at: int | None,
-                   read_state: str | None = None) -> Alert:
+                   read_state: str | None = None, list_level: str | None = None,
+                   images: ReadImages | None = None) -> Alert:
     """A new open alert for one hit of one read (marked when the read's state differs)."""
     entry = hit.entry
+    shown = images or ReadImages()
     return Alert(
         alert_id=alert_id_for(read_id, entry.entry_id), read_id=read_id, plate=plate,
         entry_id=entry.entry_id, category=entry.category, case_number=entry.case_number,
@@ -96,19 +151,31 @@ def alert_from_hit(hit: HotlistHit, *, read_id: str, plate: str, camera_id: str,
         expires_at=expires_at, match=hit.how, matched_text=hit.matched_text,
         entry_plate=entry.plate, entry_state=entry.state, priority=entry.priority,
         read_state=read_state or "", state_mismatch=state_mismatch(read_state, entry.state),
+        level=alert_level(list_level, entry.priority), image_key=shown.image_key,
+        image_version=shown.image_version or "", crop_key=shown.crop_key or "",
+        crop_version=shown.crop_version or "", box=shown.box,
     )
 
 
-def dispose(alert: Alert, disposition: str, by: str, now: datetime, note: str = "") -> Alert:
-    """The alert closed with a disposition; only open alerts can be disposed, once."""
+def dispose(alert: Alert, disposition: str, by: str, now: datetime, note: str = "",
+            clets_verified: bool = False) -> Alert:
+    """The alert closed with a disposition; only open alerts can be disposed, once. There is no
+    default outcome, and "confirmed" needs the officer's statement that CLETS verified the hit
+    (428.4(f)): a confirmed hit is what an enforcement stop rests on."""
     if alert.status != OPEN:
         raise AlertNotOpen("the alert is already closed")
     if disposition not in DISPOSITIONS:
-        raise InvalidDisposition(f"disposition must be one of {', '.join(DISPOSITIONS)}")
+        raise InvalidDisposition(f"disposition must be one of {', '.join(DISPOSITIONS)} "
+                                 "(there is no default: choose one)")
     officer = by.strip()
     if not officer or len(officer) > MAX_NAME_LENGTH:
         raise InvalidDisposition("the disposition must name who gave it")
     if len(note) > MAX_NOTE_LENGTH:
         raise InvalidDisposition(f"note is longer than {MAX_NOTE_LENGTH} characters")
+    if disposition == Disposition.CONFIRMED and clets_verified is not True:
+        raise CletsNotVerified(
+            "a hit is confirmed only after it was verified through CLETS (policy 428.4(f)): "
+            "tick that the CLETS verification was done")
     return replace(alert, status=CLOSED, disposition=disposition, disposition_by=officer,
-                   disposition_at=now.isoformat(), note=note.strip())
+                   disposition_at=now.isoformat(), note=note.strip(),
+                   clets_verified=clets_verified is True)

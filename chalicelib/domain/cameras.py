@@ -37,6 +37,10 @@ FIXED = "fixed"
 MOBILE = "mobile"
 CAMERA_KINDS = (FIXED, MOBILE)
 MAX_NAME_LENGTH = 128
+# How long a camera may stay silent before the health check marks it offline (minutes).
+DEFAULT_FIXED_INTERVAL_MINUTES = 15
+MIN_INTERVAL_MINUTES = 1
+MAX_INTERVAL_MINUTES = 24 * 60
 
 
 class InvalidCamera(ValueError):
@@ -67,9 +71,12 @@ class Camera:
     created_at: str
     rotated_at: str | None = None
     revoked_at: str | None = None
+    # None: not watched by the health check (mobile cameras by default: shifts are not modelled).
+    expected_interval_minutes: int | None = None
 
     def __post_init__(self) -> None:
         validate_camera_id(self.camera_id)
+        validate_interval(self.expected_interval_minutes)
         if not self.name.strip() or len(self.name) > MAX_NAME_LENGTH:
             raise InvalidCamera(f"name must be 1-{MAX_NAME_LENGTH} characters")
         if not self.agency.strip() or len(self.agency) > MAX_NAME_LENGTH:
@@ -86,6 +93,23 @@ def validate_camera_id(camera_id: str) -> str:
     if not CAMERA_ID.match(camera_id):
         raise InvalidCamera("camera id must be 1-63 of a-z, 0-9 and '-', starting alphanumeric")
     return camera_id
+
+
+def validate_interval(minutes: object) -> int | None:
+    """An expected interval in whole minutes (1 to 1440), or None for "not watched"."""
+    if minutes is None:
+        return None
+    if isinstance(minutes, bool) or not isinstance(minutes, int):
+        raise InvalidCamera("expected_interval_minutes must be a whole number of minutes")
+    if not MIN_INTERVAL_MINUTES <= minutes <= MAX_INTERVAL_MINUTES:
+        raise InvalidCamera(f"expected_interval_minutes must be {MIN_INTERVAL_MINUTES}-"
+                            f"{MAX_INTERVAL_MINUTES} (or null: not watched)")
+    return minutes
+
+
+def default_interval(kind: str) -> int | None:
+    """Fixed cameras are watched every 15 minutes unless set otherwise; mobile ones are not."""
+    return DEFAULT_FIXED_INTERVAL_MINUTES if kind == FIXED else None
 
 
 def validate_position(kind: str, lat: float | None, lon: float | None,
@@ -107,15 +131,23 @@ def validate_position(kind: str, lat: float | None, lon: float | None,
         raise InvalidCamera("heading must be at least 0 and below 360 degrees")
 
 
+_DEFAULT = object()
+
+
 def new_camera(*, camera_id: str, name: str, agency: str, kind: str, now: datetime,
                lat: float | None = None, lon: float | None = None,
-               heading: float | None = None) -> tuple[Camera, str]:
-    """A new active camera and its credential (to show once; only its hash is kept)."""
+               heading: float | None = None,
+               expected_interval_minutes: object = _DEFAULT) -> tuple[Camera, str]:
+    """A new active camera and its credential (to show once; only its hash is kept). The
+    expected interval defaults by kind (default_interval)."""
     credential, credential_hash = new_credential(validate_camera_id(camera_id))
+    interval = (default_interval(kind) if expected_interval_minutes is _DEFAULT
+                else validate_interval(expected_interval_minutes))
     camera = Camera(
         camera_id=camera_id, name=name.strip(), agency=agency.strip(), kind=kind, lat=lat,
         lon=lon, heading=heading, active=True, credential_hash=credential_hash,
         credential_id=new_credential_id(), created_at=now.isoformat(),
+        expected_interval_minutes=interval,
     )
     return camera, credential
 
@@ -136,6 +168,11 @@ def revoke(camera: Camera, now: datetime) -> Camera:
 def set_active(camera: Camera, active: bool) -> Camera:
     """The camera switched on or off (an inactive camera's uploads are refused)."""
     return replace(camera, active=active)
+
+
+def set_expected_interval(camera: Camera, minutes: object) -> Camera:
+    """The camera with a new expected interval (None: the health check does not watch it)."""
+    return replace(camera, expected_interval_minutes=validate_interval(minutes))
 
 
 def new_credential_id() -> str:

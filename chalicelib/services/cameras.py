@@ -20,6 +20,7 @@ from chalicelib.domain.cameras import (
     revoke,
     rotate_credential,
     set_active,
+    set_expected_interval,
     verify_credential,
 )
 from chalicelib.domain.errors import Refused
@@ -175,12 +176,14 @@ def register(body: Mapping[str, Any], caller: Caller,
         return float(value) if isinstance(value, int | float) and not isinstance(value, bool) \
             else None
 
+    interval = ({"expected_interval_minutes": body["expected_interval_minutes"]}
+                if "expected_interval_minutes" in body else {})
     try:
         camera, credential = new_camera(
             camera_id=str(body.get("camera_id", "")), name=str(body.get("name", "")),
             agency=str(body.get("agency") or caller.account.agency or "unknown"),
             kind=str(body.get("kind", "fixed")), now=deps.clock(),
-            lat=number("lat"), lon=number("lon"), heading=number("heading"))
+            lat=number("lat"), lon=number("lon"), heading=number("heading"), **interval)
         deps.cameras.put(camera)
     except InvalidCamera as error:
         raise CameraRefused("CAMERA_INVALID", str(error)) from error
@@ -222,6 +225,24 @@ def switch(camera_id: str, active: bool, caller: Caller, deps: CameraDependencie
     return changed
 
 
+def set_interval(camera_id: str, minutes: object, caller: Caller,
+                 deps: CameraDependencies) -> Camera:
+    """Change how long the camera may stay silent before it is marked offline (None: not
+    watched); recorded."""
+    camera = _existing(camera_id, deps)
+    try:
+        changed = set_expected_interval(camera, minutes)
+    except InvalidCamera as error:
+        raise CameraRefused("CAMERA_INVALID", str(error)) from error
+    deps.cameras.update(changed, camera.credential_id)
+    deps.audit.append(entry_for(caller, "set_camera_interval", deps.clock(), allowed=True,
+                                query={"camera_id": camera_id,
+                                       "expected_interval_minutes":
+                                           str(changed.expected_interval_minutes)},
+                                result_count=1))
+    return changed
+
+
 def _existing(camera_id: str, deps: CameraDependencies) -> Camera:
     try:
         camera = deps.cameras.get(camera_id)
@@ -239,8 +260,21 @@ def _audit(caller: Caller, action: str, camera: Camera, deps: CameraDependencies
                                 result_count=1))
 
 
+def positions(caller: Caller, deps: CameraDependencies) -> list[dict[str, Any]]:
+    """Where each camera stands (fixed) or that it moves (mobile), for officers' results;
+    recorded like the camera list, without credentials or health."""
+    registered = deps.cameras.list_all()
+    deps.audit.append(entry_for(caller, "list_camera_positions", deps.clock(), allowed=True,
+                                result_count=len(registered)))
+    return [{"camera_id": camera.camera_id, "name": camera.name, "kind": camera.kind,
+             "lat": camera.lat, "lon": camera.lon, "heading": camera.heading,
+             "active": camera.active} for camera in registered]
+
+
 def camera_view(camera: Camera) -> dict[str, Any]:
     return {"camera_id": camera.camera_id, "name": camera.name, "agency": camera.agency,
             "kind": camera.kind, "lat": camera.lat, "lon": camera.lon, "heading": camera.heading,
             "active": camera.active, "credential_id": camera.credential_id,
-            "revoked": camera.revoked_at is not None, "created_at": camera.created_at}
+            "revoked": camera.revoked_at is not None, "created_at": camera.created_at,
+            "rotated_at": camera.rotated_at, "revoked_at": camera.revoked_at,
+            "expected_interval_minutes": camera.expected_interval_minutes}

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -119,6 +119,27 @@ class CameraCheck(Protocol):
     def active_position(self, camera_id: str) -> tuple[bool, tuple[float, float, float] | None]: ...
 
 
+class CameraActivityLog(Protocol):
+    """The camera health counters (services/camera_health.CameraActivity); best effort."""
+
+    def frame_accepted(self, camera_id: str, at: datetime, reads: int) -> None: ...
+
+    def upload_rejected(self, camera_id: str, at: datetime) -> None: ...
+
+    def duplicate(self, camera_id: str, at: datetime) -> None: ...
+
+
+class _NoActivity:
+    def frame_accepted(self, camera_id: str, at: datetime, reads: int) -> None:
+        return None
+
+    def upload_rejected(self, camera_id: str, at: datetime) -> None:
+        return None
+
+    def duplicate(self, camera_id: str, at: datetime) -> None:
+        return None
+
+
 @dataclass(frozen=True)
 class PlateFound:
     """What the recognizer reports for one plate (a subset of recognition.PlateRead)."""
@@ -197,6 +218,7 @@ class IngestDependencies:
     max_upload_bytes: int
     clock: Clock
     on_reads: ReadsWritten = lambda reads: None  # hotlist matching hooks in here
+    activity: CameraActivityLog = field(default_factory=_NoActivity)  # camera health counters
 
 
 @dataclass(frozen=True)
@@ -279,6 +301,7 @@ def ingest_object(ref: ObjectRef, deps: IngestDependencies) -> IngestOutcome:
         record, status=ImageStatus.PROCESSED, read_ids=tuple(read.read_id for read in reads),
         plates_found=len(reads), expires_at=None if reads else record.expires_at,
         crops=tuple(copy for _, copy in stored if copy is not None)))
+    deps.activity.frame_accepted(record.camera_id, now, len(reads))
     return IngestOutcome(ref.key, ImageStatus.PROCESSED, reads=reads)
 
 
@@ -466,4 +489,8 @@ def _record_exception(key: str, camera_id: str, version_id: str | None, outcome:
         event_id=str(uuid.uuid5(_EVENT_NAMESPACE, f"{key}|{version}|{outcome.value}")),
         camera_id=camera_id, object_key=key, version_id=version, outcome=outcome,
         reason=reason[:300], at=format_time(now), duplicate_of=duplicate_of)
-    deps.exceptions.record(event, expiry_epoch(now, deps.retention_days))
+    if deps.exceptions.record(event, expiry_epoch(now, deps.retention_days)):
+        if outcome is UploadOutcome.DUPLICATE:
+            deps.activity.duplicate(camera_id, now)
+        elif camera_id != "unknown":
+            deps.activity.upload_rejected(camera_id, now)

@@ -13,6 +13,12 @@ from chalicelib.domain.access import Caller
 from chalicelib.domain.audit import AuditRecord
 from chalicelib.domain.reads import format_time
 from chalicelib.services.auditing import AuditWriter, entry_for
+from chalicelib.services.camera_health import (
+    DEFAULT_VIEW_HOURS,
+    HealthViewDependencies,
+    camera_health,
+    state_counts,
+)
 from chalicelib.services.monthly_audit import ReportObjects, latest_report
 from chalicelib.services.transparency import CameraSource
 
@@ -36,15 +42,18 @@ class SystemStatusDependencies:
     reports: ReportObjects
     audit: AuditWriter
     clock: Callable[[], datetime]
+    health: HealthViewDependencies | None = None
 
 
-def system_status(caller: Caller, deps: SystemStatusDependencies) -> dict[str, Any]:
-    """Cameras by state, the ingest backlog and dead letters, the access record's head and
-    the last monthly audit."""
+def system_status(caller: Caller, deps: SystemStatusDependencies,
+                  hours: int = DEFAULT_VIEW_HOURS) -> dict[str, Any]:
+    """Cameras by state, the ingest backlog and dead letters, the access record's head, the
+    last monthly audit, and each camera's health over the last `hours` hours (state, last
+    frame, frames and reads per hour, no-read and hit ratios, rejected uploads: no plates)."""
     cameras = deps.cameras.list_all()
     head = deps.audit_head.head()
     latest = latest_report(deps.reports)
-    status = {
+    status: dict[str, Any] = {
         "generated_at": format_time(deps.clock()),
         "cameras": {"registered": len(cameras),
                     "active": sum(1 for camera in cameras if camera.active),
@@ -56,6 +65,10 @@ def system_status(caller: Caller, deps: SystemStatusDependencies) -> dict[str, A
         "last_monthly_audit": ({"month": latest[0], "generated_at": latest[1]}
                                if latest else None),
     }
+    if deps.health is not None:
+        health = camera_health(deps.health, hours)
+        status["cameras"]["by_state"] = state_counts(health)
+        status["camera_health"] = health
     deps.audit.append(entry_for(caller, STATUS_ACTION, deps.clock(), allowed=True,
                                 result_count=1))
     return status

@@ -10,9 +10,12 @@ from chalicelib.domain.alerts import (
     VERIFY_INSTRUCTION,
     Alert,
     AlertNotOpen,
+    CletsNotVerified,
     Disposition,
     InvalidDisposition,
+    Level,
     alert_from_hit,
+    alert_level,
     alert_id_for,
     dispose,
 )
@@ -67,10 +70,29 @@ def test_alert_ids_are_deterministic_and_distinct() -> None:
 ])
 def test_dispose_closes_an_open_alert(disposition: str) -> None:
     closed = dispose(new_alert(), disposition, " ofc.smith ", NOW,
-                     note=" plate was 8ABC128 ")
+                     note=" plate was 8ABC128 ", clets_verified=True)
     assert closed.status == CLOSED
     assert (closed.disposition, closed.disposition_by, closed.disposition_at, closed.note) == (
         disposition, "ofc.smith", NOW.isoformat(), "plate was 8ABC128")
+    assert closed.clets_verified is True
+
+
+@pytest.mark.parametrize("stated", [False, None, "yes", 1])
+def test_confirmed_needs_the_officers_statement_that_clets_verified_the_hit(stated: object) -> None:
+    alert = new_alert()
+    with pytest.raises(CletsNotVerified, match="CLETS"):
+        dispose(alert, Disposition.CONFIRMED, "ofc.smith", NOW, clets_verified=stated)  # type: ignore[arg-type]
+    # Other outcomes do not need it: a misread is a misread whether or not CLETS was asked.
+    assert dispose(alert, Disposition.MISREAD, "ofc.smith", NOW).clets_verified is False
+
+
+def test_alert_level_raises_urgent_categories_on_any_list() -> None:
+    assert alert_level(None, 1) == alert_level("normal", 2) == Level.HIGH
+    assert alert_level("high", 5) == Level.HIGH
+    assert alert_level("normal", 3) == alert_level(None, 5) == Level.NORMAL
+    # Alerts stored before levels existed take theirs from the entry's priority.
+    assert replace(new_alert(), level="", priority=1).effective_level == Level.HIGH
+    assert replace(new_alert(), level="", priority=3).effective_level == Level.NORMAL
 
 
 def test_only_open_alerts_can_be_disposed() -> None:

@@ -81,6 +81,19 @@ EXPECTED: dict[tuple[str, str], Permission | str] = {
     ("POST", "/holds/requests/{request_id}/approval"): P.APPROVE_HOLD,
     ("POST", "/holds/requests/{request_id}/denial"): P.APPROVE_HOLD,
     ("GET", "/system/status"): P.SYSTEM_STATUS,
+    # Running the program day to day (issue 22).
+    ("GET", "/alerts/live"): P.VIEW_ALERTS,
+    ("GET", "/alerts/subscriptions"): P.VIEW_ALERTS,
+    ("POST", "/alerts/subscriptions"): P.VIEW_ALERTS,
+    ("POST", "/alerts/subscriptions/{subscription_id}/removal"): P.VIEW_ALERTS,
+    ("GET", "/hotlist/lists"): P.MANAGE_HOTLIST,
+    ("PUT", "/hotlist/lists/{list_name}/priority"): P.MANAGE_HOTLIST,
+    ("POST", "/hotlist/entries/{entry_id}/withdrawal"): P.MANAGE_HOTLIST,
+    ("PUT", "/admin/cameras/{camera_id}/expected-interval"): P.MANAGE_CAMERAS,
+    ("GET", "/cameras/positions"): P.SEARCH_READS,
+    ("GET", "/exports"): P.APPROVE_HOLD,
+    ("POST", "/exports/{export_id}/download"): P.APPROVE_HOLD,
+    ("POST", "/exports/{export_id}/verification"): P.APPROVE_HOLD,
 }
 
 GOOD = {"custom:agency": "PD", "custom:approved_by": "commander",

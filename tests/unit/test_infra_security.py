@@ -182,8 +182,10 @@ def test_ingest_dead_letters_after_the_deliveries_the_code_expects() -> None:
     assert queue["RedrivePolicy"]["maxReceiveCount"] == INGEST_MAX_RECEIVES
     sends = [statement for statement in statements(of_type("AWS::IAM::Role")["IngestFunctionRole"])
              if statement["Action"] == "sqs:SendMessage"]
+    # Besides its dead-letter queue it sends only alert ids to the dispatch webhook's queue.
     assert [statement["Resource"] for statement in sends] == [
-        {"Fn::GetAtt": ["IngestDeadLetterQueue", "Arn"]}]
+        {"Fn::GetAtt": ["IngestDeadLetterQueue", "Arn"]},
+        {"Fn::GetAtt": ["DispatchQueue", "Arn"]}]
 
 
 # ---------------------------------------------------------------------- what a camera can write
