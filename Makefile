@@ -11,7 +11,7 @@ LAYER_ZIP := layers/build/recognition-layer.zip
 
 .PHONY: help venv browser run demo test lint typecheck cfn-lint checkov packaged pytest package \
         layer deploy \
-        bench-recognition bench-search bench-ingest bench-load fuzz openapi audit-now audit-verify \
+        bench-recognition bench-search bench-ingest bench-load bench-alert fuzz openapi audit-now audit-verify \
         clean
 
 help:
@@ -27,6 +27,7 @@ help:
 	@echo "make bench-search - 100,000 reads in the local stack; search latency and cost"
 	@echo "make bench-ingest - 200+ frames camera -> S3 -> SQS -> ingest; throughput, losses"
 	@echo "make bench-load - 1,000 frames from concurrent cameras while officers search; p95, losses"
+	@echo "make bench-alert - 8 cameras upload hotlisted plates; upload -> alert in an officer's console, p50/p95"
 	@echo "make fuzz   - the API fuzzer with a large budget: requests tried and failures"
 
 $(STAMP): requirements.txt requirements-dev.txt layers/requirements.txt
@@ -105,6 +106,12 @@ bench-ingest: $(STAMP)
 # IMAGES=50 for a quick run; the figures in docs/reliability.md come from the default 1,000.
 bench-load: $(STAMP)
 	$(PY) -m bench.load $(if $(IMAGES),--images $(IMAGES))
+
+# CAMERAS=8 FRAMES=8 (per camera) INTERVAL=10 (seconds between one camera's uploads: a camera
+# on a busy street sees a vehicle every few seconds to a minute).
+bench-alert: $(STAMP)
+	$(PY) -m bench.alert $(if $(CAMERAS),--cameras $(CAMERAS)) $(if $(FRAMES),--frames $(FRAMES)) \
+	  $(if $(INTERVAL),--interval $(INTERVAL))
 
 # make test runs the same fuzzer with a small budget (tests/conftest.py DEFAULT_FUZZ_EXAMPLES).
 FUZZ_EXAMPLES ?= 25

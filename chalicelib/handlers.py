@@ -26,7 +26,6 @@ from chalicelib.services.purge import purge_images_of_expired_records
 from chalicelib.services.retention import find_overdue, purge_expired_reads, purge_reads
 from chalicelib.settings import INGEST_MAX_RECEIVES
 
-_processor = BatchProcessor(event_type=EventType.SQS)
 SYSTEM_USER = "system"
 # How far behind retention the daily check looks (TTL deletes within about two days).
 RETENTION_CHECK_LOOKBACK_DAYS = 14
@@ -47,8 +46,11 @@ def ingest_batch(raw_event: dict[str, Any], context: Any, container: Container) 
             if outcome.reason:
                 logger.info("image rejected", extra={"reason": outcome.reason})
 
+    # A processor per batch: it keeps the batch's results, and the local pump (like a warm
+    # Lambda never would) may run two batches in one process at once.
     response = process_partial_response(event=raw_event, record_handler=handle,
-                                        processor=_processor, context=context)
+                                        processor=BatchProcessor(event_type=EventType.SQS),
+                                        context=context)
     return dict(response)
 
 
@@ -131,9 +133,6 @@ def camera_health_check(container: Container) -> dict[str, Any]:
             "went_offline": list(run.went_offline), "came_back": list(run.came_back)}
 
 
-_dispatch_processor = BatchProcessor(event_type=EventType.SQS)
-
-
 def dispatch_batch(raw_event: dict[str, Any], context: Any,
                    container: Container) -> dict[str, Any]:
     """Post each queued alert to the dispatch webhook; failed ones are retried by the queue."""
@@ -144,5 +143,6 @@ def dispatch_batch(raw_event: dict[str, Any], context: Any,
                            else "AlertsNotDispatched", unit="Count", value=1)
 
     response = process_partial_response(event=raw_event, record_handler=handle,
-                                        processor=_dispatch_processor, context=context)
+                                        processor=BatchProcessor(event_type=EventType.SQS),
+                                        context=context)
     return dict(response)

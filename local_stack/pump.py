@@ -34,6 +34,11 @@ from local_stack.schedules import next_fire
 
 # How soon a failed message is offered again; AWS waits the queue's visibility timeout.
 LOCAL_RETRY_DELAY_SECONDS = 1
+# The background pump: pollers per queue (Lambda runs up to ten for the ingest), how long each
+# receive waits for a message, and how often the TTL sweeper scans.
+LOCAL_SQS_POLLERS = 3
+LONG_POLL_SECONDS = 2
+TTL_SWEEP_SECONDS = 30
 logger = logging.getLogger("local_stack.pump")
 
 
@@ -97,6 +102,7 @@ class EventPump:
         self._ttl_tables = self._tables_with_ttl()
         self._next_fires = self._schedule_sources()
         self._lock = threading.Lock()
+        self._stream_lock = threading.Lock()
 
     # ------------------------------------------------------------------ wiring from the app
     def _arn_to_resource(self, arn: Any) -> Any:
@@ -148,7 +154,7 @@ class EventPump:
     # ------------------------------------------------------------------ one pass
     def run_once(self) -> PumpCounts:
         """Sweep TTL, then deliver stream records and queue messages once."""
-        with self._lock:
+        with self._lock, self._stream_lock:
             counts = PumpCounts()
             counts.expired_items = self.sweep_ttl()
             counts.stream_records = self._pump_streams()
@@ -173,12 +179,49 @@ class EventPump:
                 quiet += 1
         return total
 
-    def run_forever(self, stop: threading.Event, interval: float = 0.5) -> None:
+    def run_forever(self, stop: threading.Event, interval: float = 0.5,
+                    pollers: int = LOCAL_SQS_POLLERS) -> None:
+        """What AWS does continuously (`make run`, the benchmarks): each queue long-polled by
+        its own pollers, as Lambda's SQS event source does (a message is handed over the moment
+        it arrives, not at the next pass); streams and schedules every `interval` seconds; the
+        TTL sweep, a scan of every TTL table, every TTL_SWEEP_SECONDS (DynamoDB's own TTL takes
+        up to two days)."""
+        workers = [threading.Thread(target=self._poll_queue, args=(source, stop),
+                                    name=f"sqs-{source[0].name}-{index}", daemon=True)
+                   for source in self._queues for index in range(pollers)]
+        for worker in workers:
+            worker.start()
+        next_sweep = 0.0
+        try:
+            while not stop.is_set():
+                moved = 0
+                if time.monotonic() >= next_sweep:
+                    with self._lock:
+                        moved += self.sweep_ttl()
+                    next_sweep = time.monotonic() + TTL_SWEEP_SECONDS
+                with self._stream_lock:
+                    moved += self._pump_streams()
+                fired = self.fire_due_schedules()
+                if not (moved or fired):
+                    stop.wait(interval)
+        finally:
+            for worker in workers:
+                worker.join(timeout=LONG_POLL_SECONDS + 5)
+
+    def _poll_queue(self, source: tuple[SQSEventConfig, str, str], stop: threading.Event) -> None:
+        config, queue_url, queue_arn = source
         while not stop.is_set():
-            counts = self.run_once()
-            fired = self.fire_due_schedules()
-            if not (counts.moved_anything or fired):
-                stop.wait(interval)
+            try:
+                messages = self._sqs.receive_message(
+                    QueueUrl=queue_url, MaxNumberOfMessages=min(config.batch_size, 10),
+                    AttributeNames=["All"], MessageAttributeNames=["All"],
+                    WaitTimeSeconds=LONG_POLL_SECONDS).get("Messages", [])
+            except Exception:  # the moto server stopping under us; Lambda would retry too
+                if not stop.wait(1):
+                    logger.exception("receiving from %s failed; retrying", config.name)
+                continue
+            if messages:
+                self._settle(queue_url, messages, self._invoke_sqs(config, queue_arn, messages))
 
     # ------------------------------------------------------------------ SQS
     def _pump_queues(self) -> tuple[int, int]:
@@ -192,19 +235,23 @@ class EventPump:
                 if not messages:
                     break
                 failures = self._invoke_sqs(config, queue_arn, messages)
-                for message in messages:
-                    if message["MessageId"] in failures:
-                        self._sqs.change_message_visibility(
-                            QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"],
-                            VisibilityTimeout=LOCAL_RETRY_DELAY_SECONDS)
-                    else:
-                        self._sqs.delete_message(QueueUrl=queue_url,
-                                                 ReceiptHandle=message["ReceiptHandle"])
+                self._settle(queue_url, messages, failures)
                 delivered += len(messages)
                 failed += len(failures)
                 if failures:
                     break
         return delivered, failed
+
+    def _settle(self, queue_url: str, messages: list[dict[str, Any]], failures: set[str]) -> None:
+        """Delete what succeeded; offer the failures again soon (partial batch response)."""
+        for message in messages:
+            if message["MessageId"] in failures:
+                self._sqs.change_message_visibility(
+                    QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"],
+                    VisibilityTimeout=LOCAL_RETRY_DELAY_SECONDS)
+            else:
+                self._sqs.delete_message(QueueUrl=queue_url,
+                                         ReceiptHandle=message["ReceiptHandle"])
 
     def _invoke_sqs(self, config: SQSEventConfig, queue_arn: str,
                     messages: list[dict[str, Any]]) -> set[str]:

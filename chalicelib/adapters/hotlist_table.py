@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,7 @@ LIST_INDEX = "by_list"
 _AUDITED_FIELDS = ("entry_id", "list_name", "source", "case_number", "added_by", "approved_by",
                    "loaded_at", "expires_at")
 BATCH_SIZE = 25  # BatchWriteItem's limit
+MAX_PARALLEL_QUERIES = 8
 MAX_BATCH_ATTEMPTS = 8
 _BACKOFF_SECONDS = 0.05
 _MAX_BACKOFF_SECONDS = 2.0
@@ -72,10 +74,19 @@ class HotlistTable:
         return self._query_key(PATTERN_MATCH_KEY)
 
     def entries_for_keys(self, keys: Iterable[str]) -> list[HotlistEntry]:
-        """Entries under each match key (domain match_keys_for_read), without duplicates."""
+        """Entries under each match key (domain match_keys_for_read), without duplicates.
+
+        A frame's readings give up to a dozen keys; their queries run side by side (the client
+        is thread-safe), so an alert waits for the slowest query rather than for all of them."""
+        distinct = list(dict.fromkeys(keys))
+        if len(distinct) <= 1:
+            results = [self._query_key(key) for key in distinct]
+        else:
+            with ThreadPoolExecutor(max_workers=min(len(distinct), MAX_PARALLEL_QUERIES)) as pool:
+                results = list(pool.map(self._query_key, distinct))
         found: dict[str, HotlistEntry] = {}
-        for key in dict.fromkeys(keys):
-            for entry in self._query_key(key):
+        for entries in results:
+            for entry in entries:
                 found.setdefault(entry.entry_id, entry)
         return list(found.values())
 

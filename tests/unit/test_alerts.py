@@ -15,8 +15,8 @@ from chalicelib.domain.alerts import (
     InvalidDisposition,
     Level,
     alert_from_hit,
-    alert_level,
     alert_id_for,
+    alert_level,
     dispose,
 )
 from chalicelib.domain.hotlist import (
