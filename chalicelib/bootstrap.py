@@ -52,6 +52,7 @@ from chalicelib.services.camera_health import (
     CameraActivity,
     HealthCheckDependencies,
     HealthViewDependencies,
+    month_figures,
 )
 from chalicelib.services.cameras import CameraDependencies, CameraDirectory
 from chalicelib.services.checkpoints import CheckpointDependencies
@@ -338,7 +339,8 @@ class Container:
             policy_document=self.policy_document, clock=self.clock,
             retention_days=self.settings.retention_days, zone=self.settings.zone,
             agency=self.settings.agency_name, uploads=self.upload_exceptions,
-            checkpoints=self.checkpoint_store, checkpoint_key=self.checkpoint_key)
+            checkpoints=self.checkpoint_store, checkpoint_key=self.checkpoint_key,
+            camera_figures=partial(month_figures, self.cameras.cameras, self.camera_stats))
 
     @cached_property
     def transparency(self) -> TransparencyDependencies:

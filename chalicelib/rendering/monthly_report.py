@@ -47,6 +47,7 @@ def render_monthly_report(document: Mapping[str, Any]) -> str:
         _directory(document.get("directory", {})),
         _chain(document["audit_chain"], document.get("posted_policy"),
                document["hotlist"]),
+        _cameras(document.get("cameras", [])),
         _anchoring(document.get("anchoring")),
         _thresholds(document["thresholds"]),
     ]
@@ -206,6 +207,21 @@ def _chain(chain: Mapping[str, Any], policy: Mapping[str, Any] | None,
         f"<p>Hotlist entries checked: {_text(hotlist['entries_checked'])}.</p>"
         f"<p>Posted policy: {policy_text}.</p>"
     )
+
+
+def _cameras(cameras: Sequence[Mapping[str, Any]]) -> str:
+    """Each camera's month: frames, reads, hit ratio (hits per read) and outage hours."""
+    def ratio(value: Any) -> str:
+        return "-" if value is None else f"{float(value) * 100:.1f}%"
+
+    rows = [[item["name"], item["camera_id"], item["frames"], item["reads"],
+             ratio(item["no_read_ratio"]), item["hits"], ratio(item["hit_ratio"]),
+             item["rejected"], item["outages"], item["outage_hours"]] for item in cameras]
+    return ("<h2>Cameras: hit ratios and outages</h2>"
+            "<p>Hotlist hits per read, frames in which no plate was read, uploads the ingest "
+            "refused, and the hours each camera was silent past its expected interval.</p>"
+            + _table(("camera", "id", "frames", "reads", "no-read ratio", "hits", "hit ratio",
+                      "rejected uploads", "outages", "outage hours"), rows))
 
 
 def _anchoring(anchoring: Mapping[str, Any] | None) -> str:

@@ -267,3 +267,56 @@ def state_counts(views: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     for view in views:
         counts[str(view["state"])] += 1
     return counts
+
+
+# ---------------------------------------------------------------------- the monthly report
+@dataclass(frozen=True)
+class CameraMonth:
+    """One camera's month: what it sent and read, its hit ratio and its outages."""
+
+    camera_id: str
+    name: str
+    frames: int
+    reads: int
+    no_reads: int
+    rejected: int
+    duplicates: int
+    hits: int
+    outages: int
+    outage_hours: float
+
+    @property
+    def hit_ratio(self) -> float | None:
+        return self.hits / self.reads if self.reads else None
+
+    @property
+    def no_read_ratio(self) -> float | None:
+        return self.no_reads / self.frames if self.frames else None
+
+
+def month_figures(cameras: CameraList, stats: StatsStore, start: datetime, end: datetime,
+                  now: datetime) -> list[CameraMonth]:
+    """Every registered camera's figures for [start, end): hourly counters summed, and the
+    hours of outages that fall inside the month (one still open counts up to now)."""
+    buckets = hours_between(start, min(end, now) - timedelta(seconds=1))
+    figures = []
+    for camera in cameras.list_all():
+        rows = stats.hours(camera.camera_id, buckets[0], buckets[-1]) if buckets else []
+        summed = totals(rows, len(buckets))
+        outages = [outage for outage in stats.outages(camera.camera_id)
+                   if outage.hours_within(start, end, now) > 0]
+        figures.append(CameraMonth(
+            camera_id=camera.camera_id, name=camera.name, frames=summed.frames,
+            reads=summed.reads, no_reads=summed.no_reads, rejected=summed.rejected,
+            duplicates=summed.duplicates, hits=summed.hits, outages=len(outages),
+            outage_hours=round(sum(outage.hours_within(start, end, now)
+                                   for outage in outages), 2)))
+    return figures
+
+
+def month_view(figures: Sequence[CameraMonth]) -> list[dict[str, Any]]:
+    return [{"camera_id": item.camera_id, "name": item.name, "frames": item.frames,
+             "reads": item.reads, "no_read_ratio": _rounded(item.no_read_ratio),
+             "rejected": item.rejected, "duplicates": item.duplicates, "hits": item.hits,
+             "hit_ratio": _rounded(item.hit_ratio), "outages": item.outages,
+             "outage_hours": item.outage_hours} for item in figures]

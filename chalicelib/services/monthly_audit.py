@@ -40,6 +40,7 @@ from chalicelib.policy import audit_integrity
 from chalicelib.policy import monthly_audit as rules
 from chalicelib.rendering.monthly_report import render_monthly_report
 from chalicelib.services.auditing import entry_for
+from chalicelib.services.camera_health import CameraMonth, month_view
 from chalicelib.services.checkpoints import CheckpointObjects, PublicKeySource, verify_record
 
 REPORT_PREFIX = "monthly/"
@@ -136,6 +137,8 @@ class MonthlyAuditDependencies:
     checkpoints: CheckpointObjects
     checkpoint_key: PublicKeySource
     uploads: UploadCounts
+    # Per-camera hit ratios and outage hours (services/camera_health); None: not reported.
+    camera_figures: Callable[[datetime, datetime, datetime], list[CameraMonth]] | None = None
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,7 @@ class MonthlyReport:
     public_key_sha256: str
     month_last_seq: int
     earlier_versions: tuple[audit_integrity.EarlierHead, ...]
+    cameras: tuple[CameraMonth, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -263,7 +267,9 @@ def build_report(period: ReportPeriod, deps: MonthlyAuditDependencies) -> Monthl
         chain=chain, policy_document=policy, findings=tuple(findings), anchoring=anchoring,
         public_key_sha256=fingerprint(public_key),
         month_last_seq=max((record.seq for record in records), default=0),
-        earlier_versions=tuple(earlier))
+        earlier_versions=tuple(earlier),
+        cameras=tuple(deps.camera_figures(period.start, period.end, now)
+                      if deps.camera_figures is not None else ()))
 
 
 def publish(report: MonthlyReport, deps: MonthlyAuditDependencies,
@@ -387,6 +393,7 @@ def report_document(report: MonthlyReport) -> dict[str, Any]:
         "releases": _release_section(report),
         "directory": _directory_section(report),
         "hotlist": {"entries_checked": report.hotlist_checked},
+        "cameras": month_view(report.cameras),
         "audit_chain": {"intact": report.chain.check.intact,
                         "records_checked": report.chain.check.records_checked,
                         "head_seq": report.chain.head_seq, "head_hash": report.chain.head_hash,
