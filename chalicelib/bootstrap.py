@@ -25,6 +25,8 @@ from chalicelib.adapters.reads_table import ReadsTable
 from chalicelib.adapters.releases_reader import ReleaseRequestsReader
 from chalicelib.adapters.releases_table import ReleasesTable
 from chalicelib.adapters.report_store import ReportStore
+from chalicelib.adapters.search_approvals_table import SearchApprovalsTable
+from chalicelib.adapters.sign_in_attempts import SignInAttempts
 from chalicelib.domain.access import UserAccount
 from chalicelib.domain.reads import Read
 from chalicelib.services.accounts import AccountDependencies, user_account
@@ -38,6 +40,8 @@ from chalicelib.services.monthly_audit import MonthlyAuditDependencies
 from chalicelib.services.releases import ReleaseDependencies
 from chalicelib.services.retention import PurgeDependencies
 from chalicelib.services.search import SearchDependencies
+from chalicelib.services.search_approvals import ApprovalDependencies
+from chalicelib.services.sign_in import SignInDependencies
 from chalicelib.services.transparency import TransparencyCache, TransparencyDependencies
 from chalicelib.settings import Settings, load_settings
 
@@ -81,12 +85,31 @@ class Container:
 
     @cached_property
     def accounts(self) -> AccountDependencies:
-        return AccountDependencies(identity=self.identity, audit=self.audit_log, clock=self.clock)
+        return AccountDependencies(identity=self.identity, audit=self.audit_log, clock=self.clock,
+                                   mfa_for_plate_data=self.settings.mfa_for_plate_data)
+
+    @cached_property
+    def sign_in(self) -> SignInDependencies:
+        return SignInDependencies(
+            identity=self.identity,
+            attempts=SignInAttempts(self.client("dynamodb"), self.settings.sign_in_attempts_table),
+            audit=self.audit_log, clock=self.clock,
+            mfa_for_plate_data=self.settings.mfa_for_plate_data)
+
+    @cached_property
+    def search_approvals(self) -> ApprovalDependencies:
+        return ApprovalDependencies(
+            approvals=SearchApprovalsTable(self.client("dynamodb"),
+                                           self.settings.search_approvals_table),
+            users=self.identity, audit=self.audit_log, clock=self.clock,
+            case_numbers=self.settings.case_numbers)
 
     @cached_property
     def search(self) -> SearchDependencies:
         return SearchDependencies(reads=self.reads, audit=self.audit_log, images=self.raw_images,
-                                  clock=self.clock)
+                                  clock=self.clock, approvals=self.search_approvals.approvals,
+                                  case_numbers=self.settings.case_numbers,
+                                  extended_search_days=self.settings.extended_search_days)
 
     @cached_property
     def cameras(self) -> CameraDependencies:
@@ -136,7 +159,8 @@ class Container:
         return ExportDependencies(
             images=self.raw_images,
             evidence=EvidenceStore(self.client("s3"), self.settings.evidence_bucket),
-            holds=self.holds, audit=self.audit_log, clock=self.clock)
+            holds=self.holds, audit=self.audit_log, clock=self.clock,
+            case_numbers=self.settings.case_numbers)
 
     @cached_property
     def releases(self) -> ReleaseDependencies:

@@ -60,6 +60,16 @@ class AuditLog:
             raise translate(error, "read audit head") from error
         return _from_item(items[0]) if items else None
 
+    def get(self, seq: int) -> AuditRecord | None:
+        """One record by its sequence number (a strongly consistent read)."""
+        try:
+            item = self._dynamodb.get_item(
+                TableName=self.table, Key={"chain": {"S": CHAIN}, "seq": {"N": str(seq)}},
+                ConsistentRead=True).get("Item")
+        except ClientError as error:
+            raise translate(error, "read audit record") from error
+        return _from_item(item) if item else None
+
     def records(self, after_seq: int = 0) -> Iterator[AuditRecord]:
         """Every record in sequence order (for chain verification and exports)."""
         paginator = self._dynamodb.get_paginator("query")
@@ -111,9 +121,13 @@ class AuditLog:
             for page in paginator.paginate(
                     TableName=self.table, IndexName="by_user",
                     KeyConditionExpression="user_id = :user",
-                    FilterExpression="outcome = :allowed",
+                    # Signing in is not using the system: it must not restart the idle clock.
+                    FilterExpression="outcome = :allowed AND NOT #action IN (:sign_in, :enrol)",
+                    ExpressionAttributeNames={"#action": "action"},
                     ExpressionAttributeValues={":user": {"S": user_id},
-                                               ":allowed": {"S": "allowed"}},
+                                               ":allowed": {"S": "allowed"},
+                                               ":sign_in": {"S": "sign_in"},
+                                               ":enrol": {"S": "enrol_authenticator"}},
                     ScanIndexForward=False, PaginationConfig={"PageSize": 50}):
                 if page["Items"]:
                     return str(page["Items"][0]["at"]["S"])
@@ -160,12 +174,20 @@ def _to_item(record: AuditRecord) -> dict[str, Any]:
     for name in ("at", "user_id", "username", "agency", "role", "action", "outcome", "purpose",
                  "case_number", "refusal_code", "source_ip", "request_id"):
         item[name] = {"S": str(getattr(entry, name))}
+    # Later fields are stored only when set (records of other actions stay as they were).
+    for name in ("search_id", "next_cursor", "authority", "authority_ref"):
+        if getattr(entry, name):
+            item[name] = {"S": str(getattr(entry, name))}
+    for name in ("page", "cumulative_results"):
+        if getattr(entry, name):
+            item[name] = {"N": str(getattr(entry, name))}
     return item
 
 
 def _from_item(item: dict[str, Any]) -> AuditRecord:
     fields: dict[str, Any] = {name: value["S"] for name, value in item.items() if "S" in value}
-    fields["result_count"] = int(item.get("result_count", {}).get("N", "0"))
+    for name in ("result_count", "page", "cumulative_results"):
+        fields[name] = int(item.get(name, {}).get("N", "0"))
     fields["query"] = {name: value["S"] for name, value in
                        item.get("query", {}).get("M", {}).items()}
     return AuditRecord(int(item["seq"]["N"]), entry_from_fields(fields),

@@ -56,6 +56,12 @@ class LoginResult:
     expires_in: int
     challenge: str | None = None
     session: str | None = None
+    # Kept server-side: enrolling an authenticator needs the user's own access token.
+    access_token: str | None = None
+
+
+class MfaSetupFailed(Exception):
+    """The one-time code did not confirm the authenticator being enrolled."""
 
 
 class CognitoIdentity:
@@ -105,11 +111,13 @@ class CognitoIdentity:
         return CognitoAccount(attributes.get("sub", username), str(user["Username"]),
                               bool(user.get("Enabled", False)), attributes, roles, mfa)
 
-    def login(self, username: str, password: str) -> LoginResult:
+    def login(self, username: str, password: str, source_ip: str = "") -> LoginResult:
+        # The caller's address reaches Cognito's threat protection (else it sees the function's).
+        context = {"UserContextData": {"IpAddress": source_ip}} if source_ip else {}
         try:
             response = self._cognito.initiate_auth(
                 ClientId=self.client_id, AuthFlow="USER_PASSWORD_AUTH",
-                AuthParameters={"USERNAME": username, "PASSWORD": password})
+                AuthParameters={"USERNAME": username, "PASSWORD": password}, **context)
         except ParamValidationError as error:  # e.g. an empty or over-long value
             raise LoginFailed("wrong username or password") from error
         except ClientError as error:
@@ -137,6 +145,37 @@ class CognitoIdentity:
                 raise LoginFailed("the sign-in session is not valid; sign in again") from error
             raise translate(error, "verify one-time code") from error
         return _login_result(response)
+
+    def start_mfa_setup(self, access_token: str) -> str:
+        """Begin enrolling an authenticator app: the TOTP secret to put into it."""
+        try:
+            return str(self._cognito.associate_software_token(
+                AccessToken=access_token)["SecretCode"])
+        except ParamValidationError as error:
+            raise MfaSetupFailed("the enrolment session is not valid; sign in again") from error
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {
+                    "NotAuthorizedException", "ResourceNotFoundException"}:
+                raise MfaSetupFailed("the enrolment session is not valid; sign in again") \
+                    from error
+            raise translate(error, "start authenticator enrolment") from error
+
+    def finish_mfa_setup(self, access_token: str, code: str) -> None:
+        """Confirm the enrolment with a code from the app and make TOTP the sign-in factor."""
+        try:
+            self._cognito.verify_software_token(AccessToken=access_token, UserCode=code)
+            self._cognito.set_user_mfa_preference(
+                AccessToken=access_token,
+                SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True})
+        except ParamValidationError as error:  # e.g. a code that is not six digits
+            raise MfaSetupFailed("the one-time code was not accepted") from error
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {
+                    "CodeMismatchException", "EnableSoftwareTokenMFAException",
+                    "NotAuthorizedException", "InvalidParameterException",
+                    "ResourceNotFoundException"}:
+                raise MfaSetupFailed("the one-time code was not accepted") from error
+            raise translate(error, "finish authenticator enrolment") from error
 
     def list_accounts(self) -> list[CognitoAccount]:
         paginator = self._cognito.get_paginator("list_users")
@@ -168,7 +207,8 @@ def _login_result(response: dict[str, Any]) -> LoginResult:
     if "ChallengeName" in response:
         return LoginResult(None, 0, response["ChallengeName"], response.get("Session"))
     tokens = response["AuthenticationResult"]
-    return LoginResult(tokens["IdToken"], int(tokens.get("ExpiresIn", 3600)))
+    return LoginResult(tokens["IdToken"], int(tokens.get("ExpiresIn", 3600)),
+                       access_token=tokens.get("AccessToken"))
 
 
 def parse_day(text: str | None) -> date | None:

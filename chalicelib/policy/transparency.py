@@ -20,6 +20,7 @@ ROLE_TITLES: Mapping[Role, str] = {
     Role.ADMINISTRATOR: "ALPR administrator (Administrative Services Division Commander or "
                         "designee)",
     Role.AUDITOR: "Auditors",
+    Role.SUPERVISOR: "Supervisors (beside their own job title)",
 }
 
 ABILITIES: Mapping[Permission, str] = {
@@ -36,6 +37,9 @@ ABILITIES: Mapping[Permission, str] = {
     Permission.REVIEW_RELEASES: "approve or deny release requests from other agencies",
     Permission.READ_AUDIT: "read the record of access and the monthly audits",
     Permission.SYSTEM_STATUS: "see the system's status",
+    Permission.APPROVE_EXTENDED_SEARCH: "approve another user's search over more than the "
+                                        "extended-search limit, for one plate and case, for at "
+                                        "most 24 hours",
 }
 
 # Civil Code 1798.90.55(b), policy 428.7 and the Attorney General's bulletin 2023-DLE-06.

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from local_stack.api_client import ApiClient
-from local_stack.seed import LOCAL_MFA_CODE, DemoUser
+from local_stack.seed import DemoUser, one_time_code
 from local_stack.stack import RunningStack
 from tests.integration.test_release_requests import letter_request
 
@@ -77,7 +77,7 @@ def sign_in(page: Page, base: str, user: DemoUser) -> None:
     page.get_by_label("Password").fill(user.password)
     page.get_by_role("button", name="Sign in").click()
     if user.mfa:
-        page.get_by_label("One-time code").fill(LOCAL_MFA_CODE)
+        page.get_by_label("One-time code").fill(one_time_code(user.totp_secret))
         page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#who")).to_contain_text(user.username)
 

@@ -118,6 +118,9 @@ class FakeAuditLog:
     def records(self, after_seq: int = 0) -> Iterator[AuditRecord]:
         return iter([record for record in self.chain if record.seq > after_seq])
 
+    def get(self, seq: int) -> AuditRecord | None:
+        return next((record for record in self.chain if record.seq == seq), None)
+
     def count_between(self, start: str, end: str, action: str, outcome: str = "allowed") -> int:
         return sum(1 for record in self.chain if start <= record.entry.at < end
                    and record.entry.action == action and record.entry.outcome == outcome)
