@@ -14,7 +14,7 @@ from local_stack.seed import one_time_code
 from local_stack.stack import LOCAL_CREDENTIALS, ROOT, RunningStack
 
 # The one TOTP secret moto's Cognito hands every user (moto/cognitoidp/models.py).
-MOTO_TOTP_SECRET = "asdfasdfasdf"
+MOTO_TOTP_SECRET = "asdfasdfasdf"  # noqa: S105 - moto's public test value, local only
 # `make audit-now` and other command-line tools read the running stack's names from here.
 ENV_FILE = ROOT / "build" / "local-stack.env"
 
