@@ -191,7 +191,8 @@ class Container:
             hotlist=self.hotlist, store=self.report_store, notices=self.notices,
             policy_document=self.policy_document, clock=self.clock,
             retention_days=self.settings.retention_days, zone=self.settings.zone,
-            agency=self.settings.agency_name)
+            agency=self.settings.agency_name, case_numbers=self.settings.case_numbers,
+            extended_search_days=self.settings.extended_search_days)
 
     @cached_property
     def transparency(self) -> TransparencyDependencies:
@@ -199,7 +200,9 @@ class Container:
             cameras=self.cameras.cameras, reads=self.reads, alerts=self.alerts_table,
             audit=self.audit_log, reports=self.report_store,
             policy_document=self.policy_document, clock=self.clock,
-            agency=self.settings.agency_name, retention_days=self.settings.retention_days)
+            agency=self.settings.agency_name, retention_days=self.settings.retention_days,
+            extended_search_days=self.settings.extended_search_days,
+            mfa_for_plate_data=self.settings.mfa_for_plate_data)
 
     @cached_property
     def transparency_cache(self) -> TransparencyCache:

@@ -114,6 +114,32 @@ class AuditLog:
                 raise translate(error, "count audit records") from error
         return total
 
+    def count_searches(self, start: str, end: str, extended_only: bool = False) -> int:
+        """Allowed searches with start <= at < end, each counted once (its first page), or only
+        those that named a legal authority (searches over the extended-search limit)."""
+        total = 0
+        condition = ("#action = :action AND outcome = :allowed AND "
+                     "(attribute_not_exists(page) OR page = :first)")
+        if extended_only:
+            condition += " AND attribute_exists(authority)"
+        paginator = self._dynamodb.get_paginator("query")
+        for month in _months_between(start, end):
+            try:
+                for page in paginator.paginate(
+                        TableName=self.table, IndexName="by_month", Select="COUNT",
+                        KeyConditionExpression="#month = :month AND #at >= :start AND #at < :end",
+                        FilterExpression=condition,
+                        ExpressionAttributeNames={"#month": "month", "#at": "at",
+                                                  "#action": "action"},
+                        ExpressionAttributeValues={
+                            ":month": {"S": month}, ":start": {"S": start}, ":end": {"S": end},
+                            ":action": {"S": "search_reads"}, ":allowed": {"S": "allowed"},
+                            ":first": {"N": "1"}}):
+                    total += int(page.get("Count", 0))
+            except ClientError as error:
+                raise translate(error, "count searches") from error
+        return total
+
     def last_allowed_access(self, user_id: str) -> str | None:
         """When the user last accessed data successfully (for the idle-account rule)."""
         paginator = self._dynamodb.get_paginator("query")

@@ -84,6 +84,9 @@ class FindingKind(StrEnum):
     HOTLIST_EXPIRED_NOT_REMOVED = "hotlist_entry_expired_not_removed"
     AUDIT_CHAIN_BROKEN = "audit_chain_broken"
     POLICY_NOT_POSTED = "posted_policy_unavailable"
+    CATCH_ALL_CASE_NUMBER = "case_number_one_user_many_plates"
+    EXTENDED_SEARCH_WITHOUT_AUTHORITY = "extended_search_without_authority"
+    ACCOUNT_LOCKED = "account_locked_after_failed_sign_ins"
 
 
 FINDING_CLAUSES: Mapping[FindingKind, str] = {
@@ -101,6 +104,9 @@ FINDING_CLAUSES: Mapping[FindingKind, str] = {
     FindingKind.HOTLIST_EXPIRED_NOT_REMOVED: "428.4(a), 428.5",
     FindingKind.AUDIT_CHAIN_BROKEN: "428.6(a), Civil Code 1798.90.52",
     FindingKind.POLICY_NOT_POSTED: "428.3.1(g), Civil Code 1798.90.51(b)",
+    FindingKind.CATCH_ALL_CASE_NUMBER: "428.6(b)",
+    FindingKind.EXTENDED_SEARCH_WITHOUT_AUTHORITY: "428.6(b)",
+    FindingKind.ACCOUNT_LOCKED: "428.6(a), CJIS Security Policy (unsuccessful logon attempts)",
 }
 
 
