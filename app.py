@@ -72,7 +72,7 @@ def console_style(request: Request) -> Response:
 @api.route("/console/catalog.json", "GET", None,
            "Roles with their permissions, purposes and release statuses (public rules)")
 def console_catalog(request: Request) -> dict[str, Any]:
-    return console.catalog()
+    return console.catalog(bootstrap.container().settings.extended_search_days)
 
 
 @api.route("/auth/login", "POST", None,
