@@ -172,7 +172,10 @@ def otpauth_uri(username: str, secret: str) -> str:
 def _unlocked_state(username: str, origin: Origin, now: datetime,
                     deps: SignInDependencies) -> AttemptState:
     """The username's lockout state; a locked username is refused (and recorded) here."""
-    state = deps.attempts.get(attempt_key(username))
+    key = attempt_key(username)
+    if not key:
+        return AttemptState(key)  # no username: nothing to count or lock (still recorded)
+    state = deps.attempts.get(key)
     if state.locked_at(now):
         until = format_time(datetime.fromtimestamp(state.locked_until, UTC))
         deps.audit.append(_entry(_account_or_none(username, deps), username, SIGN_IN_ACTION, now,
@@ -189,6 +192,8 @@ def _fail(state: AttemptState, account: CognitoAccount | None, typed: str, code:
           action: str = SIGN_IN_ACTION) -> None:
     """Record a failed attempt, count it, and lock the username on the MAX_FAILURES-th."""
     deps.audit.append(_entry(account, typed, action, now, False, origin, code=code))
+    if not state.username:
+        return
     for _ in range(_SAVE_ATTEMPTS):
         outcome = after_failure(state, now)
         if deps.attempts.save(outcome.state):
@@ -210,7 +215,7 @@ def _signed_in(state: AttemptState, account: CognitoAccount | None, typed: str,
                result: LoginResult, origin: Origin, now: datetime,
                deps: SignInDependencies) -> SignInAnswer:
     deps.audit.append(_entry(account, typed, SIGN_IN_ACTION, now, True, origin))
-    if state.failures:
+    if state.username and state.failures:
         for _ in range(_SAVE_ATTEMPTS):
             if deps.attempts.save(after_success(state)):
                 break
