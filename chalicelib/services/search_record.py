@@ -134,12 +134,11 @@ def authority_for(query: SearchQuery, stated: Any, caller: Caller, now: datetime
     if authority.reference:
         approval = approvals.get(authority.reference.lower())
     else:
-        # The newest approval in force that covers this search (the id is optional).
+        # The newest approval in force that covers this search (the id is optional); when
+        # none does, the refusal says none was found rather than why the others do not fit.
         since = format_time(now - timedelta(hours=MAX_APPROVAL_HOURS))
-        given = approvals.given_to(username, since)
-        approval = next((item for item in given
-                         if approval_refusal(item, username, query, moment) is None),
-                        given[0] if given else None)
+        approval = next((item for item in approvals.given_to(username, since)
+                         if approval_refusal(item, username, query, moment) is None), None)
     refusal = approval_refusal(approval, username, query, moment)
     if refusal is not None or approval is None:
         raise AuthorityRefused(refusal or required_refusal(limit_days))
