@@ -433,6 +433,7 @@ def _question_basis(report: MonthlyReport) -> list[str]:
 def _access_section(access: rules.AccessSummary) -> dict[str, Any]:
     return {
         "data_accesses": access.data_accesses, "searches": access.searches,
+        "search_pages": access.search_pages,
         "by_user": [asdict(row) for row in access.by_user],
         "by_role": dict(access.by_role), "by_purpose": dict(access.by_purpose),
         "by_action": {action: dict(counts) for action, counts in access.by_action.items()},
