@@ -92,7 +92,7 @@ fuzz: $(STAMP)
 
 bench-recognition: $(STAMP)
 	$(PY) -m chalicelib.recognition.evaluate $(DATA)/openalpr-us-dev $(DATA)/openalpr-us-crops \
-	  $(DATA)/openalpr-eu
+	  $(DATA)/openalpr-eu $(DATA)/openalpr-br
 
 # The monthly audit report for MONTH, built now. Against the environment's deployment, or, when
 # no PLATEKEEPER_* variables are set, against the stack `make run` is serving (it writes

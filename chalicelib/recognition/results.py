@@ -38,9 +38,22 @@ class PlateRead:
 
 
 @dataclass(frozen=True)
+class ScreenedOut:
+    """A reading that did not pass the plate screen (plausibility.screen) and why: not a read."""
+
+    plate: PlateRead
+    reason: str
+
+
+@dataclass(frozen=True)
 class RecognitionResult:
-    """All plates read in one image, plus the image size in pixels."""
+    """All plates read in one image, plus the image size in pixels.
+
+    `screened_out` are the readings judged not to be plates (time stamps, signs, fragments, too
+    unsure); they are never stored as reads, and are kept here for measurement.
+    """
 
     plates: tuple[PlateRead, ...]
     width: int
     height: int
+    screened_out: tuple[ScreenedOut, ...] = ()
