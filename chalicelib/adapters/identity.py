@@ -111,13 +111,14 @@ class CognitoIdentity:
         return CognitoAccount(attributes.get("sub", username), str(user["Username"]),
                               bool(user.get("Enabled", False)), attributes, roles, mfa)
 
-    def login(self, username: str, password: str, source_ip: str = "") -> LoginResult:
-        # The caller's address reaches Cognito's threat protection (else it sees the function's).
-        context = {"UserContextData": {"IpAddress": source_ip}} if source_ip else {}
+    def login(self, username: str, password: str) -> LoginResult:
+        # No UserContextData: a client without a secret cannot pass the caller's address to
+        # threat protection (EnablePropagateAdditionalUserContextData needs one), so Cognito sees
+        # the function's; the access record keeps the caller's.
         try:
             response = self._cognito.initiate_auth(
                 ClientId=self.client_id, AuthFlow="USER_PASSWORD_AUTH",
-                AuthParameters={"USERNAME": username, "PASSWORD": password}, **context)
+                AuthParameters={"USERNAME": username, "PASSWORD": password})
         except ParamValidationError as error:  # e.g. an empty or over-long value
             raise LoginFailed("wrong username or password") from error
         except ClientError as error:

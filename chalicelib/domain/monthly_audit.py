@@ -87,6 +87,7 @@ class FindingKind(StrEnum):
     CATCH_ALL_CASE_NUMBER = "case_number_one_user_many_plates"
     EXTENDED_SEARCH_WITHOUT_AUTHORITY = "extended_search_without_authority"
     ACCOUNT_LOCKED = "account_locked_after_failed_sign_ins"
+    HISTORY_IN_PIECES = "long_history_in_short_windows"
 
 
 FINDING_CLAUSES: Mapping[FindingKind, str] = {
@@ -107,6 +108,7 @@ FINDING_CLAUSES: Mapping[FindingKind, str] = {
     FindingKind.CATCH_ALL_CASE_NUMBER: "428.6(b)",
     FindingKind.EXTENDED_SEARCH_WITHOUT_AUTHORITY: "428.6(b)",
     FindingKind.ACCOUNT_LOCKED: "428.6(a), CJIS Security Policy (unsuccessful logon attempts)",
+    FindingKind.HISTORY_IN_PIECES: "428.6(b)",
 }
 
 

@@ -545,6 +545,55 @@ def extended_search_findings(searches: Iterable[ExtendedSearch]) -> list[Finding
         for search in searches if not search.authority]
 
 
+def stitched_history_findings(records: Iterable[AuditRecord],
+                              limit_days: int) -> list[Finding]:
+    """One user's searches of one plate, each within the limit and on no authority, whose
+    windows together cover more than the limit: a long history pulled in short pieces."""
+    windows: dict[tuple[str, str], list[tuple[datetime, datetime]]] = defaultdict(list)
+    for event in search_events(records):
+        entry = event.first.entry
+        if entry.authority or not event.plate or _is_wildcard(entry.query):
+            continue
+        window = _window_of(entry.query, entry.at)
+        if window is not None:
+            windows[(entry.username, event.plate)].append(window)
+    findings = []
+    limit = timedelta(days=limit_days) + WINDOW_GRACE
+    for (username, plate), found in sorted(windows.items()):
+        covered = _union_length(found)
+        if len(found) < 2 or covered <= limit:
+            continue
+        findings.append(Finding(
+            FindingKind.HISTORY_IN_PIECES, username,
+            f"{len(found)} searches of one plate, each {limit_days} days or less, together "
+            f"covered {covered.days} days of its history without a warrant, court order or "
+            "supervisor's approval",
+            {"plate": plate, "searches": len(found), "days_covered": covered.days,
+             "earliest": format_time(min(start for start, _ in found))}))
+    return findings
+
+
+def _window_of(query: Mapping[str, str], at: str) -> tuple[datetime, datetime] | None:
+    try:
+        start = parse_time(_utc_text(query["from"]))
+        end = min(parse_time(_utc_text(query.get("to") or at)), parse_time(at))
+    except (KeyError, ValueError):
+        return None
+    return (start, end) if end > start else None
+
+
+def _union_length(windows: list[tuple[datetime, datetime]]) -> timedelta:
+    total, reach = timedelta(0), None
+    for start, end in sorted(windows):
+        if reach is None or start > reach:
+            total += end - start
+            reach = end
+        elif end > reach:
+            total += end - reach
+            reach = end
+    return total
+
+
 def lock_findings(records: Iterable[AuditRecord]) -> list[Finding]:
     """Accounts locked after repeated failed sign-ins (password guessing, or a user locked out):
     each lock is named with its start and end for the administrator to follow up."""

@@ -202,7 +202,7 @@ def build_report(period: ReportPeriod, deps: MonthlyAuditDependencies) -> Monthl
         *rules.release_findings(decided),
         *rules.hotlist_findings(entries, as_of),  # streamed: counted, not kept
         *rules.chain_findings(chain.check),
-        *_guardrail_findings(records, extended),
+        *_guardrail_findings(records, extended, deps.extended_search_days),
     ]
     if policy is None:
         findings.append(Finding(FindingKind.POLICY_NOT_POSTED, "posted policy",
@@ -221,11 +221,12 @@ def build_report(period: ReportPeriod, deps: MonthlyAuditDependencies) -> Monthl
         extended_searches=tuple(extended), extended_search_days=deps.extended_search_days)
 
 
-def _guardrail_findings(records: list[AuditRecord],
-                        extended: list[rules.ExtendedSearch]) -> list[Finding]:
+def _guardrail_findings(records: list[AuditRecord], extended: list[rules.ExtendedSearch],
+                        limit_days: int) -> list[Finding]:
     """What one officer pulled (issue 17): catch-all case numbers, long histories without
-    authority, accounts locked after failed sign-ins."""
+    authority (whole, or stitched from short windows), accounts locked after failed sign-ins."""
     return [*rules.catch_all_case_findings(records), *rules.extended_search_findings(extended),
+            *rules.stitched_history_findings(records, limit_days),
             *rules.lock_findings(records)]
 
 
@@ -366,7 +367,8 @@ QUESTIONS: tuple[tuple[str, tuple[FindingKind, ...]], ...] = (
     ("Did every access to ALPR data name a permitted purpose and a case number?",
      (FindingKind.SEARCH_WITHOUT_VALID_PURPOSE, FindingKind.CATCH_ALL_CASE_NUMBER)),
     ("Were long location histories searched only on a warrant, court order or a supervisor's "
-     "approval?", (FindingKind.EXTENDED_SEARCH_WITHOUT_AUTHORITY,)),
+     "approval?", (FindingKind.EXTENDED_SEARCH_WITHOUT_AUTHORITY,
+                   FindingKind.HISTORY_IN_PIECES)),
     ("Were searches monitored for misuse (one plate searched repeatedly, wildcard sweeps, "
      "off-hours use)?",
      (FindingKind.REPEATED_PLATE_SEARCHES, FindingKind.BULK_WILDCARD_SEARCHES,

@@ -53,7 +53,7 @@ class SignInRefused(Refused):
 
 
 class SignInIdentity(Protocol):
-    def login(self, username: str, password: str, source_ip: str = "") -> LoginResult: ...
+    def login(self, username: str, password: str) -> LoginResult: ...
 
     def answer_mfa(self, username: str, session: str, code: str) -> LoginResult: ...
 
@@ -109,7 +109,7 @@ def sign_in(username: str, password: str, origin: Origin,
     now = deps.clock()
     state = _unlocked_state(username, origin, now, deps)
     try:
-        result = deps.identity.login(username, password, origin.source_ip)
+        result = deps.identity.login(username, password)
     except LoginFailed:
         account = _account_or_none(username, deps)
         _fail(state, account, username, "UNKNOWN_USER" if account is None else "WRONG_PASSWORD",

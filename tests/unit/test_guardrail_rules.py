@@ -267,3 +267,21 @@ def test_nesting_depth_is_measured_without_recursion() -> None:
         deep = [deep]
     assert nesting_depth({"a": deep}) > MAX_BODY_DEPTH
     assert nesting_depth({"near": {"lat": 1, "lon": 2}, "cameras": ["a"]}) == 2
+
+
+def test_a_year_pulled_in_thirty_day_pieces_is_named() -> None:
+    pieces = []
+    for index in range(12):
+        at = datetime(2026, 5, 2 + index, 12, tzinfo=UTC)
+        start = at - timedelta(days=30 * (index + 1))
+        pieces.append(replace(
+            search(at.strftime("%Y-%m-%dT%H:%M:%SZ"), "officer.a", f"p{index}", 1, 5),
+            query={"plate": "7ABC123", "mode": "exact", "from": start.isoformat(),
+                   "to": (start + timedelta(days=30)).isoformat()}))
+    findings = rules.stitched_history_findings(chain(pieces), 30)
+    assert [(finding.kind.value, finding.subject) for finding in findings] == [
+        ("long_history_in_short_windows", "officer.a")]
+    assert int(findings[0].facts["days_covered"]) > 300  # a year, less the overlaps
+    overlapping = [replace(piece, query={**piece.query, "from": "2026-04-20T00:00:00Z",
+                                         "to": "2026-05-15T00:00:00Z"}) for piece in pieces]
+    assert rules.stitched_history_findings(chain(overlapping), 30) == []  # the same 25 days
