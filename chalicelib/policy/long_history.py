@@ -114,7 +114,7 @@ def is_extended(query: SearchQuery, now: datetime, limit_days: int) -> bool:
 def default_window(body: Mapping[str, Any], now: datetime, limit_days: int) -> dict[str, Any]:
     """An exact search without `from` covers the `limit_days` days before its end (or now),
     not the whole retention period: a long history has to be asked for, with authority."""
-    if body.get("from") is not None or (body.get("mode") or "exact") != "exact":
+    if body.get("from") not in (None, "") or (body.get("mode") or "exact") != "exact":
         return dict(body)
     try:
         end = parse_zoned_time(body.get("to"), "to") or now

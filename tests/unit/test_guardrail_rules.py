@@ -99,6 +99,8 @@ def test_an_exact_search_without_a_start_covers_the_limit_before_its_end() -> No
     ended = default_window({"plate": "7ABC123", "to": "2026-06-01T00:00:00Z"}, NOW, 30)
     assert ended["from"] == "2026-05-02T00:00:00+00:00"
     assert "from" not in default_window({"mode": "partial", "plate": "7AB*"}, NOW, 30)
+    assert default_window({"plate": "7ABC123", "from": ""}, NOW, 30)["from"] == \
+        (NOW - timedelta(days=30)).isoformat()
 
 
 @pytest.mark.parametrize("stated", [{"kind": "warrant", "reference": "NONE"},
