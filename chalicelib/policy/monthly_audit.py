@@ -548,28 +548,32 @@ def extended_search_findings(searches: Iterable[ExtendedSearch]) -> list[Finding
 def stitched_history_findings(records: Iterable[AuditRecord],
                               limit_days: int) -> list[Finding]:
     """One user's searches of one plate, each within the limit and on no authority, whose
-    windows together cover more than the limit: a long history pulled in short pieces."""
-    windows: dict[tuple[str, str], list[tuple[datetime, datetime]]] = defaultdict(list)
+    windows together reach more than the limit further back than the searches themselves moved
+    on: a long history pulled in short pieces. (Searching one plate again and again over weeks,
+    each time for the last 30 days, adds only the time that passed; the repeated-plate flag
+    names that.)"""
+    windows: dict[tuple[str, str], list[tuple[datetime, datetime, datetime]]] = defaultdict(list)
     for event in search_events(records):
         entry = event.first.entry
         if entry.authority or not event.plate or _is_wildcard(entry.query):
             continue
         window = _window_of(entry.query, entry.at)
         if window is not None:
-            windows[(entry.username, event.plate)].append(window)
+            windows[(entry.username, event.plate)].append((*window, parse_time(entry.at)))
     findings = []
     limit = timedelta(days=limit_days) + WINDOW_GRACE
     for (username, plate), found in sorted(windows.items()):
-        covered = _union_length(found)
-        if len(found) < 2 or covered <= limit:
+        covered = _union_length([(start, end) for start, end, _ in found])
+        moved_on = max(at for _, _, at in found) - min(at for _, _, at in found)
+        if len(found) < 2 or covered - moved_on <= limit:
             continue
         findings.append(Finding(
             FindingKind.HISTORY_IN_PIECES, username,
             f"{len(found)} searches of one plate, each {limit_days} days or less, together "
-            f"covered {covered.days} days of its history without a warrant, court order or "
-            "supervisor's approval",
+            f"covered {covered.days} days of its history within {moved_on.days} day(s), "
+            "without a warrant, court order or supervisor's approval",
             {"plate": plate, "searches": len(found), "days_covered": covered.days,
-             "earliest": format_time(min(start for start, _ in found))}))
+             "earliest": format_time(min(start for start, _, _ in found))}))
     return findings
 
 

@@ -287,3 +287,14 @@ def test_a_year_pulled_in_thirty_day_pieces_is_named() -> None:
     overlapping = [replace(piece, query={**piece.query, "from": "2026-04-20T00:00:00Z",
                                          "to": "2026-05-15T00:00:00Z"}) for piece in pieces]
     assert rules.stitched_history_findings(chain(overlapping), 30) == []  # the same 25 days
+
+
+def test_searching_one_plate_for_the_last_30_days_week_after_week_is_not_a_stitched_year() -> None:
+    rolling = []
+    for week in range(4):
+        at = datetime(2026, 5, 1 + 7 * week, 12, tzinfo=UTC)
+        rolling.append(replace(
+            search(at.strftime("%Y-%m-%dT%H:%M:%SZ"), "officer.a", f"r{week}", 1, 5),
+            query={"plate": "7ABC123", "mode": "exact",
+                   "from": (at - timedelta(days=30)).isoformat()}))
+    assert rules.stitched_history_findings(chain(rolling), 30) == []
