@@ -35,6 +35,7 @@ from chalicelib.services import (
     search_approvals,
     sign_in,
     transparency,
+    uploads,
 )
 from chalicelib.web import IMPORT_BYTES, Api, BadRequest, json_body, origin, query_params
 
@@ -290,6 +291,16 @@ def switch_camera(request: Request, caller: Caller, camera_id: str) -> dict[str,
         raise BadRequest("ACTIVE_INVALID", "active must be true or false")
     return cameras.camera_view(cameras.switch(camera_id, active, caller,
                                               bootstrap.container().cameras))
+
+
+@api.route("/admin/uploads/exceptions", "GET", Permission.MANAGE_CAMERAS,
+           "Rejected and duplicate camera uploads (camera, time, reason) and per-camera daily "
+           "counts; window of at most 31 days",
+           query_parameters=("from", "to", "camera_id", "outcome", "limit"))
+def upload_exceptions(request: Request, caller: Caller) -> dict[str, Any]:
+    listing = uploads.list_exceptions(query_params(request), caller,
+                                      bootstrap.container().uploads)
+    return uploads.listing_view(listing)
 
 
 @api.route("/hotlist/entries", "POST", Permission.MANAGE_HOTLIST,

@@ -27,6 +27,12 @@ from chalicelib.adapters.releases_table import ReleasesTable
 from chalicelib.adapters.report_store import ReportStore
 from chalicelib.adapters.search_approvals_table import SearchApprovalsTable
 from chalicelib.adapters.sign_in_attempts import SignInAttempts
+from chalicelib.adapters.upload_signer import ScopedUploadSigner
+from chalicelib.adapters.uploads_tables import (
+    FrameFingerprints,
+    UploadExceptionsTable,
+    UploadTicketsTable,
+)
 from chalicelib.domain.access import UserAccount
 from chalicelib.domain.reads import Read
 from chalicelib.services.accounts import AccountDependencies, user_account
@@ -43,6 +49,7 @@ from chalicelib.services.search import SearchDependencies
 from chalicelib.services.search_approvals import ApprovalDependencies
 from chalicelib.services.sign_in import SignInDependencies
 from chalicelib.services.transparency import TransparencyCache, TransparencyDependencies
+from chalicelib.services.uploads import UploadsDependencies
 from chalicelib.settings import Settings, load_settings
 
 
@@ -65,6 +72,25 @@ class Container:
     @cached_property
     def raw_images(self) -> RawImageStore:
         return RawImageStore(self.client("s3"), self.settings.raw_bucket)
+
+    @cached_property
+    def derived_images(self) -> RawImageStore:
+        """Crops: the derived bucket, written by the ingest alone."""
+        return RawImageStore(self.client("s3"), self.settings.derived_bucket)
+
+    @cached_property
+    def upload_tickets(self) -> UploadTicketsTable:
+        return UploadTicketsTable(self.client("dynamodb"), self.settings.upload_tickets_table)
+
+    @cached_property
+    def upload_exceptions(self) -> UploadExceptionsTable:
+        return UploadExceptionsTable(self.client("dynamodb"),
+                                     self.settings.upload_exceptions_table)
+
+    @cached_property
+    def uploads(self) -> UploadsDependencies:
+        return UploadsDependencies(exceptions=self.upload_exceptions, audit=self.audit_log,
+                                   clock=self.clock)
 
     @cached_property
     def image_records(self) -> ImageRecords:
@@ -107,7 +133,8 @@ class Container:
     @cached_property
     def search(self) -> SearchDependencies:
         return SearchDependencies(reads=self.reads, audit=self.audit_log, images=self.raw_images,
-                                  clock=self.clock, approvals=self.search_approvals.approvals,
+                                  crops=self.derived_images, clock=self.clock,
+                                  approvals=self.search_approvals.approvals,
                                   case_numbers=self.settings.case_numbers,
                                   extended_search_days=self.settings.extended_search_days)
 
@@ -115,7 +142,10 @@ class Container:
     def cameras(self) -> CameraDependencies:
         return CameraDependencies(
             cameras=CamerasTable(self.client("dynamodb"), self.settings.cameras_table),
-            signer=self.raw_images, audit=self.audit_log, clock=self.clock,
+            signer=ScopedUploadSigner(self.client("sts"), self.settings.region,
+                                      self.settings.camera_upload_role_arn,
+                                      self.settings.raw_bucket, self.settings.data_key_arn),
+            tickets=self.upload_tickets, audit=self.audit_log, clock=self.clock,
             max_upload_bytes=self.settings.max_upload_bytes,
             upload_url_seconds=self.settings.upload_url_seconds)
 
@@ -150,14 +180,14 @@ class Container:
         return HoldDependencies(
             holds=self.holds_table, reads=self.reads,
             read_holds=ReadHoldsTable(self.client("dynamodb"), self.settings.reads_table),
-            images=self.raw_images, audit=self.audit_log, clock=self.clock,
-            retention_days=self.settings.retention_days,
+            images=self.raw_images, crops=self.derived_images, audit=self.audit_log,
+            clock=self.clock, retention_days=self.settings.retention_days,
             image_held_elsewhere=self._image_held_elsewhere)
 
     @cached_property
     def exports(self) -> ExportDependencies:
         return ExportDependencies(
-            images=self.raw_images,
+            images=self.raw_images, crops=self.derived_images, image_records=self.image_records,
             evidence=EvidenceStore(self.client("s3"), self.settings.evidence_bucket),
             holds=self.holds, audit=self.audit_log, clock=self.clock,
             case_numbers=self.settings.case_numbers)
@@ -170,7 +200,7 @@ class Container:
 
     @cached_property
     def read_purge(self) -> PurgeDependencies:
-        return PurgeDependencies(images=self.raw_images,
+        return PurgeDependencies(images=self.raw_images, crops=self.derived_images,
                                  image_still_needed=self._image_still_needed,
                                  forget_image=self.image_records.delete)
 
@@ -191,7 +221,8 @@ class Container:
             hotlist=self.hotlist, store=self.report_store, notices=self.notices,
             policy_document=self.policy_document, clock=self.clock,
             retention_days=self.settings.retention_days, zone=self.settings.zone,
-            agency=self.settings.agency_name, case_numbers=self.settings.case_numbers,
+            agency=self.settings.agency_name, uploads=self.upload_exceptions,
+            case_numbers=self.settings.case_numbers,
             extended_search_days=self.settings.extended_search_days)
 
     @cached_property
@@ -243,9 +274,14 @@ class Container:
         alerts = self.alerts
         return IngestDependencies(
             raw_images=self.raw_images,
+            crops=self.derived_images,
             image_records=self.image_records,
             reads=self.reads,
             cameras=CameraDirectory(self.cameras.cameras),
+            tickets=self.upload_tickets,
+            fingerprints=FrameFingerprints(self.client("dynamodb"),
+                                           self.settings.frame_fingerprints_table),
+            exceptions=self.upload_exceptions,
             recognize=self.recognizer(),
             retention_days=self.settings.retention_days,
             max_upload_bytes=self.settings.max_upload_bytes,

@@ -47,6 +47,12 @@ CASE_NUMBER_EXAMPLE = "PLATEKEEPER_CASE_NUMBER_EXAMPLE"
 EXTENDED_SEARCH_DAYS = "PLATEKEEPER_EXTENDED_SEARCH_DAYS"
 MFA_FOR_PLATE_DATA = "PLATEKEEPER_MFA_FOR_PLATE_DATA"
 REGION = "AWS_REGION"
+# Camera uploads (tickets bound at ingest, derived data no camera can write).
+DERIVED_BUCKET = "PLATEKEEPER_DERIVED_BUCKET"
+UPLOAD_TICKETS_TABLE = "PLATEKEEPER_UPLOAD_TICKETS_TABLE"
+FRAME_FINGERPRINTS_TABLE = "PLATEKEEPER_FRAME_FINGERPRINTS_TABLE"
+UPLOAD_EXCEPTIONS_TABLE = "PLATEKEEPER_UPLOAD_EXCEPTIONS_TABLE"
+CAMERA_UPLOAD_ROLE_ARN = "PLATEKEEPER_CAMERA_UPLOAD_ROLE_ARN"
 
 # Policy 428.5: ALPR data is kept at least one year.
 MINIMUM_RETENTION_DAYS = 365
@@ -99,6 +105,11 @@ class Settings:
     data_key_arn: str
     user_pool_id: str
     user_pool_client_id: str
+    derived_bucket: str
+    upload_tickets_table: str
+    frame_fingerprints_table: str
+    upload_exceptions_table: str
+    camera_upload_role_arn: str
     agency_name: str
     search_approvals_table: str = ""
     sign_in_attempts_table: str = ""
@@ -159,6 +170,11 @@ _REQUIRED = {
     "user_pool_client_id": USER_POOL_CLIENT_ID,
     "search_approvals_table": SEARCH_APPROVALS_TABLE,
     "sign_in_attempts_table": SIGN_IN_ATTEMPTS_TABLE,
+    "derived_bucket": DERIVED_BUCKET,
+    "upload_tickets_table": UPLOAD_TICKETS_TABLE,
+    "frame_fingerprints_table": FRAME_FINGERPRINTS_TABLE,
+    "upload_exceptions_table": UPLOAD_EXCEPTIONS_TABLE,
+    "camera_upload_role_arn": CAMERA_UPLOAD_ROLE_ARN,
 }
 
 

@@ -19,6 +19,7 @@ import requests
 
 from chalicelib.camera import CAPTURED_AT_NOW, CameraClient, image_files, upload_folder
 from chalicelib.recognizer import recognize_plates
+from local_stack import demo_camera_integrity as camera_integrity
 from local_stack import demo_guardrails
 from local_stack.api_client import ApiClient
 from local_stack.seed import DemoUser, seed_users
@@ -388,6 +389,9 @@ def run_demo(images: Path | None = None) -> int:
             ("dead-letter", demo.dead_letter), ("hold", demo.hold), ("export", demo.export),
             ("release-approve", demo.release_approve),
             ("release-prohibited", demo.release_prohibited),
+            ("upload-foreign-key-rejected", lambda: camera_integrity.foreign_key_rejected(demo)),
+            ("upload-duplicate", lambda: camera_integrity.duplicate_upload(demo)),
+            ("evidence-swap-detected", lambda: camera_integrity.evidence_swap_detected(demo)),
             ("monthly-audit", demo.monthly_audit), ("transparency", demo.transparency),
             ("purge", demo.purge), ("audit-verify", demo.audit_verify),
         ):

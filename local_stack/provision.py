@@ -32,6 +32,8 @@ DEFAULT_REGION = "us-west-2"
 NOT_PROVISIONED_LOCALLY = {
     "AWS::Serverless::LayerVersion": "the local stack runs the recognition code from .venv",
     "AWS::Lambda::LayerVersion": "the local stack runs the recognition code from .venv",
+    "AWS::ApiGateway::Account": "an account-wide API Gateway setting; the local API is "
+                                "chalice local, which writes no access log",
 }
 
 
@@ -73,6 +75,8 @@ class Provisioner:
             "AWS::CloudTrail::Trail": self._trail,
             "AWS::IAM::Role": self._role,
             "AWS::IAM::ManagedPolicy": self._managed_policy,
+            "AWS::IAM::Policy": self._inline_policy,
+            "AWS::Logs::LogGroup": self._log_group,
             "AWS::Events::Rule": self._rule,
         }
 
@@ -342,6 +346,23 @@ class Provisioner:
         for role in props.get("Roles", []):
             iam.attach_role_policy(RoleName=role, PolicyArn=policy["Arn"])
         return ProvisionedResource(policy["Arn"])
+
+    def _inline_policy(self, logical_id: str, props: dict[str, Any]) -> ProvisionedResource:
+        for role in props.get("Roles", []):
+            self.client("iam").put_role_policy(
+                RoleName=role, PolicyName=props["PolicyName"],
+                PolicyDocument=json.dumps(props["PolicyDocument"]))
+        return ProvisionedResource(props["PolicyName"])
+
+    def _log_group(self, logical_id: str, props: dict[str, Any]) -> ProvisionedResource:
+        logs = self.client("logs")
+        name = props.get("LogGroupName") or self._physical_name(logical_id)
+        logs.create_log_group(logGroupName=name)
+        if "RetentionInDays" in props:
+            logs.put_retention_policy(logGroupName=name,
+                                      retentionInDays=int(props["RetentionInDays"]))
+        arn = f"arn:aws:logs:{self.region}:{LOCAL_ACCOUNT_ID}:log-group:{name}:*"
+        return ProvisionedResource(name, {"Arn": arn})
 
     def _rule(self, logical_id: str, props: dict[str, Any]) -> ProvisionedResource:
         name = props.get("Name") or self._physical_name(logical_id)

@@ -145,7 +145,9 @@ def to_item(read: Read) -> dict[str, Any]:
                                     "confidence": {"N": f"{candidate.confidence:.4f}"}}}
                              for candidate in read.candidates]},
     }
-    optional_text = {"image_version": read.image_version, "crop_key": read.crop_key}
+    optional_text = {"image_version": read.image_version, "crop_key": read.crop_key,
+                     "image_sha256": read.image_sha256, "crop_version": read.crop_version,
+                     "crop_sha256": read.crop_sha256}
     for name, text in optional_text.items():
         if text:
             item[name] = {"S": text}
@@ -177,6 +179,9 @@ def from_item(item: dict[str, Any]) -> Read:
         box=_box(item),
         image_version=item.get("image_version", {}).get("S"),
         crop_key=item.get("crop_key", {}).get("S"),
+        image_sha256=item.get("image_sha256", {}).get("S"),
+        crop_version=item.get("crop_version", {}).get("S"),
+        crop_sha256=item.get("crop_sha256", {}).get("S"),
         lat=number("lat"), lon=number("lon"), heading=number("heading"),
         holds=tuple(sorted(item.get("holds", {}).get("SS", []))),
     )

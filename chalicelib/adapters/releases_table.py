@@ -22,7 +22,8 @@ from chalicelib.domain.releases import (
 STATUS_INDEX = "by_status"
 _TEXT_FIELDS = ("request_id", "agency", "requester_name", "requester_contact",
                 "purpose_detail", "case_number", "filed_at", "filed_by", "rule", "decided_at",
-                "decided_by", "decision_reason", "export_id", "export_key", "export_sha256")
+                "decided_by", "decision_reason", "export_id", "export_key", "export_sha256",
+                "export_version")
 
 
 class ReleasesTable:
@@ -107,6 +108,8 @@ def to_item(request: ReleaseRequest) -> dict[str, Any]:
         "document_sha256": {"S": request.document.sha256},
         "document_size": {"N": str(request.document.size)},
         "document_name": {"S": request.document.filename},
+        **({"document_version": {"S": request.document.version_id}}
+           if request.document.version_id else {}),
         "reads_released": {"N": str(request.reads_released)},
     })
     if request.data.plate:
@@ -127,7 +130,8 @@ def from_item(item: dict[str, Any]) -> ReleaseRequest:
     document = WrittenRequest(key=text("document_key"), content_type=text("document_type"),
                               sha256=text("document_sha256"),
                               size=int(item["document_size"]["N"]),
-                              filename=text("document_name"))
+                              filename=text("document_name"),
+                              version_id=text("document_version"))
     return ReleaseRequest(
         **{name: text(name) for name in _TEXT_FIELDS},
         agency_type=AgencyType(text("agency_type")),

@@ -114,7 +114,7 @@ function details(pairs) {
       .flatMap(([name, value]) => [h("dt", {}, name), h("dd", {}, value)]));
 }
 
-function badge(status) { return h("span", { class: `badge ${status}` }, plain(status)); }
+function badge(status, label) { return h("span", { class: `badge ${status}` }, plain(label || status)); }
 
 function decodeToken(token) {
   try {
@@ -185,6 +185,7 @@ const PAGES = [
   { id: "holds", title: "Holds", permission: "approve_hold", view: holdsPage },
   { id: "audit", title: "Audit log", permission: "read_audit", view: auditPage },
   { id: "approvals", title: "Approvals", permission: "approve_extended_search", view: approvalsPage },
+  { id: "uploads", title: "Camera uploads", permission: "manage_cameras", view: uploadsPage },
 ];
 
 function allowedPages() { return PAGES.filter((page) => state.permissions.has(page.permission)); }
@@ -736,6 +737,55 @@ async function monthlyReports() {
   ], found.reports, "No reports yet; the first is built on the 1st of next month."),
   h("div", { class: "actions" }, month, build));
   return section;
+}
+
+// ---------------------------------------------------------------- camera uploads
+
+// Uploads the ingest refused or dropped as repeats: a camera misconfigured, misbehaving or in
+// the wrong hands shows here first. No plate data: camera, time, outcome, reason, object key.
+async function uploadsPage(main) {
+  const params = new URLSearchParams(location.hash.split("?")[1] || "");
+  const now = new Date();
+  const form = h("form", { class: "panel", id: "uploads-filter", "aria-label": "Filter camera uploads" },
+    h("div", { class: "fields" },
+      field("Camera", h("input", { name: "camera_id", id: "camera_id", autocomplete: "off",
+        value: params.get("camera_id") || "", placeholder: "all cameras" })),
+      field("Outcome", select("outcome", [["", "Rejected and duplicate"], ["rejected", "Rejected"],
+        ["duplicate", "Duplicate"]])),
+      field("From", h("input", { name: "from", type: "datetime-local",
+        value: localValue(new Date(now - 7 * 86400000)) }), "At most 31 days"),
+      field("To", h("input", { name: "to", type: "datetime-local", value: localValue(now) }))),
+    h("div", { class: "actions" }, h("button", { type: "submit", id: "uploads-show" }, "Show")));
+  form.querySelector("#outcome").value = params.get("outcome") || "";
+  const counts = h("section", { id: "upload-counts", "aria-labelledby": "counts-title" });
+  const list = h("section", { id: "upload-exceptions", "aria-labelledby": "exceptions-title" });
+  const show = async (button) => {
+    const data = new FormData(form);
+    const query = new URLSearchParams();
+    for (const name of ["camera_id", "outcome"]) if (data.get(name)) query.set(name, String(data.get(name)).trim());
+    if (data.get("from")) query.set("from", isoFromLocal(data.get("from")));
+    if (data.get("to")) query.set("to", isoEndFromLocal(data.get("to")));
+    const found = await guarded(() => api("GET", `admin/uploads/exceptions?${query}`), button);
+    if (!found) return;
+    say("");
+    const filterBy = (camera) => h("button", { type: "button", class: "secondary",
+      "aria-label": `Filter by camera ${camera}`,
+      onclick: () => { form.querySelector("#camera_id").value = camera; show(); } }, camera);
+    counts.replaceChildren(h("h2", { id: "counts-title" }, "Per camera and day"), table([
+      ["Day (UTC)", (c) => c.day], ["Camera", (c) => filterBy(c.camera_id)],
+      ["Rejected", (c) => c.rejected], ["Duplicate", (c) => c.duplicate],
+    ], found.daily_counts, "No rejected or duplicate uploads in this window."));
+    list.replaceChildren(h("h2", { id: "exceptions-title" }, "Uploads"), table([
+      ["When", (e) => when(e.at)], ["Camera", (e) => filterBy(e.camera_id)],
+      ["Outcome", (e) => badge(e.outcome === "rejected" ? "denied" : "routed", e.outcome)],
+      ["Reason", (e) => e.reason], ["Object", (e) => h("code", {}, e.object_key)],
+    ], found.exceptions, "Nothing to show."),
+    found.truncated ? h("p", { class: "hint" }, "More uploads match; narrow the window or pick a camera.") : "");
+  };
+  form.addEventListener("submit", (event) => { event.preventDefault(); show(form.querySelector("button")); });
+  main.append(h("p", { class: "hint" }, "Uploads that produced no reads: refused by the ingest (no ticket, another camera's key, a reused ticket, wrong type, size or metadata) or the same frame sent again. Each look here is recorded."),
+    form, counts, list);
+  await show();
 }
 
 // ---------------------------------------------------------------- start

@@ -88,6 +88,8 @@ class FindingKind(StrEnum):
     EXTENDED_SEARCH_WITHOUT_AUTHORITY = "extended_search_without_authority"
     ACCOUNT_LOCKED = "account_locked_after_failed_sign_ins"
     HISTORY_IN_PIECES = "long_history_in_short_windows"
+    EVIDENCE_NOT_AS_CAPTURED = "evidence_not_as_captured"
+    CAMERA_UPLOADS_REFUSED = "camera_uploads_refused"
 
 
 FINDING_CLAUSES: Mapping[FindingKind, str] = {
@@ -109,6 +111,8 @@ FINDING_CLAUSES: Mapping[FindingKind, str] = {
     FindingKind.EXTENDED_SEARCH_WITHOUT_AUTHORITY: "428.6(b)",
     FindingKind.ACCOUNT_LOCKED: "428.6(a), CJIS Security Policy (unsuccessful logon attempts)",
     FindingKind.HISTORY_IN_PIECES: "428.6(b)",
+    FindingKind.EVIDENCE_NOT_AS_CAPTURED: "428.5, Civil Code 1798.90.51",
+    FindingKind.CAMERA_UPLOADS_REFUSED: "428.3.1(c), Civil Code 1798.90.51",
 }
 
 

@@ -59,6 +59,10 @@ class Read:
     box: tuple[int, int, int, int] = (0, 0, 0, 0)
     image_version: str | None = None
     crop_key: str | None = None
+    # Ingest-time SHA-256 of the frame and crop, and the crop's version (links pin it).
+    image_sha256: str | None = None
+    crop_version: str | None = None
+    crop_sha256: str | None = None
     lat: float | None = None
     lon: float | None = None
     heading: float | None = None

@@ -82,6 +82,7 @@ class WrittenRequest:
     sha256: str
     size: int
     filename: str
+    version_id: str = ""  # the stored version; its link names it
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ class ReleaseRequest:
     export_key: str = ""
     export_sha256: str = ""
     reads_released: int = 0
+    export_version: str = ""  # the package's stored version; delivery links name it
 
     @property
     def decided(self) -> bool:

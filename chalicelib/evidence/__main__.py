@@ -1,7 +1,9 @@
 """python -m chalicelib.evidence verify PACKAGE.zip: check every hash in the package's manifest.
 
 Works offline on a downloaded package (no AWS access). Exit status 0 = every file matches its
-manifest entry; 1 = a file was altered, is missing or was added, or the file is not a package.
+manifest entry and every frame and crop the hash the ingest took when it was captured or made;
+1 = a file was altered, is missing, was added or differs from its ingest-time hash (the stored
+object was replaced after ingest), or the file is not a package.
 """
 
 from __future__ import annotations
@@ -33,11 +35,17 @@ def main(argv: list[str] | None = None) -> int:
 def _print(report: VerifyReport) -> None:
     label = f"case {report.case_number}, export {report.export_id}"
     if report.ok:
-        print(f"evidence verify: intact ({label}), {report.checked} files match the manifest")
-        return
-    print(f"evidence verify: FAILED ({label})")
+        print(f"evidence verify: intact ({label}), {report.checked} files match the manifest"
+              + (" and their ingest-time hashes" if not report.unpinned else ""))
+    else:
+        print(f"evidence verify: FAILED ({label})")
     for title, names in (("altered", report.altered), ("missing", report.missing),
-                         ("extra", report.extra)):
+                         ("extra", report.extra),
+                         ("replaced after ingest (differs from the hash taken at capture)",
+                          report.replaced),
+                         ("note: a later version was written in storage after ingest; the "
+                          "package holds the ingest-time version", report.superseded),
+                         ("note: no ingest-time hash recorded", report.unpinned)):
         for name in names:
             print(f"  {title}: {name}")
 

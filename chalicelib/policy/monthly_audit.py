@@ -21,6 +21,7 @@ from chalicelib.domain.hotlist import Source
 from chalicelib.domain.monthly_audit import Finding, FindingKind, ListedEntry, ReleaseRecord
 from chalicelib.domain.plates import edit_distance_at_most, fold_plate
 from chalicelib.domain.reads import Read, format_time, parse_time
+from chalicelib.domain.uploads import DailyCount
 from chalicelib.policy.access import idle_refusal, purpose_refusal, training_refusal
 from chalicelib.policy.case_numbers import DEFAULT_CASE_NUMBER_RULE, CaseNumberRule
 from chalicelib.policy.long_history import WINDOW_GRACE
@@ -423,6 +424,59 @@ def chain_findings(check: ChainCheck) -> list[Finding]:
         return []
     return [Finding(FindingKind.AUDIT_CHAIN_BROKEN, f"record {check.first_broken_seq}",
                     check.problem, {"records_intact_before": check.records_checked})]
+
+
+# Where exports and release approvals record what the ingest-time hashes found.
+EVIDENCE_ACTIONS = frozenset({"export_reads", "approve_release"})
+EVIDENCE_INTEGRITY_ELEMENTS = ("replaced_after_ingest", "superseded_in_storage")
+
+
+def evidence_integrity_findings(records: Iterable[AuditRecord]) -> list[Finding]:
+    """Exports and release approvals that found a stored frame or crop replaced after ingest, or
+    a later version written under its key (a camera or an insider writing where it must not):
+    each is named by the export or request and the object names, never by plate."""
+    findings = []
+    for record in records:
+        entry = record.entry
+        found = {name: entry.query[name] for name in EVIDENCE_INTEGRITY_ELEMENTS
+                 if entry.query.get(name)}
+        if entry.action not in EVIDENCE_ACTIONS or not found:
+            continue
+        subject = entry.query.get("export_id") or entry.query.get("request_id") or \
+            f"record {record.seq}"
+        findings.append(Finding(
+            FindingKind.EVIDENCE_NOT_AS_CAPTURED, subject,
+            f"{entry.action} by {entry.username} found stored images not as captured "
+            f"({entry.outcome}{', ' + entry.refusal_code if entry.refusal_code else ''})",
+            {"at": entry.at, "case_number": entry.case_number, **found}))
+    return findings
+
+
+# A camera's upload the ingest refused (no ticket, another camera's key, a replayed ticket,
+# wrong type, size or metadata) is never routine; repeats in bulk point at a misconfigured or
+# misused camera client.
+REJECTED_UPLOADS_PER_CAMERA = 1
+DUPLICATE_UPLOADS_PER_CAMERA = 50
+
+
+def camera_upload_findings(counts: Iterable[DailyCount]) -> list[Finding]:
+    """Cameras whose uploads the ingest refused in the month, or that sent the same frames
+    again in bulk, with their monthly totals and the days it happened."""
+    totals: dict[str, list[int]] = {}
+    days: dict[str, set[str]] = {}
+    for count in counts:
+        total = totals.setdefault(count.camera_id, [0, 0])
+        total[0] += count.rejected
+        total[1] += count.duplicate
+        days.setdefault(count.camera_id, set()).add(count.day)
+    return [
+        Finding(FindingKind.CAMERA_UPLOADS_REFUSED, camera,
+                f"{rejected} uploads refused and {duplicate} duplicates in the month",
+                {"rejected": rejected, "duplicate": duplicate,
+                 "days": ",".join(sorted(days[camera]))})
+        for camera, (rejected, duplicate) in sorted(totals.items())
+        if rejected >= REJECTED_UPLOADS_PER_CAMERA or duplicate >= DUPLICATE_UPLOADS_PER_CAMERA
+    ]
 
 
 # ---------------------------------------------------------------------- helpers

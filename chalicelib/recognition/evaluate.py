@@ -46,6 +46,7 @@ from chalicelib.recognition.networks import get_networks
 from chalicelib.recognition.plausibility import looks_like_standard_plate
 from chalicelib.recognition.reader import read
 from chalicelib.recognition.results import PlateRead
+from chalicelib.recognition.state import classify_states
 
 FOUND_IOU = 0.3
 # "Without the screen" means the pipeline before it: every reading of probability >= 0.001.
@@ -79,6 +80,17 @@ class Outcome:
     top1_unscreened: bool = False
     reads_unscreened: int = 1
     away_unscreened: int = 0
+    state_expected: str = ""
+    state_got: str | None = None
+
+
+@dataclass
+class StateScore:
+    name: str
+    crops: int
+    answered: float
+    top1_answered: float
+    top1_all: float
 
 
 @dataclass
@@ -189,6 +201,7 @@ def evaluate_crops(folder: Path) -> tuple[list[Outcome], list[Outcome]]:
         ms = (time.perf_counter() - started) * 1000
         cpu_ms = (time.process_time() - cpu_started) * 1000
         texts = [text for text, _ in readings]
+        (state, _), = classify_states(networks, [image.pixels])
         outcome = Outcome(
             top1=bool(texts) and texts[0] == label.plate,
             top10=label.plate in texts,
@@ -197,11 +210,23 @@ def evaluate_crops(folder: Path) -> tuple[list[Outcome], list[Outcome]]:
             cpu_ms=cpu_ms,
             expected=label.plate,
             got=texts[0] if texts else "",
+            state_expected=label.state.upper(),
+            state_got=state,
         )
         everything.append(outcome)
         if is_held_out(label.image.name):
             held_out.append(outcome)
     return everything, held_out
+
+
+def state_score(name: str, outcomes: list[Outcome]) -> StateScore:
+    """The state classifier on crops: how often it answers, and how often it is right then."""
+    answered = [o for o in outcomes if o.state_got is not None]
+    right = sum(o.state_got == o.state_expected for o in answered)
+    return StateScore(name=name, crops=len(outcomes),
+                      answered=len(answered) / max(1, len(outcomes)),
+                      top1_answered=right / max(1, len(answered)),
+                      top1_all=right / max(1, len(outcomes)))
 
 
 def summarize(name: str, outcomes: list[Outcome], with_found: bool) -> Score:
@@ -266,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     get_networks()
     scores: list[Score] = []
     precisions: list[Precision] = []
+    states: list[StateScore] = []
     misses: dict[str, list[dict[str, object]]] = {}
     for folder in args.folders:
         if not folder.is_dir():
@@ -276,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
             everything, held_out = evaluate_crops(folder)
             scores.append(summarize(f"{name} (all, crop read whole)", everything, with_found=False))
             scores.append(summarize(f"{name} (held-out split)", held_out, with_found=False))
+            states.append(state_score(f"{name} (held-out split)", held_out))
             outcomes = everything
         else:
             outcomes = evaluate_frames(folder)
@@ -291,6 +318,10 @@ def main(argv: list[str] | None = None) -> int:
     if precisions:
         print("\nPrecision (reads are what passes the plate screen; see plausibility.py):")
         print(precision_table(precisions))
+    for state in states:
+        print(f"\nState ({state.name}, {state.crops} crops): answers {state.answered:.1%}, "
+              f"top-1 where it answers {state.top1_answered:.1%} "
+              f"({state.top1_all:.1%} of all crops)")
     print(
         f"\ncold start (import + model load, fresh interpreter): {cold_start:.2f} s; "
         f"OpenCV threads: {args.threads}"
@@ -301,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
                 {
                     "scores": [asdict(s) for s in scores],
                     "precision": [asdict(p) for p in precisions],
+                    "state": [asdict(s) for s in states],
                     "cold_start_s": cold_start,
                     "threads": args.threads,
                     "misses": misses,

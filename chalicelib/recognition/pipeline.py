@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 
@@ -11,6 +13,7 @@ from chalicelib.recognition.networks import get_networks
 from chalicelib.recognition.plausibility import screen
 from chalicelib.recognition.reader import MAX_CANDIDATES, read_many
 from chalicelib.recognition.results import Candidate, PlateRead, RecognitionResult, ScreenedOut
+from chalicelib.recognition.state import classify_states
 
 # The reader was trained on boxes with a little surrounding margin; add it to the tight box.
 MARGIN_X = 0.05
@@ -42,7 +45,8 @@ def recognize(data: bytes, *, with_crops: bool = False) -> RecognitionResult:
     per_box: dict[int, list[tuple[np.ndarray, list[tuple[str, float]]]]] = {}
     for (index, crop), reading in zip(cuts, readings, strict=True):
         per_box.setdefault(index, []).append((crop, reading))
-    plates, screened_out = [], []
+    kept: list[tuple[PlateRead, np.ndarray]] = []
+    screened_out = []
     for index, box_readings in per_box.items():
         merged = merge_readings([reading for _, reading in box_readings])
         if not merged:
@@ -51,9 +55,12 @@ def recognize(data: bytes, *, with_crops: bool = False) -> RecognitionResult:
         plate = _to_plate(image, detections[index], crop, merged, with_crops)
         verdict = screen(plate.text, plate.confidence, plate.box[2] / plate.box[3])
         if verdict.kept:
-            plates.append(plate)
+            kept.append((plate, crop))
         else:
             screened_out.append(ScreenedOut(plate, verdict.verdict.value))
+    states = classify_states(networks, [crop for _, crop in kept])
+    plates = [replace(plate, state=state, state_confidence=confidence)
+              for (plate, _), (state, confidence) in zip(kept, states, strict=True)]
     plates.sort(key=lambda plate: -plate.confidence)
     return RecognitionResult(tuple(_drop_duplicate_texts(plates)), image.width, image.height,
                              tuple(screened_out))

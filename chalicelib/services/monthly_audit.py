@@ -32,6 +32,7 @@ from chalicelib.domain.monthly_audit import (
     ReportPeriod,
 )
 from chalicelib.domain.reads import Read, days_between, format_time
+from chalicelib.domain.uploads import DailyCount
 from chalicelib.policy import monthly_audit as rules
 from chalicelib.policy.case_numbers import DEFAULT_CASE_NUMBER_RULE, CaseNumberRule
 from chalicelib.policy.long_history import DEFAULT_EXTENDED_SEARCH_DAYS
@@ -94,6 +95,12 @@ class Notifier(Protocol):
     def publish(self, subject: str, message: str, kind: str) -> None: ...
 
 
+class UploadCounts(Protocol):
+    """Rejected and duplicate uploads per camera and day (adapters/uploads_tables)."""
+
+    def counts(self, day: str) -> list[DailyCount]: ...
+
+
 @dataclass(frozen=True)
 class MonthlyAuditDependencies:
     audit: AuditSource
@@ -109,6 +116,7 @@ class MonthlyAuditDependencies:
     retention_days: int
     zone: tzinfo
     agency: str
+    uploads: UploadCounts
     case_numbers: CaseNumberRule = DEFAULT_CASE_NUMBER_RULE
     extended_search_days: int = DEFAULT_EXTENDED_SEARCH_DAYS
 
@@ -203,6 +211,9 @@ def build_report(period: ReportPeriod, deps: MonthlyAuditDependencies) -> Monthl
         *rules.hotlist_findings(entries, as_of),  # streamed: counted, not kept
         *rules.chain_findings(chain.check),
         *_guardrail_findings(records, extended, deps.extended_search_days),
+        *rules.evidence_integrity_findings(records),
+        *rules.camera_upload_findings(count for day in days_between(period.start, as_of)
+                                      for count in deps.uploads.counts(day)),
     ]
     if policy is None:
         findings.append(Finding(FindingKind.POLICY_NOT_POSTED, "posted policy",
@@ -384,6 +395,9 @@ QUESTIONS: tuple[tuple[str, tuple[FindingKind, ...]], ...] = (
       FindingKind.HOTLIST_EXPIRED_NOT_REMOVED)),
     ("Is the record of access complete and unaltered?", (FindingKind.AUDIT_CHAIN_BROKEN,)),
     ("Is the ALPR policy posted for the public?", (FindingKind.POLICY_NOT_POSTED,)),
+    ("Did cameras upload only what their tickets allowed, and were frames exported or released "
+     "as the cameras captured them?",
+     (FindingKind.CAMERA_UPLOADS_REFUSED, FindingKind.EVIDENCE_NOT_AS_CAPTURED)),
 )
 
 
@@ -429,6 +443,11 @@ def _question_basis(report: MonthlyReport) -> list[str]:
         (f"The posted policy document is {report.policy_document.name} (SHA-256 "
          f"{report.policy_document.sha256[:16]}...), shown at /transparency."
          if report.policy_document else "The posted policy document cannot be read."),
+        "Every upload is held against the ticket issued for its key; cameras with refused uploads "
+        f"(or {rules.DUPLICATE_UPLOADS_PER_CAMERA} or more duplicates) are named here. Every "
+        "evidence export and release approval compares each frame and crop with the SHA-256 the "
+        "ingest took at capture and reads the version the ingest stored; replaced or "
+        "overwritten objects are named here.",
     ]
 
 

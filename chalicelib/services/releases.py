@@ -38,8 +38,10 @@ from chalicelib.services.auditing import AuditWriter, entry_for
 from chalicelib.services.exports import (
     MAX_EXPORT_READS,
     ExportDependencies,
+    build_evidence,
+    integrity_elements,
     is_uuid,
-    store_package,
+    store_built,
 )
 
 FILE_ACTION = "file_release_request"
@@ -138,7 +140,7 @@ def file_request(body: Mapping[str, Any], caller: Caller,
     request_id = deps.new_id()
     document_key = (f"releases/{request_id}/written-request."
                     f"{DOCUMENT_TYPES[content_type]}")
-    deps.exports.evidence.store_evidence(document_key, content, content_type)
+    document_version = deps.exports.evidence.store_evidence(document_key, content, content_type)
     sorted_by = triage(agency_type, jurisdiction)
     request = ReleaseRequest(
         request_id=request_id, agency=fields.agency.strip(), agency_type=agency_type,
@@ -147,7 +149,8 @@ def file_request(body: Mapping[str, Any], caller: Caller,
         purpose_detail=fields.purpose_detail.strip(),
         case_number=fields.case_number.strip().upper(), data=data,
         document=WrittenRequest(document_key, content_type,
-                                hashlib.sha256(content).hexdigest(), len(content), filename),
+                                hashlib.sha256(content).hexdigest(), len(content), filename,
+                                document_version or ""),
         filed_at=format_time(now), filed_by=caller.account.username,
         status=sorted_by.status, rule=sorted_by.rule)
     deps.releases.put(request)
@@ -182,7 +185,9 @@ def view_request(request_id: str, caller: Caller, deps: ReleaseDependencies
     deps.audit.append(entry_for(caller, VIEW_ACTION, deps.clock(), allowed=True,
                                 purpose=request.purpose.value, case_number=request.case_number,
                                 result_count=1, query=_query_elements(request)))
-    url = deps.exports.evidence.presigned_get(request.document.key, None, DOCUMENT_URL_SECONDS)
+    url = deps.exports.evidence.presigned_get(request.document.key,
+                                              request.document.version_id or None,
+                                              DOCUMENT_URL_SECONDS)
     return request, url
 
 
@@ -211,9 +216,20 @@ def approve(request_id: str, reason: str, caller: Caller, deps: ReleaseDependenc
                     CustodyEvent("approved", reviewer, stamp, decided.decision_reason),
                     CustodyEvent("exported", reviewer, stamp,
                                  f"{len(reads)} reads released to {request.agency}")))
-        stored = store_package(reads, metadata, key, deps.exports)
+        built = build_evidence(reads, metadata, deps.exports)
+        if built.replaced:
+            # A stored frame or crop no longer matches its capture: nothing leaves the agency.
+            tampered = ReleaseRefused(
+                "EVIDENCE_INTEGRITY_FAILED",
+                f"{len(built.replaced)} stored image(s) differ from the hash taken at ingest; "
+                "nothing was released. Investigate before deciding.", 409)
+            _refuse(caller, APPROVE_ACTION, request, tampered, deps,
+                    integrity_elements(built))
+            raise tampered
+        stored = store_built(built, key, deps.exports)
         decided = replace(decided, export_id=export_id, export_key=key,
-                          export_sha256=stored.sha256, reads_released=len(reads))
+                          export_sha256=stored.sha256, reads_released=len(reads),
+                          export_version=stored.version_id or "")
     if not deps.releases.record_decision(decided):
         raced = ReleaseRefused("ALREADY_DECIDED", "this request was decided meanwhile", 409)
         _refuse(caller, APPROVE_ACTION, request, raced, deps)
@@ -226,7 +242,9 @@ def approve(request_id: str, reason: str, caller: Caller, deps: ReleaseDependenc
                                        "sha256": decided.export_sha256}))
     if not reads:
         return decided, None
-    url = deps.exports.evidence.presigned_get(decided.export_key, None, DELIVERY_URL_SECONDS)
+    url = deps.exports.evidence.presigned_get(decided.export_key,
+                                              decided.export_version or None,
+                                              DELIVERY_URL_SECONDS)
     return decided, Delivery(url, DELIVERY_URL_SECONDS)
 
 
@@ -260,7 +278,9 @@ def issue_delivery(request_id: str, caller: Caller, deps: ReleaseDependencies) -
                                 result_count=request.reads_released,
                                 query={**_query_elements(request),
                                        "export_id": request.export_id}))
-    url = deps.exports.evidence.presigned_get(request.export_key, None, DELIVERY_URL_SECONDS)
+    url = deps.exports.evidence.presigned_get(request.export_key,
+                                              request.export_version or None,
+                                              DELIVERY_URL_SECONDS)
     return Delivery(url, DELIVERY_URL_SECONDS)
 
 
@@ -349,10 +369,11 @@ def _load(request_id: str, caller: Caller, action: str,
 
 
 def _refuse(caller: Caller, action: str, request: ReleaseRequest, refused: ReleaseRefused,
-            deps: ReleaseDependencies) -> None:
+            deps: ReleaseDependencies, extra: Mapping[str, str] | None = None) -> None:
     deps.audit.append(entry_for(caller, action, deps.clock(), allowed=False,
                                 purpose=request.purpose.value, case_number=request.case_number,
-                                refusal_code=refused.code, query=_query_elements(request)))
+                                refusal_code=refused.code,
+                                query={**_query_elements(request), **(extra or {})}))
 
 
 def _query_elements(request: ReleaseRequest) -> dict[str, str]:

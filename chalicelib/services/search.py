@@ -77,7 +77,8 @@ class ImageLinks(Protocol):
 class SearchDependencies:
     reads: ReadSource
     audit: SearchLog
-    images: ImageLinks
+    images: ImageLinks  # frames, in the raw bucket
+    crops: ImageLinks  # crops, in the derived bucket
     clock: Callable[[], datetime]
     approvals: ApprovalSource = field(default_factory=NoApprovals)
     case_numbers: CaseNumberRule = DEFAULT_CASE_NUMBER_RULE
@@ -160,8 +161,9 @@ def view_read(read_id: str, purpose: str, case_number: str, caller: Caller,
         case_number=case_number.upper(), result_count=1 if read else 0))
     if read is None:
         raise ReadNotFound(read_id)
+    # Both links name the version the ingest stored: a later write under the key is not shown.
     image_url = deps.images.presigned_get(read.image_key, read.image_version, IMAGE_URL_SECONDS)
-    crop_url = (deps.images.presigned_get(read.crop_key, None, IMAGE_URL_SECONDS)
+    crop_url = (deps.crops.presigned_get(read.crop_key, read.crop_version, IMAGE_URL_SECONDS)
                 if read.crop_key else None)
     return read, image_url, crop_url
 

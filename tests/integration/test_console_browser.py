@@ -223,7 +223,7 @@ def test_a_long_window_asks_for_legal_authority_before_the_search(
     page.get_by_role("button", name="Search").click()
     expect(page.locator("#results tbody tr")).to_have_count(reads_for_release)
     expect(page.locator("#search-summary")).to_contain_text("recorded as one search")
-    shot(page, "08-officer-search-with-warrant")
+    shot(page, "09-officer-search-with-warrant")
 
 
 def test_the_console_locks_itself_after_30_idle_minutes(
@@ -241,7 +241,7 @@ def test_the_console_locks_itself_after_30_idle_minutes(
         page.clock.fast_forward("02:00")
         expect(page.locator("#message")).to_contain_text("locked itself after 30 minutes")
         expect(page.get_by_label("Username")).to_be_visible()
-        shot(page, "09-session-locked")
+        shot(page, "10-session-locked")
     finally:
         context.close()
 
@@ -261,4 +261,25 @@ def test_a_supervisor_approves_an_extended_search_for_another_officer(
     form.get_by_role("button", name="Approve").click()
     expect(page.locator("#message")).to_contain_text("Approved for officer.demo")
     expect(page.locator("#approval-result")).to_contain_text(PLATE)
-    shot(page, "10-supervisor-approval")
+    shot(page, "11-supervisor-approval")
+def test_administrator_sees_refused_and_duplicate_camera_uploads(
+        page: Page, local_stack: RunningStack, demo_users: dict[str, DemoUser],
+        client_for: Callable[[str], ApiClient]) -> None:
+    admin = client_for("admin.demo")
+    camera = admin.post("/admin/cameras", {"camera_id": f"ui-{uuid.uuid4().hex[:6]}",
+                                           "name": "console pole", "kind": "fixed",
+                                           "lat": 37.3, "lon": -121.9, "heading": 0}).json()
+    stray = f"cameras/{camera['camera_id']}/{local_stack.clock().date()}/stray.jpg"
+    boto3.client("s3").put_object(Bucket=local_stack.environment["PLATEKEEPER_RAW_BUCKET"],
+                                  Key=stray, Body=b"\xff\xd8\xffstray")
+    local_stack.event_pump.drain()
+    sign_in(page, local_stack.api_url, demo_users["admin.demo"])
+    page.get_by_role("link", name="Camera uploads").click()
+    expect(page.locator("main h1")).to_have_text("Camera uploads")
+    page.get_by_label("Camera", exact=True).fill(camera["camera_id"])
+    page.get_by_role("button", name="Show", exact=True).click()
+    exceptions = page.locator("#upload-exceptions tbody tr")
+    expect(exceptions).to_have_count(1)
+    expect(exceptions.first).to_contain_text("no upload ticket was issued")
+    expect(page.locator("#upload-counts tbody tr").first).to_contain_text(camera["camera_id"])
+    shot(page, "08-admin-camera-uploads")

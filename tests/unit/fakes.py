@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 
 from chalicelib.adapters.audit_log import AuditUnavailable
 from chalicelib.adapters.errors import AlreadyExists, ObjectLocked, ObjectNotFound
@@ -12,6 +13,15 @@ from chalicelib.adapters.report_store import StoredObject as StoredReportObject
 from chalicelib.domain.audit import AuditEntry, AuditRecord, link
 from chalicelib.domain.images import ImageRecord, ImageStatus
 from chalicelib.domain.reads import Read
+from chalicelib.domain.uploads import (
+    DailyCount,
+    UploadException,
+    UploadOutcome,
+    UploadTicket,
+    version_label,
+)
+
+STORED_AT = datetime(2026, 11, 29, 11, 59, 30, tzinfo=UTC)
 
 
 @dataclass
@@ -21,6 +31,7 @@ class StoredObject:
     metadata: dict[str, str] = field(default_factory=dict)
     legal_hold: bool = False
     versions: int = 1
+    stored_at: datetime = STORED_AT
 
 
 class FakeRawImages:
@@ -31,8 +42,8 @@ class FakeRawImages:
         if key not in self.objects:
             raise ObjectNotFound(key)
         stored = self.objects[key]
-        return ObjectHead(len(stored.body), stored.content_type, "v1", dict(stored.metadata),
-                          stored.legal_hold)
+        return ObjectHead(len(stored.body), stored.content_type, f"v{stored.versions}",
+                          dict(stored.metadata), stored.legal_hold, stored.stored_at)
 
     def read(self, key: str, version_id: str | None = None,
              max_bytes: int | None = None) -> bytes:
@@ -73,6 +84,15 @@ class FakeImageRecords:
 
     def finish(self, record: ImageRecord) -> None:
         self.records[record.image_key] = record
+
+    def record_unclaimed(self, record: ImageRecord) -> bool:
+        existing = self.records.get(record.image_key)
+        if existing is not None and not (
+                existing.version_id == record.version_id
+                and existing.status in (ImageStatus.REJECTED, ImageStatus.DUPLICATE)):
+            return False
+        self.records[record.image_key] = record
+        return True
 
 
 class FakeReads:
@@ -164,3 +184,86 @@ class FakeNotices:
 
     def publish(self, subject: str, message: str, kind: str) -> None:
         self.sent.append((subject, message, kind))
+
+
+class FakeTickets:
+    """Issued upload tickets; `issue` makes one matching a stored object (as the API would)."""
+
+    def __init__(self) -> None:
+        self.tickets: dict[str, UploadTicket] = {}
+
+    def issue(self, key: str, body: bytes, metadata: dict[str, str],
+              content_type: str = "image/jpeg",
+              expires_at: datetime = STORED_AT + timedelta(minutes=4)) -> UploadTicket:
+        camera = key.split("/")[1]
+        ticket = UploadTicket(key.rsplit("/", 1)[1], camera, key, content_type, len(body),
+                              {name: value for name, value in metadata.items()
+                               if name in ("captured-at", "lat", "lon", "heading")},
+                              expires_at - timedelta(minutes=5), expires_at)
+        self.tickets[key] = ticket
+        return ticket
+
+    def put(self, ticket: UploadTicket) -> None:
+        self.tickets[ticket.object_key] = ticket
+
+    def get(self, object_key: str) -> UploadTicket | None:
+        return self.tickets.get(object_key)
+
+    def mark_used(self, object_key: str, version_id: str | None, at: str) -> bool:
+        ticket = self.tickets.get(object_key)
+        if ticket is None:
+            return False
+        if ticket.used_version not in (None, version_label(version_id)):
+            return False
+        self.tickets[object_key] = replace(ticket, used_version=version_label(version_id),
+                                           used_at=ticket.used_at or at)
+        return True
+
+
+class FakeFingerprints:
+    def __init__(self) -> None:
+        self.owners: dict[str, tuple[str, str]] = {}
+
+    def claim(self, camera_id: str, sha256: str, image_key: str, version_id: str | None,
+              expires_at: int) -> tuple[str, str]:
+        return self.owners.setdefault(f"{camera_id}#{sha256}",
+                                      (image_key, version_label(version_id)))
+
+
+class FakeExceptions:
+    def __init__(self) -> None:
+        self.events: dict[str, UploadException] = {}
+
+    def record(self, event: UploadException, expires_at: int) -> bool:
+        if event.event_id in self.events:
+            return False
+        self.events[event.event_id] = event
+        return True
+
+    def for_camera(self, camera_id: str, start: str, end: str, limit: int,
+                   outcome: UploadOutcome | None = None) -> list[UploadException]:
+        return self._matching(lambda event: event.camera_id == camera_id, start, end, limit,
+                              outcome)
+
+    def for_day(self, day: str, start: str, end: str, limit: int,
+                outcome: UploadOutcome | None = None) -> list[UploadException]:
+        return self._matching(lambda event: event.day == day, start, end, limit, outcome)
+
+    def counts(self, day: str) -> list[DailyCount]:
+        cameras = sorted({event.camera_id for event in self.events.values()
+                          if event.day == day})
+        return [DailyCount(day, camera,
+                           sum(1 for event in self.events.values() if event.day == day
+                               and event.camera_id == camera
+                               and event.outcome is UploadOutcome.REJECTED),
+                           sum(1 for event in self.events.values() if event.day == day
+                               and event.camera_id == camera
+                               and event.outcome is UploadOutcome.DUPLICATE))
+                for camera in cameras]
+
+    def _matching(self, wanted: object, start: str, end: str, limit: int,
+                  outcome: UploadOutcome | None) -> list[UploadException]:
+        assert callable(wanted)
+        found = [event for event in self.events.values() if wanted(event)
+                 and start <= event.at < end and outcome in (None, event.outcome)]
+        return sorted(found, key=lambda event: event.at, reverse=True)[:limit]

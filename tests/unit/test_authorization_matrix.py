@@ -51,6 +51,7 @@ EXPECTED: dict[tuple[str, str], Permission | str] = {
     ("POST", "/admin/cameras/{camera_id}/credential"): P.MANAGE_CAMERAS,
     ("POST", "/admin/cameras/{camera_id}/revocation"): P.MANAGE_CAMERAS,
     ("PUT", "/admin/cameras/{camera_id}/active"): P.MANAGE_CAMERAS,
+    ("GET", "/admin/uploads/exceptions"): P.MANAGE_CAMERAS,
     ("POST", "/hotlist/entries"): P.MANAGE_HOTLIST,
     ("POST", "/hotlist/imports"): P.MANAGE_HOTLIST,
     ("GET", "/alerts"): P.VIEW_ALERTS,

@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 
 from chalicelib.adapters.errors import ObjectNotFound
+from chalicelib.adapters.raw_images import ObjectHead
+from chalicelib.domain.images import ImageRecord, ImageStatus, StoredCopy
+from chalicelib.domain.reads import Read
 from chalicelib.evidence.__main__ import main
 from chalicelib.evidence.package import (
     CUSTODY,
@@ -29,6 +32,7 @@ from chalicelib.services.exports import (
     download_export,
     export_reads,
 )
+from tests.unit.fakes import FakeImageRecords
 from tests.unit.test_holds import (
     NOW,
     FakeAudit,
@@ -160,21 +164,40 @@ class FakeEvidence:
 
 
 class FakeObjects:
+    """A versioned bucket: key -> {version: bytes}, the last version the current one."""
+
     def __init__(self, objects: dict[str, bytes]) -> None:
-        self.objects = objects
+        self.versions: dict[str, dict[str, bytes]] = {key: {"v1": body}
+                                                      for key, body in objects.items()}
 
     def read(self, key: str, version_id: str | None = None,
              max_bytes: int | None = None) -> bytes:
-        if key not in self.objects:
+        versions = self.versions.get(key, {})
+        if not versions or (version_id is not None and version_id not in versions):
             raise ObjectNotFound(key)
-        return self.objects[key]
+        return versions[version_id] if version_id else list(versions.values())[-1]
+
+    def head(self, key: str, version_id: str | None = None) -> ObjectHead:
+        if key not in self.versions:
+            raise ObjectNotFound(key)
+        latest = list(self.versions[key])[-1]
+        body = self.versions[key][latest]
+        # S3's own checksum of the stored bytes, as for objects written with one.
+        return ObjectHead(len(body), "image/jpeg", latest, {}, False, None, sha256_hex(body))
+
+    def overwrite(self, key: str, body: bytes) -> str:
+        version = f"v{len(self.versions.setdefault(key, {})) + 1}"
+        self.versions[key][version] = body
+        return version
 
 
-def export_deps(store: FakeReadStore) -> ExportDependencies:
+def export_deps(store: FakeReadStore, records: FakeImageRecords | None = None
+                ) -> ExportDependencies:
     audit = FakeAudit()
-    objects = FakeObjects({"cameras/c1/f1.jpg": b"\xff\xd8image",
-                           "crops/c1/r1.jpg": b"\xff\xd8crop1"})
-    return ExportDependencies(images=objects, evidence=FakeEvidence(),
+    return ExportDependencies(images=FakeObjects({"cameras/c1/f1.jpg": b"\xff\xd8image"}),
+                              crops=FakeObjects({"crops/c1/r1.jpg": b"\xff\xd8crop1"}),
+                              image_records=records or FakeImageRecords(),
+                              evidence=FakeEvidence(),
                               holds=hold_deps(store, audit=audit, images=FakeLegalHolds()),
                               audit=audit, clock=lambda: NOW, new_id=lambda: "e-1")
 
@@ -229,3 +252,95 @@ def test_download_is_audited_and_checks_the_export_id() -> None:
         download_export("2026-001234", "../x", "criminal_investigation", caller(), deps)
     assert isinstance(deps.audit, FakeAudit)
     assert [entry.outcome for entry in deps.audit.entries] == ["allowed", "refused"]
+
+
+# ---------------------------------------------------------------------- provenance
+def pinned_read(records: FakeImageRecords) -> Read:
+    """A read as the ingest leaves it: versions pinned, hashes in the read and the record."""
+    read = replace(make_read("r1"), image_version="v1", crop_version="v1",
+                   image_sha256=sha256_hex(b"\xff\xd8image"),
+                   crop_sha256=sha256_hex(b"\xff\xd8crop1"))
+    records.finish(ImageRecord(
+        image_key=read.image_key, camera_id="c1", version_id="v1",
+        status=ImageStatus.PROCESSED, captured_at=NOW.isoformat(), received_at=NOW.isoformat(),
+        expires_at=None, size=10, content_type="image/jpeg", read_ids=(read.read_id,),
+        plates_found=1, sha256=sha256_hex(b"\xff\xd8image"),
+        crops=(StoredCopy("crops/c1/r1.jpg", "v1", sha256_hex(b"\xff\xd8crop1")),)))
+    return read
+
+
+def test_a_package_names_versions_and_ingest_hashes_and_verifies() -> None:
+    records = FakeImageRecords()
+    read = pinned_read(records)
+    store = FakeReadStore([read])
+    deps = export_deps(store, records)
+    result = export_reads([read], "2026-001234", "criminal_investigation", caller("analyst.ray"),
+                          "commander.lee", deps)
+    assert isinstance(deps.evidence, FakeEvidence)
+    package = deps.evidence.objects[result.key]
+    manifest = json.loads(members(package)[MANIFEST])
+    crop = manifest["files"]["images/crops/c1/r1.jpg"]
+    assert crop["source"] == {"key": "crops/c1/r1.jpg", "version_id": "v1"}
+    assert crop["ingest_sha256"] == sha256_hex(b"\xff\xd8crop1") == crop["sha256"]
+    report = verify_package(package)
+    assert report.ok and not report.unpinned and not report.superseded
+
+
+def test_an_overwritten_crop_is_not_packaged_and_is_noted() -> None:
+    """A later version under the crop's key (a camera writing where it must not): the package
+    holds the ingest-time version and says a later one exists."""
+    records = FakeImageRecords()
+    read = pinned_read(records)
+    deps = export_deps(FakeReadStore([read]), records)
+    assert isinstance(deps.crops, FakeObjects)
+    deps.crops.overwrite("crops/c1/r1.jpg", b"\xff\xd8another car")
+    result = export_reads([read], "2026-001234", "criminal_investigation", caller("analyst.ray"),
+                          "commander.lee", deps)
+    assert result.superseded == ("images/crops/c1/r1.jpg",) and not result.replaced_after_ingest
+    assert isinstance(deps.evidence, FakeEvidence)
+    package = deps.evidence.objects[result.key]
+    assert members(package)["images/crops/c1/r1.jpg"] == b"\xff\xd8crop1"
+    report = verify_package(package)
+    assert report.ok and report.superseded == ("images/crops/c1/r1.jpg",)
+    assert isinstance(deps.audit, FakeAudit)
+    assert deps.audit.entries[-1].query["superseded_in_storage"] == "images/crops/c1/r1.jpg"
+
+
+def test_a_crop_swapped_behind_the_read_fails_verification(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]
+                                                           ) -> None:
+    """The read repointed at another version (a write to the reads table): the bytes differ
+    from the hash the ingest recorded in the images table, so verify fails."""
+    records = FakeImageRecords()
+    read = pinned_read(records)
+    deps = export_deps(FakeReadStore([read]), records)
+    assert isinstance(deps.crops, FakeObjects)
+    swapped = deps.crops.overwrite("crops/c1/r1.jpg", b"\xff\xd8another car")
+    tampered = replace(read, crop_version=swapped,
+                       crop_sha256=sha256_hex(b"\xff\xd8another car"))
+    result = export_reads([tampered], "2026-001234", "criminal_investigation",
+                          caller("analyst.ray"), "commander.lee", deps)
+    assert result.replaced_after_ingest == ("images/crops/c1/r1.jpg",)
+    assert isinstance(deps.audit, FakeAudit)
+    assert deps.audit.entries[-1].query["replaced_after_ingest"] == "images/crops/c1/r1.jpg"
+    assert isinstance(deps.evidence, FakeEvidence)
+    package = deps.evidence.objects[result.key]
+    report = verify_package(package)
+    assert not report.ok and report.replaced == ("images/crops/c1/r1.jpg",)
+    assert not report.altered  # the copy matches the manifest: only the ingest hash tells
+    path = tmp_path / "package.zip"
+    path.write_bytes(package)
+    assert main(["verify", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED" in out and "replaced after ingest" in out
+
+
+def test_the_same_crop_written_again_by_a_retried_ingest_is_not_an_overwrite() -> None:
+    records = FakeImageRecords()
+    read = pinned_read(records)
+    deps = export_deps(FakeReadStore([read]), records)
+    assert isinstance(deps.crops, FakeObjects)
+    deps.crops.overwrite("crops/c1/r1.jpg", b"\xff\xd8crop1")
+    result = export_reads([read], "2026-001234", "criminal_investigation", caller("analyst.ray"),
+                          "commander.lee", deps)
+    assert result.superseded == () and result.replaced_after_ingest == ()

@@ -159,3 +159,58 @@ def test_ingest_dead_letters_after_the_deliveries_the_code_expects() -> None:
              if statement["Action"] == "sqs:SendMessage"]
     assert [statement["Resource"] for statement in sends] == [
         {"Fn::GetAtt": ["IngestDeadLetterQueue", "Arn"]}]
+
+
+# ---------------------------------------------------------------------- what a camera can write
+WRITES = {"s3:PutObject", "s3:PutObjectAcl"}
+
+
+def bucket_policy(bucket: str) -> list[dict[str, Any]]:
+    [policy] = [props for props in of_type("AWS::S3::BucketPolicy").values()
+                if props["Bucket"] == {"Ref": bucket}]
+    return list(policy["PolicyDocument"]["Statement"])
+
+
+@pytest.mark.parametrize(("bucket", "makers"), [
+    ("RawImageBucket", ["CameraUploadRole"]),
+    ("DerivedBucket", ["IngestFunctionRole"]),
+    ("EvidenceBucket", ["ApiFunctionRole"]),
+    ("ReportsBucket", ["ApiFunctionRole", "MonthlyAuditFunctionRole"]),
+])
+def test_each_bucket_denies_writes_to_every_principal_but_its_makers(
+        bucket: str, makers: list[str]) -> None:
+    denies = [statement for statement in bucket_policy(bucket)
+              if statement["Effect"] == "Deny" and set(as_list(statement["Action"])) >= WRITES]
+    assert len(denies) == 1, bucket
+    [deny] = denies
+    assert deny["Principal"] == "*"
+    allowed = as_list(deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"])
+    assert allowed == [{"Fn::GetAtt": [maker, "Arn"]} for maker in makers]
+
+
+def test_crops_live_in_a_locked_derived_bucket_the_camera_role_cannot_reach() -> None:
+    assert of_type("AWS::S3::Bucket")["DerivedBucket"]["ObjectLockEnabled"] is True
+    camera = statements(of_type("AWS::IAM::Role")["CameraUploadRole"])
+    s3 = [statement for statement in camera if str(statement["Action"]).startswith("s3:")]
+    assert [(statement["Action"], statement["Resource"]) for statement in s3] == [
+        ("s3:PutObject", {"Fn::Sub": "${RawImageBucket.Arn}/cameras/*"})]
+    trust = of_type("AWS::IAM::Role")["CameraUploadRole"]["AssumeRolePolicyDocument"]
+    assert [statement["Principal"] for statement in trust["Statement"]] == [
+        {"AWS": {"Fn::GetAtt": ["ApiFunctionRole", "Arn"]}}]
+
+
+@pytest.mark.parametrize("role", ["ApiFunctionRole", "IngestFunctionRole"])
+def test_neither_the_api_nor_the_ingest_may_write_the_landing_area(role: str) -> None:
+    for statement in statements(of_type("AWS::IAM::Role")[role]):
+        if "s3:PutObject" in as_list(statement["Action"]):
+            assert not any("RawImageBucket" in str(resource)
+                           for resource in as_list(statement["Resource"])), statement
+
+
+def test_the_trail_covers_every_region_and_the_derived_bucket_and_upload_tables() -> None:
+    [trail] = of_type("AWS::CloudTrail::Trail").values()
+    assert trail["IsMultiRegionTrail"] is True
+    selectors = str(trail["AdvancedEventSelectors"])
+    for name in ("DerivedBucket", "UploadTicketsTable", "FrameFingerprintsTable",
+                 "UploadExceptionsTable"):
+        assert name in selectors, name

@@ -21,7 +21,7 @@ from chalicelib.domain.monthly_audit import InvalidMonth, ListedEntry, ReleaseRe
 from chalicelib.domain.reads import Read, format_time
 from chalicelib.services import monthly_audit
 from chalicelib.services.monthly_audit import MonthlyAuditDependencies, ReportNotFound
-from tests.unit.fakes import FakeAuditLog, FakeNotices, FakeReportStore
+from tests.unit.fakes import FakeAuditLog, FakeExceptions, FakeNotices, FakeReportStore
 
 NOW = datetime(2026, 6, 1, 6, tzinfo=UTC)
 MAY_END = datetime(2026, 6, 1, tzinfo=UTC)
@@ -100,6 +100,7 @@ class World:
     store: FakeReportStore = field(default_factory=FakeReportStore)
     notices: FakeNotices = field(default_factory=FakeNotices)
     policy_available: bool = True
+    uploads: FakeExceptions = field(default_factory=FakeExceptions)
 
     def deps(self) -> MonthlyAuditDependencies:
         def policy() -> PolicyDocument:
@@ -111,7 +112,8 @@ class World:
             audit=self.audit, accounts=lambda: list(self.accounts), holds=self.holds,
             reads=self.reads, releases=self.releases, hotlist=self.hotlist, store=self.store,
             notices=self.notices, policy_document=policy, clock=lambda: NOW,
-            retention_days=RETENTION, zone=ZoneInfo("America/Los_Angeles"), agency="Test PD")
+            retention_days=RETENTION, zone=ZoneInfo("America/Los_Angeles"), agency="Test PD",
+            uploads=self.uploads)
 
 
 def normal_month(world: World) -> None:
@@ -297,3 +299,28 @@ def test_a_month_without_a_report_is_not_found_and_the_attempt_is_recorded() -> 
     last = world.audit.chain[-1].entry
     assert (last.action, last.result_count, last.query["month"]) == ("read_monthly_report", 0,
                                                                       "2026-03")
+
+
+def test_refused_camera_uploads_and_swapped_evidence_are_findings() -> None:
+    from chalicelib.domain.uploads import UploadException, UploadOutcome
+
+    world = World()
+    normal_month(world)
+    world.uploads.record(UploadException(
+        "ev-1", "pole-9", "cameras/pole-2/2026-05-07/x.jpg", "v1", UploadOutcome.REJECTED,
+        "no upload ticket was issued for this object key", "2026-05-07T10:00:00Z"), 0)
+    world.uploads.record(UploadException(
+        "ev-2", "pole-9", "cameras/pole-9/2026-06-01/y.jpg", "v1", UploadOutcome.REJECTED,
+        "no upload ticket was issued for this object key", "2026-06-01T01:00:00Z"), 0)  # June
+    world.audit.append(AuditEntry(
+        "2026-05-08T18:00:00Z", "id-admin", "admin.demo", "PD", "administrator", "export_reads",
+        "allowed", {"export_id": "e-9", "replaced_after_ingest": "images/crops/pole-9/x-0.jpg"},
+        purpose="criminal_investigation", case_number="2026-000777", result_count=1))
+    document = monthly_audit.report_document(
+        monthly_audit.build_report(monthly_audit.ReportPeriod("2026-05"), world.deps()))
+    assert named(document) == {("camera_uploads_refused", "pole-9"),
+                               ("evidence_not_as_captured", "e-9")}
+    [camera] = [item for item in document["findings"] if item["subject"] == "pole-9"]
+    assert camera["facts"]["rejected"] == 1  # the June upload belongs to June's report
+    [question] = [item for item in document["questions"] if "tickets" in item["question"]]
+    assert (question["status"], question["findings"]) == ("review", 2)

@@ -36,6 +36,7 @@ from chalicelib.services.releases import (
     list_requests,
     view_request,
 )
+from tests.unit.fakes import FakeImageRecords
 from tests.unit.test_evidence import FakeEvidence, FakeObjects
 from tests.unit.test_holds import (
     FakeAudit,
@@ -133,7 +134,8 @@ def deps_with(reads: list[Read]) -> ReleaseDependencies:
     audit = FakeAudit()
     ids = iter(f"00000000-0000-4000-8000-{n:012d}" for n in range(1, 100))
     exports = ExportDependencies(
-        images=FakeObjects({"cameras/c1/f1.jpg": b"\xff\xd8image"}),
+        images=FakeObjects({"cameras/c1/f1.jpg": b"\xff\xd8image"}), crops=FakeObjects({}),
+        image_records=FakeImageRecords(),
         evidence=FakeEvidence(max_url_seconds=3600),
         holds=hold_deps(FakeReadStore(reads), audit=audit, images=FakeLegalHolds()),
         audit=audit, clock=lambda: NOW)
@@ -319,3 +321,28 @@ def test_releases_table_round_trip_queue_order_and_single_decision(dynamodb: Any
                                          decided_at="2026-11-29T12:00:00Z")) is False
     assert deny(banned.request_id, "prohibited", caller(), deps).status is ReleaseStatus.PROHIBITED
     assert format_time(table.get(second.request_id).data.start) == "2026-11-20T00:00:00Z"  # type: ignore[union-attr]
+
+
+def test_a_release_whose_frame_was_replaced_after_ingest_is_refused_and_stays_pending() -> None:
+    """The images table holds the frame's hash from capture; the stored bytes no longer match:
+    nothing is packaged for the other agency, the refusal names the file."""
+    from chalicelib.domain.images import ImageRecord, ImageStatus
+
+    reads = reads_for_release()
+    deps = deps_with(reads)
+    records = deps.exports.image_records
+    assert isinstance(records, FakeImageRecords)
+    records.finish(ImageRecord(
+        image_key="cameras/c1/f1.jpg", camera_id="c1", version_id=None,
+        status=ImageStatus.PROCESSED, captured_at=NOW.isoformat(),
+        received_at=NOW.isoformat(), expires_at=None, size=10, content_type="image/jpeg",
+        sha256="0" * 64))
+    filed = file_request(body(), caller("records.kim"), deps)
+    with pytest.raises(ReleaseRefused) as refused:
+        approve(filed.request_id, "Signed request on file", caller("commander.lee"), deps)
+    assert (refused.value.code, refused.value.status) == ("EVIDENCE_INTEGRITY_FAILED", 409)
+    assert deps.releases.get(filed.request_id).status is ReleaseStatus.PENDING  # type: ignore[union-attr]
+    assert not [key for key in evidence_of(deps) if "package" in key]
+    last = deps.audit.entries[-1]  # type: ignore[attr-defined]
+    assert (last.action, last.refusal_code) == ("approve_release", "EVIDENCE_INTEGRITY_FAILED")
+    assert last.query["replaced_after_ingest"] == "images/cameras/c1/f1.jpg"

@@ -41,7 +41,7 @@ def _search(body: dict[str, Any]) -> RecordingReads:
     reads = RecordingReads([make_read(f"r{index}", NOW - timedelta(minutes=index))
                             for index in range(5)])
     deps = SearchDependencies(reads=reads, audit=FakeAuditLog(), images=NoLinks(),
-                              clock=lambda: NOW)
+                              crops=NoLinks(), clock=lambda: NOW)
     search_reads({"purpose": "stolen_vehicle", "case_number": "2026-000001", **body},
                  caller(), deps)
     return reads
