@@ -124,7 +124,7 @@ def upload_ticket(camera: Camera, body: Mapping[str, Any],
     ingest can hold the stored object against it."""
     now = deps.clock()
     content_type = body.get("content_type")
-    if content_type not in _EXTENSIONS:
+    if not isinstance(content_type, str) or content_type not in _EXTENSIONS:
         raise CameraRefused("CONTENT_TYPE_INVALID", "content_type must be image/jpeg or image/png")
     size = body.get("content_length")
     if not isinstance(size, int) or isinstance(size, bool) or not 0 < size <= deps.max_upload_bytes:
