@@ -11,7 +11,8 @@ LAYER_ZIP := layers/build/recognition-layer.zip
 
 .PHONY: help venv browser run demo test lint typecheck cfn-lint checkov packaged pytest package \
         layer deploy \
-        bench-recognition bench-search bench-ingest bench-load fuzz openapi audit-now clean
+        bench-recognition bench-search bench-ingest bench-load fuzz openapi audit-now audit-verify \
+        clean
 
 help:
 	@echo "make run    - the whole local stack (API + event pump + demo users) until Ctrl-C"
@@ -19,6 +20,7 @@ help:
 	@echo "make demo   - scripted tour of every capability (IMAGES=dir for your own frames)"
 	@echo "make audit-now MONTH=YYYY-MM - build that month's audit report (the running local"
 	@echo "             stack's, or the deployment named by your environment)"
+	@echo "make audit-verify - check the access record against its signed checkpoints"
 	@echo "make package STAGE=prod - CloudFormation template + artifacts in $(PACKAGE_DIR)"
 	@echo "make layer  - the OpenCV/numpy Lambda layer for the ingest function"
 	@echo "make bench-recognition - accuracy and speed of plate recognition on $(DATA)"
@@ -114,15 +116,16 @@ bench-recognition: $(STAMP)
 	$(PY) -m chalicelib.recognition.evaluate $(DATA)/openalpr-us-dev $(DATA)/openalpr-us-crops \
 	  $(DATA)/openalpr-eu $(DATA)/openalpr-br
 
-# The monthly audit report for MONTH, built now. Against the environment's deployment, or, when
-# no PLATEKEEPER_* variables are set, against the stack `make run` is serving (it writes
-# $(LOCAL_ENV) while it runs).
-LOCAL_ENV := build/local-stack.env
+# The monthly audit report for MONTH, built now, and the access record checked against its
+# signed checkpoints. Against the environment's deployment, or, when no PLATEKEEPER_* variables
+# are set, against the stack `make run` is serving (it writes build/local-stack.env while it
+# runs, and the command reads it).
 audit-now: $(STAMP)
 	@test -n "$(MONTH)" || { echo "usage: make audit-now MONTH=YYYY-MM" >&2; exit 2; }
-	@if [ -z "$$PLATEKEEPER_AUDIT_TABLE" ] && [ -f $(LOCAL_ENV) ]; then \
-	  set -a; . ./$(LOCAL_ENV); set +a; fi; \
 	$(PY) -m chalicelib.audit report --month $(MONTH) $(if $(SAVE),--save $(SAVE))
+
+audit-verify: $(STAMP)
+	$(PY) -m chalicelib.audit verify
 
 openapi: $(STAMP)
 	$(PY) -m chalicelib.openapi_export > docs/openapi.json

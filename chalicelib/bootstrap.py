@@ -8,17 +8,22 @@ from functools import cached_property, partial
 from typing import Any
 
 from chalicelib.adapters import aws
+from chalicelib.adapters.agencies_table import AgenciesTable
+from chalicelib.adapters.agency_seed_file import load_seed
 from chalicelib.adapters.alerts_table import AlertsTable
 from chalicelib.adapters.audit_log import AuditLog
 from chalicelib.adapters.cameras_table import CamerasTable
+from chalicelib.adapters.checkpoint_store import CheckpointStore
 from chalicelib.adapters.dead_letters import DeadLetterQueue
 from chalicelib.adapters.evidence_store import EvidenceStore
+from chalicelib.adapters.hold_asks import HoldAsksTable
 from chalicelib.adapters.holds_table import HoldsTable
 from chalicelib.adapters.hotlist_table import HotlistTable
 from chalicelib.adapters.identity import CognitoIdentity
 from chalicelib.adapters.image_records import ImageRecords
 from chalicelib.adapters.notices import Notices
 from chalicelib.adapters.policy_document import PolicyDocument, load_policy_document
+from chalicelib.adapters.queue_depth import QueueDepth
 from chalicelib.adapters.raw_images import RawImageStore
 from chalicelib.adapters.read_holds import ReadHoldsTable
 from chalicelib.adapters.reads_table import ReadsTable
@@ -27,6 +32,7 @@ from chalicelib.adapters.releases_table import ReleasesTable
 from chalicelib.adapters.report_store import ReportStore
 from chalicelib.adapters.search_approvals_table import SearchApprovalsTable
 from chalicelib.adapters.sign_in_attempts import SignInAttempts
+from chalicelib.adapters.signing_key import KmsSigningKey
 from chalicelib.adapters.upload_signer import ScopedUploadSigner
 from chalicelib.adapters.uploads_tables import (
     FrameFingerprints,
@@ -36,9 +42,12 @@ from chalicelib.adapters.uploads_tables import (
 from chalicelib.domain.access import UserAccount
 from chalicelib.domain.reads import Read
 from chalicelib.services.accounts import AccountDependencies, user_account
+from chalicelib.services.agencies import AgencyDependencies
 from chalicelib.services.alerts import AlertDependencies, alerts_for_reads
 from chalicelib.services.cameras import CameraDependencies, CameraDirectory
+from chalicelib.services.checkpoints import CheckpointDependencies
 from chalicelib.services.exports import ExportDependencies
+from chalicelib.services.hold_requests import HoldAskDependencies
 from chalicelib.services.holds import HoldDependencies
 from chalicelib.services.hotlists import HotlistDependencies
 from chalicelib.services.ingest import IngestDependencies, Recognizer
@@ -48,6 +57,7 @@ from chalicelib.services.retention import PurgeDependencies
 from chalicelib.services.search import SearchDependencies
 from chalicelib.services.search_approvals import ApprovalDependencies
 from chalicelib.services.sign_in import SignInDependencies
+from chalicelib.services.system_status import SystemStatusDependencies
 from chalicelib.services.transparency import TransparencyCache, TransparencyDependencies
 from chalicelib.services.uploads import UploadsDependencies
 from chalicelib.settings import Settings, load_settings
@@ -65,9 +75,15 @@ class Container:
         self.settings = settings
         self.clock = clock
         self._recognizer = recognizer
+        self._clients: dict[str, Any] = {}
 
     def client(self, service: str) -> Any:
-        return aws.client(service, self.settings.region)
+        """The container's own client per service: its adapters and anyone asking the container
+        (tests injecting faults) hold the same one, even after the process-wide cache is
+        cleared (a second local stack started and stopped in the same process)."""
+        if service not in self._clients:
+            self._clients[service] = aws.client(service, self.settings.region)
+        return self._clients[service]
 
     @cached_property
     def raw_images(self) -> RawImageStore:
@@ -190,13 +206,63 @@ class Container:
             images=self.raw_images, crops=self.derived_images, image_records=self.image_records,
             evidence=EvidenceStore(self.client("s3"), self.settings.evidence_bucket),
             holds=self.holds, audit=self.audit_log, clock=self.clock,
-            case_numbers=self.settings.case_numbers)
+            case_numbers=self.settings.case_numbers,
+            signer=self.evidence_signing_key)
+
+    @cached_property
+    def evidence_signing_key(self) -> KmsSigningKey:
+        return KmsSigningKey(self.client("kms"), self.settings.evidence_signing_key_arn)
+
+    @cached_property
+    def checkpoint_key(self) -> KmsSigningKey:
+        """Signs only under the checkpoint function's role; everyone else reads its public key."""
+        return KmsSigningKey(self.client("kms"), self.settings.checkpoint_key_arn)
+
+    @cached_property
+    def checkpoint_store(self) -> CheckpointStore:
+        return CheckpointStore(self.client("s3"), self.settings.checkpoint_bucket,
+                               self.settings.data_key_arn)
+
+    @cached_property
+    def checkpoints(self) -> CheckpointDependencies:
+        return CheckpointDependencies(audit=self.audit_log, store=self.checkpoint_store,
+                                      signer=self.checkpoint_key, notices=self.notices,
+                                      clock=self.clock)
+
+    @cached_property
+    def releases_table(self) -> ReleasesTable:
+        return ReleasesTable(self.client("dynamodb"), self.settings.releases_table)
 
     @cached_property
     def releases(self) -> ReleaseDependencies:
         return ReleaseDependencies(
-            releases=ReleasesTable(self.client("dynamodb"), self.settings.releases_table),
-            reads=self.reads, exports=self.exports, audit=self.audit_log, clock=self.clock)
+            releases=self.releases_table, reads=self.reads, exports=self.exports,
+            audit=self.audit_log, clock=self.clock, agencies=self.agencies_table)
+
+    @cached_property
+    def agencies_table(self) -> AgenciesTable:
+        return AgenciesTable(self.client("dynamodb"), self.settings.agencies_table)
+
+    @cached_property
+    def agencies(self) -> AgencyDependencies:
+        return AgencyDependencies(agencies=self.agencies_table, audit=self.audit_log,
+                                  clock=self.clock, candidates=lambda: list(load_seed()))
+
+    @cached_property
+    def hold_requests(self) -> HoldAskDependencies:
+        return HoldAskDependencies(
+            asks=HoldAsksTable(self.client("dynamodb"), self.settings.holds_table),
+            reads=self.reads, holds=self.holds, audit=self.audit_log, clock=self.clock)
+
+    @cached_property
+    def system_status(self) -> SystemStatusDependencies:
+        sqs = self.client("sqs")
+        return SystemStatusDependencies(
+            cameras=self.cameras.cameras,
+            ingest_queue=QueueDepth(sqs, self.settings.ingest_queue_url),
+            dead_letters=QueueDepth(sqs, self.settings.ingest_dlq_url),
+            audit_head=self.audit_log, reports=self.report_store, audit=self.audit_log,
+            clock=self.clock)
 
     @cached_property
     def read_purge(self) -> PurgeDependencies:
@@ -218,12 +284,14 @@ class Container:
             audit=self.audit_log, accounts=self._all_accounts, holds=self.holds_table,
             reads=self.reads,
             releases=ReleaseRequestsReader(self.client("dynamodb"), self.settings.releases_table),
-            hotlist=self.hotlist, store=self.report_store, notices=self.notices,
+            directory=self.agencies_table, hotlist=self.hotlist, store=self.report_store,
+            notices=self.notices,
             policy_document=self.policy_document, clock=self.clock,
             retention_days=self.settings.retention_days, zone=self.settings.zone,
             agency=self.settings.agency_name, uploads=self.upload_exceptions,
             case_numbers=self.settings.case_numbers,
-            extended_search_days=self.settings.extended_search_days)
+            extended_search_days=self.settings.extended_search_days,
+            checkpoints=self.checkpoint_store, checkpoint_key=self.checkpoint_key)
 
     @cached_property
     def transparency(self) -> TransparencyDependencies:
@@ -233,7 +301,8 @@ class Container:
             policy_document=self.policy_document, clock=self.clock,
             agency=self.settings.agency_name, retention_days=self.settings.retention_days,
             extended_search_days=self.settings.extended_search_days,
-            mfa_for_plate_data=self.settings.mfa_for_plate_data)
+            mfa_for_plate_data=self.settings.mfa_for_plate_data,
+            releases=self.releases_table, directory=self.agencies_table)
 
     @cached_property
     def transparency_cache(self) -> TransparencyCache:

@@ -78,6 +78,7 @@ FUNCTION_SKIPS: dict[str, dict[str, str]] = {
     "PurgeReads": {"CKV_AWS_116": _STREAM_DLQ_REASON, "CKV_AWS_117": _VPC_REASON},
     "RetentionCheck": {"CKV_AWS_117": _VPC_REASON},
     "MonthlyAudit": {"CKV_AWS_117": _VPC_REASON},
+    "Checkpoint": {"CKV_AWS_117": _VPC_REASON},
 }
 API_SKIPS: dict[str, str] = {
     "CKV_AWS_120": (

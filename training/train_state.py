@@ -25,13 +25,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from chalicelib.domain.states import STATE_CODES, STATE_NAMES
 from chalicelib.recognition.datasets import is_held_out, load_crop_labels
-from chalicelib.recognition.state import (
-    MIN_STATE_CONFIDENCE,
-    STATE_CODES,
-    STATE_NAMES,
-    to_state_input,
-)
+from chalicelib.recognition.state import MIN_STATE_CONFIDENCE, to_state_input
 from training import synth
 from training.models import StateClassifier, count_parameters
 from training.schedule import Budget

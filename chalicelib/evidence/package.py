@@ -7,8 +7,10 @@ stored object it was read from (key and version) and the SHA-256 the ingest reco
 object was captured or made: a stored object replaced after ingest fails verification even when
 its copy in the package matches the manifest. Verification recomputes every hash and names the
 files that were altered, are missing, were added, or differ from their ingest-time hash. The
-manifest cannot vouch for itself: the hash of the whole ZIP is kept in the audit log and the
-stored object is under an Object Lock legal hold.
+manifest cannot vouch for itself: the hash of the whole ZIP is kept in the audit log, the stored
+object is under an Object Lock legal hold, and `manifest.signature.json` carries a KMS signature
+over the manifest's SHA-256 (evidence/signing.py), which a hand-rebuilt package cannot have. The
+signature covers the whole manifest, so the version pins and ingest-time hashes are signed too.
 """
 
 from __future__ import annotations
@@ -19,14 +21,23 @@ import json
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from chalicelib.evidence.signing import (
+    SIGNATURE_FILE,
+    SignatureCheck,
+    SignatureStatus,
+    check_manifest_signature,
+)
 
 MANIFEST = "manifest.json"
 CUSTODY = "chain_of_custody.json"
 FORMAT = "platekeeper-evidence/2"  # /2: sources with versions and ingest-time hashes
-RESERVED = frozenset({MANIFEST, CUSTODY})
+RESERVED = frozenset({MANIFEST, CUSTODY, SIGNATURE_FILE})
+# Takes the finished manifest bytes, returns the signature file (evidence/signing.sign_manifest).
+ManifestSigner = Callable[[bytes], bytes]
 # Fixed timestamp inside the ZIP so the same content always gives the same bytes.
 _ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 
@@ -79,10 +90,19 @@ class VerifyReport:
     replaced: tuple[str, ...] = ()  # bytes differ from the hash recorded at ingest
     superseded: tuple[str, ...] = ()  # a later version exists in storage (a note, not a failure)
     unpinned: tuple[str, ...] = ()  # no ingest-time hash to check against (a note)
+    signature: SignatureCheck = field(default_factory=lambda: SignatureCheck(
+        SignatureStatus.NOT_CHECKED, "not checked"))
 
     @property
     def ok(self) -> bool:
+        """Every file matches the manifest and its ingest-time hash."""
         return not (self.altered or self.missing or self.extra or self.replaced)
+
+    @property
+    def genuine(self) -> bool:
+        """Every file matches (manifest and ingest-time hash) and this system's evidence key
+        signed the manifest."""
+        return self.ok and self.signature.valid
 
 
 def sha256_hex(data: bytes) -> str:
@@ -98,9 +118,11 @@ def check_name(name: str) -> None:
 
 
 def build_package(files: Mapping[str, bytes], metadata: PackageMetadata,
-                  sources: Mapping[str, FileSource] | None = None) -> bytes:
+                  sources: Mapping[str, FileSource] | None = None,
+                  sign: ManifestSigner | None = None) -> bytes:
     """The ZIP of `files` plus chain_of_custody.json and manifest.json (hashes of all files,
-    and for each file in `sources` the stored object version and its ingest-time hash)."""
+    and for each file in `sources` the stored object version and its ingest-time hash), and the
+    manifest's signature file when a signer is given."""
     sources = sources or {}
     for name in files:
         check_name(name)
@@ -121,9 +143,11 @@ def build_package(files: Mapping[str, bytes], metadata: PackageMetadata,
                          **_source_entry(sources.get(name))}
                   for name, data in contents.items()},
     }
+    manifest_bytes = _json_bytes(manifest)
+    signature = {SIGNATURE_FILE: sign(manifest_bytes)} if sign is not None else {}
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in {**contents, MANIFEST: _json_bytes(manifest)}.items():
+        for name, data in {**contents, MANIFEST: manifest_bytes, **signature}.items():
             info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, data)
@@ -144,9 +168,10 @@ def _source_entry(source: FileSource | None) -> dict[str, Any]:
             "ingest_sha256": source.ingest_sha256, "superseded": source.superseded}
 
 
-def verify_package(data: bytes) -> VerifyReport:
+def verify_package(data: bytes, public_key: bytes | None = None) -> VerifyReport:
     """Recompute every hash in the manifest: altered, missing and extra files are reported, and
-    files whose bytes differ from their ingest-time hash."""
+    files whose bytes differ from their ingest-time hash; with the evidence key's public key,
+    also check the manifest's signature."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as error:
@@ -162,12 +187,24 @@ def verify_package(data: bytes) -> VerifyReport:
                 missing.append(name)
             elif name not in altered and not _matches(archive, name, entry):
                 altered.append(name)
-        extra = [name for name in names if name not in expected and name != MANIFEST]
+        extra = [name for name in names
+                 if name not in expected and name not in {MANIFEST, SIGNATURE_FILE}]
         replaced, superseded, unpinned = _provenance(archive, names, expected)
+        signature = check_manifest_signature(archive.read(MANIFEST),
+                                             _signature_file(archive, names), public_key)
     return VerifyReport(tuple(sorted(altered)), tuple(sorted(missing)), tuple(sorted(extra)),
                         checked=len(expected), case_number=str(manifest.get("case_number", "")),
                         export_id=str(manifest.get("export_id", "")), replaced=replaced,
-                        superseded=superseded, unpinned=unpinned)
+                        superseded=superseded, unpinned=unpinned, signature=signature)
+
+
+def _signature_file(archive: zipfile.ZipFile, names: Counter[str]) -> bytes | None:
+    if names.get(SIGNATURE_FILE) != 1:
+        return None if SIGNATURE_FILE not in names else b"two signature files"
+    try:
+        return archive.read(SIGNATURE_FILE)
+    except (zipfile.BadZipFile, zlib.error, OSError):
+        return b"unreadable"
 
 
 def _provenance(archive: zipfile.ZipFile, names: Counter[str], expected: Mapping[str, Any]

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Protocol
 
 from chalicelib.adapters.errors import ObjectNotFound
@@ -26,6 +27,7 @@ from chalicelib.domain.errors import Refused
 from chalicelib.domain.holds import HoldRefused, HoldRequest
 from chalicelib.domain.images import ImageRecord
 from chalicelib.domain.reads import Read, format_time
+from chalicelib.domain.signatures import Signer
 from chalicelib.evidence.package import (
     CustodyEvent,
     FileSource,
@@ -34,6 +36,7 @@ from chalicelib.evidence.package import (
     replaced_files,
     sha256_hex,
 )
+from chalicelib.evidence.signing import sign_manifest
 from chalicelib.policy.access import purpose_refusal
 from chalicelib.policy.case_numbers import DEFAULT_CASE_NUMBER_RULE, CaseNumberRule
 from chalicelib.services.auditing import AuditWriter, entry_for
@@ -87,6 +90,8 @@ class ExportDependencies:
     holds: HoldDependencies
     audit: AuditWriter
     clock: Callable[[], datetime]
+    # The evidence signing key: every manifest is signed, so a package rebuilt by hand shows.
+    signer: Signer
     new_id: Callable[[], str] = _new_export_id
     case_numbers: CaseNumberRule = DEFAULT_CASE_NUMBER_RULE
 
@@ -168,9 +173,14 @@ class StoredPackage:
 
 def build_evidence(reads: Sequence[Read], metadata: PackageMetadata,
                    deps: ExportDependencies) -> BuiltPackage:
-    """The hashed ZIP of the reads with their frames and crops at their pinned versions."""
+    """The hashed, signed ZIP of the reads with their frames and crops at their pinned
+    versions: the signature covers the manifest with its version pins and ingest-time hashes.
+    If the manifest cannot be signed, nothing is built (SigningUnavailable)."""
     files, sources = _package_files(reads, deps)
-    return BuiltPackage(build_package(files, metadata, sources), len(files) + 2,
+    body = build_package(files, metadata, sources,
+                         partial(sign_manifest, signer=deps.signer, signed_at=metadata.created_at))
+    # The files, chain_of_custody.json, manifest.json and manifest.signature.json.
+    return BuiltPackage(body, len(files) + 3,
                         tuple(replaced_files(files, sources)),
                         tuple(sorted(name for name, source in sources.items()
                                      if source.superseded)))

@@ -128,6 +128,8 @@ class PlateFound:
     candidates: tuple[tuple[str, float], ...]
     box: tuple[int, int, int, int]
     crop_jpeg: bytes | None
+    state: str | None = None  # the issuing state, when the recognizer is sure
+    state_confidence: float = 0.0
 
 
 Recognizer = Callable[[bytes], Sequence[PlateFound]]
@@ -307,7 +309,8 @@ def _store_read(record: ImageRecord, index: int, plate: PlateFound,
         candidates=tuple(Candidate(text, confidence) for text, confidence in plate.candidates),
         box=plate.box, image_version=record.version_id, image_sha256=record.sha256 or None,
         crop_key=crop.key if crop else None, crop_version=crop.version_id if crop else None,
-        crop_sha256=crop.sha256 if crop else None, lat=lat, lon=lon, heading=heading)
+        crop_sha256=crop.sha256 if crop else None, lat=lat, lon=lon, heading=heading,
+        state=plate.state, state_confidence=plate.state_confidence)
     deps.reads.put_new(read)
     return read, crop
 

@@ -59,6 +59,8 @@ SEARCH_SCHEMA: dict[str, Any] = {
     "page_size": {"type": "integer", "minimum": 1, "maximum": 200},
     "cursor": {"type": "string"},
     "authority": AUTHORITY_SCHEMA,
+    "state": {"type": "string", "description": "two-letter state code: reads of that state or "
+              "whose state was not read", "maxLength": 2},
 }
 
 
@@ -208,6 +210,8 @@ def _reason(query: SearchQuery, read: Read) -> str | None:
         return None
     if query.near is not None and not query.near.contains(read.lat, read.lon):
         return None
+    if query.state and read.state not in (None, query.state):
+        return None
     return match_reason(query, read)
 
 
@@ -226,7 +230,7 @@ def _partition_groups(query: SearchQuery) -> list[list[Partition]]:
 
 def _fingerprint(query: SearchQuery) -> str:
     parts = [query.mode.value, query.text, str(query.start), str(query.end),
-             ",".join(query.cameras), str(query.near), str(query.page_size)]
+             ",".join(query.cameras), str(query.near), str(query.page_size), query.state]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
@@ -256,6 +260,8 @@ def _query_elements(body: Mapping[str, Any]) -> dict[str, str]:
         elements["cameras"] = ",".join(str(camera) for camera in body["cameras"])[:200]
     if body.get("near"):
         elements["near"] = json.dumps(body["near"], sort_keys=True, default=str)[:200]
+    if body.get("state"):
+        elements["state"] = _text(body.get("state"))[:2]
     return elements
 
 

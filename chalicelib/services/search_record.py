@@ -51,7 +51,7 @@ BOUND_ELEMENTS = ("plate", "mode", "from", "to", "cameras", "near")
 class SearchLog(Protocol):
     def append(self, entry: AuditEntry) -> AuditRecord: ...
 
-    def get(self, seq: int) -> AuditRecord | None: ...
+    def record(self, seq: int) -> AuditRecord | None: ...
 
 
 class ApprovalSource(Protocol):
@@ -90,7 +90,7 @@ def open_search(cursor: Any, caller: Caller, log: SearchLog) -> Continuation:
     if cursor is None or cursor == "":
         return Continuation(uuid.uuid4().hex[:20], 1, 0, None, {})
     seq, inner = _decode(cursor)
-    previous = log.get(seq)
+    previous = log.record(seq)
     entry = previous.entry if previous is not None else None
     if entry is None or entry.action != SEARCH_ACTION or entry.outcome != ALLOWED \
             or entry.user_id != caller.account.user_id or not entry.search_id \

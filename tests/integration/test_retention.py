@@ -161,10 +161,12 @@ def test_export_packages_reads_with_hashes_and_holds_them(
     import requests
 
     package = requests.get(body["url"], timeout=30).content
-    report = verify_package(package)
-    assert report.ok and report.case_number == "2026-007002"
+    key = boto3.client("kms").get_public_key(
+        KeyId=stack.environment["PLATEKEEPER_EVIDENCE_SIGNING_KEY_ARN"])["PublicKey"]
+    report = verify_package(package, key)
+    assert report.genuine and report.case_number == "2026-007002"
     names = zipfile.ZipFile(io.BytesIO(package)).namelist()
-    assert "manifest.json" in names and "chain_of_custody.json" in names
+    assert {"manifest.json", "manifest.signature.json", "chain_of_custody.json"} <= set(names)
     stored = ReadsTable(boto3.client("dynamodb"), physical(stack, "ReadsTable")).get(read.read_id)
     assert stored is not None and body["hold_id"] in stored.holds
 

@@ -6,11 +6,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from chalicelib.adapters.audit_log import AuditUnavailable
 from chalicelib.adapters.errors import AlreadyExists, ObjectLocked, ObjectNotFound
 from chalicelib.adapters.raw_images import ObjectHead
 from chalicelib.adapters.report_store import StoredObject as StoredReportObject
+from chalicelib.adapters.report_store import StoredVersion
+from chalicelib.domain.agencies import AgencyEntry, EntryStatus
 from chalicelib.domain.audit import AuditEntry, AuditRecord, link
+from chalicelib.domain.checkpoints import KEY_PREFIX, CheckpointVersion, checkpoint_key
 from chalicelib.domain.images import ImageRecord, ImageStatus
 from chalicelib.domain.reads import Read
 from chalicelib.domain.uploads import (
@@ -138,7 +144,10 @@ class FakeAuditLog:
     def records(self, after_seq: int = 0) -> Iterator[AuditRecord]:
         return iter([record for record in self.chain if record.seq > after_seq])
 
-    def get(self, seq: int) -> AuditRecord | None:
+    def head(self) -> AuditRecord | None:
+        return self.chain[-1] if self.chain else None
+
+    def record(self, seq: int) -> AuditRecord | None:
         return next((record for record in self.chain if record.seq == seq), None)
 
     def count_between(self, start: str, end: str, action: str, outcome: str = "allowed") -> int:
@@ -156,14 +165,25 @@ class FakeAuditLog:
 
 
 class FakeReportStore:
+    """A versioned bucket: every put keeps the earlier versions."""
+
     bucket = "reports-bucket"
 
     def __init__(self) -> None:
         self.objects: dict[str, tuple[bytes, str]] = {}
+        self.history: dict[str, list[bytes]] = {}
 
     def put(self, key: str, body: bytes, content_type: str) -> str | None:
         self.objects[key] = (body, content_type)
-        return "v1"
+        self.history.setdefault(key, []).append(body)
+        return f"v{len(self.history[key])}"
+
+    def versions(self, key: str) -> tuple[StoredVersion, ...]:
+        return tuple(StoredVersion(key, f"v{number}", f"2026-06-01T06:{number:02d}:00+00:00")
+                     for number in range(1, len(self.history.get(key, [])) + 1))
+
+    def get_version(self, key: str, version_id: str) -> bytes:
+        return self.history[key][int(version_id[1:]) - 1]
 
     def get(self, key: str) -> bytes:
         if key not in self.objects:
@@ -184,6 +204,58 @@ class FakeNotices:
 
     def publish(self, subject: str, message: str, kind: str) -> None:
         self.sent.append((subject, message, kind))
+
+
+class LocalSigner:
+    """An ECC P-256 key in memory that signs like KMS's ECDSA_SHA_256 (DER signatures)."""
+
+    def __init__(self, key_id: str = "arn:aws:kms:us-west-2:123456789012:key/local") -> None:
+        self.key_id = key_id
+        self._key = ec.generate_private_key(ec.SECP256R1())
+        self.signed: list[bytes] = []
+
+    def sign(self, message: bytes) -> bytes:
+        self.signed.append(message)
+        return self._key.sign(message, ec.ECDSA(hashes.SHA256()))
+
+    def public_key(self) -> bytes:
+        return self._key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+    def public_key_pem(self) -> bytes:
+        return self._key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+class FakeCheckpointStore:
+    """The Object Lock bucket: write-once keys, every version kept, newest checkpoint first."""
+
+    def __init__(self) -> None:
+        self.stored: dict[str, list[tuple[str, bytes | None]]] = {}
+        self.counter = 0
+
+    def put_new(self, number: int, body: bytes) -> str | None:
+        key = checkpoint_key(number)
+        if any(body is not None for _, body in self.stored.get(key, [])):
+            raise AlreadyExists(key)
+        return self.put_raw(key, body)
+
+    def put_raw(self, key: str, body: bytes | None) -> str:
+        """Any write an attacker with bucket access could make (None = a delete marker)."""
+        self.counter += 1
+        version = f"v{self.counter}"
+        self.stored.setdefault(key, []).insert(0, (version, body))
+        return version
+
+    def versions(self, prefix: str = KEY_PREFIX) -> Iterator[CheckpointVersion]:
+        for key in sorted(self.stored):
+            if key.startswith(prefix):
+                for version, body in self.stored[key]:
+                    yield CheckpointVersion(key, version, f"2026-06-01T00:00:{version[1:]}", body)
+
+    def versions_of(self, number: int) -> list[CheckpointVersion]:
+        key = checkpoint_key(number)
+        return [version for version in self.versions(key) if version.key == key]
 
 
 class FakeTickets:
@@ -267,3 +339,35 @@ class FakeExceptions:
         found = [event for event in self.events.values() if wanted(event)
                  and start <= event.at < end and outcome in (None, event.outcome)]
         return sorted(found, key=lambda event: event.at, reverse=True)[:limit]
+
+
+class FakeAgencyRecords:
+    """The agency directory table in memory, with its conditional status changes."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, AgencyEntry] = {}
+
+    def put_new(self, entry: AgencyEntry) -> None:
+        if entry.agency_id in self.entries:
+            raise AlreadyExists(entry.agency_id)
+        self.entries[entry.agency_id] = entry
+
+    def get(self, agency_id: str) -> AgencyEntry | None:
+        return self.entries.get(agency_id)
+
+    def transition(self, entry: AgencyEntry, expected: EntryStatus) -> bool:
+        stored = self.entries.get(entry.agency_id)
+        if stored is None or stored.status is not expected:
+            return False
+        self.entries[entry.agency_id] = entry
+        return True
+
+    def list_by_status(self, status: EntryStatus) -> list[AgencyEntry]:
+        return sorted((entry for entry in self.entries.values() if entry.status is status),
+                      key=lambda entry: entry.name.casefold())
+
+    def with_ori(self, ori: str) -> list[AgencyEntry]:
+        return [entry for entry in self.entries.values() if entry.facts.ori == ori]
+
+    def all_entries(self) -> list[AgencyEntry]:
+        return list(self.entries.values())

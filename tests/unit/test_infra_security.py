@@ -124,8 +124,10 @@ def test_the_monthly_audit_role_reads_alpr_data_but_changes_none_of_it() -> None
                         and action not in {"dynamodb:Query", "dynamodb:Scan", "dynamodb:GetItem"}}
         if table_writes:  # only its own run, appended to the access record
             assert table_writes == {"dynamodb:PutItem"} and resources == audit_table, statement
-        if any(action.startswith("s3:") for action in actions):
-            assert actions == {"s3:PutObject"}, statement
+        s3_writes = {action for action in actions if action.startswith("s3:")
+                     and not action.startswith(("s3:Get", "s3:List"))}
+        if s3_writes:  # only the report itself; earlier versions and checkpoints are read
+            assert s3_writes == {"s3:PutObject"}, statement
             assert resources == [{"Fn::Sub": "${ReportsBucket.Arn}/monthly/*"}], statement
         assert not any(action.startswith("cognito-idp:Admin") and "Get" not in action
                        and "List" not in action for action in actions), statement
@@ -147,6 +149,29 @@ def test_every_function_runs_under_its_own_declared_role() -> None:
         assert functions <= set(declared), stage
         assert {declared[name]["iam_role_arn"] for name in functions} <= set(roles)
         assert config["stages"][stage]["iam_role_arn"] in roles
+
+
+def test_every_scheduled_functions_role_may_keep_its_failed_runs() -> None:
+    """Packaging sends a scheduled function's failed runs to FunctionFailuresQueue; its role
+    must be allowed to, or a failed checkpoint or audit run would vanish."""
+    import json
+    from pathlib import Path
+
+    from chalice.app import ScheduledEventConfig
+
+    from app import app
+
+    config = json.loads((Path(__file__).resolve().parents[2] / ".chalice" / "config.json")
+                        .read_text(encoding="utf-8"))
+    scheduled = {source.name for source in app.event_sources
+                 if isinstance(source, ScheduledEventConfig)}
+    assert {"retention_check", "monthly_audit", "checkpoint"} <= scheduled
+    roles = of_type("AWS::IAM::Role")
+    for name in scheduled:
+        role = config["stages"]["prod"]["lambda_functions"][name]["iam_role_arn"]
+        sends = [statement["Resource"] for statement in statements(roles[role])
+                 if "sqs:SendMessage" in as_list(statement["Action"])]
+        assert {"Fn::GetAtt": ["FunctionFailuresQueue", "Arn"]} in sends, (name, role)
 
 
 def test_ingest_dead_letters_after_the_deliveries_the_code_expects() -> None:
@@ -176,6 +201,7 @@ def bucket_policy(bucket: str) -> list[dict[str, Any]]:
     ("DerivedBucket", ["IngestFunctionRole"]),
     ("EvidenceBucket", ["ApiFunctionRole"]),
     ("ReportsBucket", ["ApiFunctionRole", "MonthlyAuditFunctionRole"]),
+    ("CheckpointBucket", ["CheckpointFunctionRole"]),
 ])
 def test_each_bucket_denies_writes_to_every_principal_but_its_makers(
         bucket: str, makers: list[str]) -> None:
@@ -212,5 +238,5 @@ def test_the_trail_covers_every_region_and_the_derived_bucket_and_upload_tables(
     assert trail["IsMultiRegionTrail"] is True
     selectors = str(trail["AdvancedEventSelectors"])
     for name in ("DerivedBucket", "UploadTicketsTable", "FrameFingerprintsTable",
-                 "UploadExceptionsTable"):
+                 "UploadExceptionsTable", "CheckpointBucket"):
         assert name in selectors, name

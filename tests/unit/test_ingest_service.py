@@ -1,4 +1,5 @@
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -91,6 +92,13 @@ def test_each_plate_becomes_a_read_with_retention_crop_and_position(
     record = deps.image_records.get(KEY)
     assert record is not None
     assert (record.plates_found, record.read_ids) == (1, (read.read_id,))
+
+
+def test_the_state_read_off_the_plate_is_stored_with_the_read() -> None:
+    deps = make_deps((replace(PLATE, state="NV", state_confidence=0.91),))
+    ingest_object(store(deps), deps)
+    [read] = written_reads(deps)
+    assert (read.state, read.state_confidence) == ("NV", 0.91)
 
 
 def test_mobile_camera_position_comes_from_metadata(deps: IngestDependencies) -> None:
