@@ -38,6 +38,8 @@ from chalicelib.domain.signatures import fingerprint
 from chalicelib.domain.uploads import DailyCount
 from chalicelib.policy import audit_integrity
 from chalicelib.policy import monthly_audit as rules
+from chalicelib.policy.case_numbers import DEFAULT_CASE_NUMBER_RULE, CaseNumberRule
+from chalicelib.policy.long_history import DEFAULT_EXTENDED_SEARCH_DAYS
 from chalicelib.rendering.monthly_report import render_monthly_report
 from chalicelib.services.auditing import entry_for
 from chalicelib.services.camera_health import CameraMonth, month_view
@@ -139,6 +141,8 @@ class MonthlyAuditDependencies:
     uploads: UploadCounts
     # Per-camera hit ratios and outage hours (services/camera_health); None: not reported.
     camera_figures: Callable[[datetime, datetime, datetime], list[CameraMonth]] | None = None
+    case_numbers: CaseNumberRule = DEFAULT_CASE_NUMBER_RULE
+    extended_search_days: int = DEFAULT_EXTENDED_SEARCH_DAYS
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,8 @@ class MonthlyReport:
     month_last_seq: int
     earlier_versions: tuple[audit_integrity.EarlierHead, ...]
     cameras: tuple[CameraMonth, ...] = ()
+    extended_searches: tuple[rules.ExtendedSearch, ...] = ()
+    extended_search_days: int = DEFAULT_EXTENDED_SEARCH_DAYS
 
 
 @dataclass(frozen=True)
@@ -229,8 +235,9 @@ def build_report(period: ReportPeriod, deps: MonthlyAuditDependencies) -> Monthl
                               extra_seqs=[version.head_seq for version in earlier])
     chain = ChainState(anchoring.chain, anchoring.head_seq, anchoring.head_hash)
     policy = _policy_document(deps)
+    extended = rules.extended_searches(records, deps.extended_search_days)
     findings = [
-        *rules.invalid_purpose_findings(records),
+        *rules.invalid_purpose_findings(records, deps.case_numbers),
         *rules.repeated_plate_findings(records),
         *rules.bulk_wildcard_findings(records, deps.zone),
         *rules.off_hours_findings(records, deps.zone),
@@ -244,6 +251,7 @@ def build_report(period: ReportPeriod, deps: MonthlyAuditDependencies) -> Monthl
         *rules.separation_findings(records),
         *rules.hotlist_findings(entries, as_of),  # streamed: counted, not kept
         *rules.chain_findings(chain.check),
+        *_guardrail_findings(records, extended, deps.extended_search_days),
         *audit_integrity.checkpoint_findings(anchoring, now),
         *audit_integrity.report_history_findings(earlier, anchoring, period.month),
         *rules.evidence_integrity_findings(records),
@@ -269,7 +277,17 @@ def build_report(period: ReportPeriod, deps: MonthlyAuditDependencies) -> Monthl
         month_last_seq=max((record.seq for record in records), default=0),
         earlier_versions=tuple(earlier),
         cameras=tuple(deps.camera_figures(period.start, period.end, now)
-                      if deps.camera_figures is not None else ()))
+                      if deps.camera_figures is not None else ()),
+        extended_searches=tuple(extended), extended_search_days=deps.extended_search_days)
+
+
+def _guardrail_findings(records: list[AuditRecord], extended: list[rules.ExtendedSearch],
+                        limit_days: int) -> list[Finding]:
+    """What one officer pulled (issue 17): catch-all case numbers, long histories without
+    authority (whole, or stitched from short windows), accounts locked after failed sign-ins."""
+    return [*rules.catch_all_case_findings(records), *rules.extended_search_findings(extended),
+            *rules.stitched_history_findings(records, limit_days),
+            *rules.lock_findings(records)]
 
 
 def publish(report: MonthlyReport, deps: MonthlyAuditDependencies,
@@ -391,6 +409,7 @@ def report_document(report: MonthlyReport) -> dict[str, Any]:
                       "images_deleted": report.purges.images_deleted,
                       "kept_under_legal_hold": report.purges.kept_under_legal_hold},
         "releases": _release_section(report),
+        "extended_searches": _extended_section(report),
         "directory": _directory_section(report),
         "hotlist": {"entries_checked": report.hotlist_checked},
         "cameras": month_view(report.cameras),
@@ -409,13 +428,16 @@ def report_document(report: MonthlyReport) -> dict[str, Any]:
 # Each State Auditor (report 2019-118) question, and the findings that answer it "review".
 QUESTIONS: tuple[tuple[str, tuple[FindingKind, ...]], ...] = (
     ("Did every access to ALPR data name a permitted purpose and a case number?",
-     (FindingKind.SEARCH_WITHOUT_VALID_PURPOSE,)),
+     (FindingKind.SEARCH_WITHOUT_VALID_PURPOSE, FindingKind.CATCH_ALL_CASE_NUMBER)),
+    ("Were long location histories searched only on a warrant, court order or a supervisor's "
+     "approval?", (FindingKind.EXTENDED_SEARCH_WITHOUT_AUTHORITY,
+                   FindingKind.HISTORY_IN_PIECES)),
     ("Were searches monitored for misuse (one plate searched repeatedly, wildcard sweeps, "
      "off-hours use)?",
      (FindingKind.REPEATED_PLATE_SEARCHES, FindingKind.BULK_WILDCARD_SEARCHES,
       FindingKind.OFF_HOURS_SPIKE)),
     ("Were only trained, certified, approved and active users able to reach the data?",
-     (FindingKind.TRAINING_LAPSED, FindingKind.IDLE_ACCOUNT)),
+     (FindingKind.TRAINING_LAPSED, FindingKind.IDLE_ACCOUNT, FindingKind.ACCOUNT_LOCKED)),
     ("Was ALPR data kept no longer than the retention period unless under a reviewed hold?",
      (FindingKind.READ_PAST_RETENTION, FindingKind.HOLD_PAST_REVIEW)),
     ("Was data shared only with California public agencies, on approved written requests?",
@@ -453,14 +475,19 @@ def _questions(report: MonthlyReport, by_kind: Counter[str]) -> list[dict[str, A
 def _question_basis(report: MonthlyReport) -> list[str]:
     access, purges, chain = report.access, report.purges, report.chain.check
     decided = Counter(release.status for release in report.releases_decided)
+    extended = report.extended_searches
     return [
         f"{access.data_accesses} data accesses were allowed; each was checked for a listed "
-        "purpose and a valid case number.",
-        f"{access.searches} searches were checked against the thresholds listed under "
-        "'thresholds'.",
-        f"{report.refusals.total} attempts were refused, each with its reason; "
-        f"{report.accounts_checked} enabled accounts were checked for training, CLETS "
-        "certification and idleness.",
+        "purpose and a case number in today's format that is not a placeholder, and each case "
+        "number for use by one user across many unrelated plates.",
+        f"{len(extended)} searches covered more than {report.extended_search_days} days; "
+        f"{sum(1 for search in extended if search.authority)} of them named a warrant, court "
+        "order or supervisor's approval (listed under 'extended_searches').",
+        f"{access.searches} searches ({access.search_pages} pages, each search counted once) "
+        "were checked against the thresholds listed under 'thresholds'.",
+        f"{report.refusals.total} attempts were refused, each with its reason (failed sign-ins "
+        f"included); {report.accounts_checked} enabled accounts were checked for training, "
+        "CLETS certification and idleness, and every account lock is named.",
         f"Retention is {report.retention_days} days; {purges.reads_purged} reads and "
         f"{purges.images_deleted} images were purged in {sum(purges.runs.values())} recorded "
         f"purge runs; {report.reads_checked} reads older than retention were still stored; "
@@ -492,9 +519,24 @@ def _question_basis(report: MonthlyReport) -> list[str]:
 def _access_section(access: rules.AccessSummary) -> dict[str, Any]:
     return {
         "data_accesses": access.data_accesses, "searches": access.searches,
+        "search_pages": access.search_pages,
         "by_user": [asdict(row) for row in access.by_user],
         "by_role": dict(access.by_role), "by_purpose": dict(access.by_purpose),
         "by_action": {action: dict(counts) for action, counts in access.by_action.items()},
+    }
+
+
+def _extended_section(report: MonthlyReport) -> dict[str, Any]:
+    """Searches over the extended-search limit, per user, with the authority of each."""
+    by_user: dict[str, Counter[str]] = {}
+    for search in report.extended_searches:
+        by_user.setdefault(search.username, Counter())[search.authority or "none"] += 1
+    return {
+        "limit_days": report.extended_search_days,
+        "total": len(report.extended_searches),
+        "by_user": [{"username": username, "searches": sum(counts.values()), **dict(counts)}
+                    for username, counts in sorted(by_user.items())],
+        "searches": [asdict(search) for search in report.extended_searches],
     }
 
 
@@ -548,6 +590,7 @@ def _thresholds() -> dict[str, int | str]:
         "wildcard_results_per_search": rules.BULK_WILDCARD_RESULTS,
         "off_hours": f"{rules.OFF_HOURS_START_HOUR:02d}:00-{rules.OFF_HOURS_END_HOUR:02d}:00",
         "off_hours_accesses_per_night": rules.OFF_HOURS_SPIKE_ACCESSES,
+        "case_number_unrelated_plates": rules.CASE_NUMBER_PLATES,
         "ttl_lag_allowance_days": rules.TTL_LAG_ALLOWANCE.days,
         "new_agency_days": rules.NEW_AGENCY_DAYS,
     }

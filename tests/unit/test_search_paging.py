@@ -42,7 +42,7 @@ def _search(body: dict[str, Any]) -> RecordingReads:
                             for index in range(5)])
     deps = SearchDependencies(reads=reads, audit=FakeAuditLog(), images=NoLinks(),
                               crops=NoLinks(), clock=lambda: NOW)
-    search_reads({"purpose": "stolen_vehicle", "case_number": "2026-1", **body},
+    search_reads({"purpose": "stolen_vehicle", "case_number": "2026-000001", **body},
                  caller(), deps)
     return reads
 
