@@ -20,6 +20,7 @@ from chalicelib.openapi import (
     STRING,
     openapi_document,
 )
+from chalicelib.policy.access import account_deadlines
 from chalicelib.rendering.transparency import render_transparency
 from chalicelib.resources import (
     DISPATCH_QUEUE_ARN,
@@ -69,7 +70,10 @@ def openapi(request: Request) -> dict[str, Any]:
 
 @api.route("/console", "GET", None, "The web console (sign in, then the pages of your role)")
 def console_page(request: Request) -> Response:
-    return views.console_asset("index.html")
+    if str(request.context.get("path", "")).endswith("/"):
+        # API Gateway routes /console/ here too; the page's relative links need /console.
+        return views.console_redirect()
+    return views.console_asset("index.html", bootstrap.container().console_image_origins)
 
 
 @api.route("/console/app.js", "GET", None, "The web console's script")
@@ -85,6 +89,42 @@ def console_style(request: Request) -> Response:
 @api.route("/console/agencies.js", "GET", None, "The web console's agency directory pages")
 def console_agencies_script(request: Request) -> Response:
     return views.console_asset("agencies.js")
+
+
+@api.route("/console/live.js", "GET", None, "The web console's live alerts page")
+def console_live_script(request: Request) -> Response:
+    return views.console_asset("live.js")
+
+
+@api.route("/console/reads.js", "GET", None,
+           "The web console's read view (frame, crop and box), camera plot and hold selection")
+def console_reads_script(request: Request) -> Response:
+    return views.console_asset("reads.js")
+
+
+@api.route("/console/cameras.js", "GET", None, "The web console's camera pages")
+def console_cameras_script(request: Request) -> Response:
+    return views.console_asset("cameras.js")
+
+
+@api.route("/console/users.js", "GET", None, "The web console's users page")
+def console_users_script(request: Request) -> Response:
+    return views.console_asset("users.js")
+
+
+@api.route("/console/hotlists.js", "GET", None, "The web console's hotlists page")
+def console_hotlists_script(request: Request) -> Response:
+    return views.console_asset("hotlists.js")
+
+
+@api.route("/console/exports.js", "GET", None, "The web console's evidence exports page")
+def console_exports_script(request: Request) -> Response:
+    return views.console_asset("exports.js")
+
+
+@api.route("/console/favicon.svg", "GET", None, "The web console's icon")
+def console_favicon(request: Request) -> Response:
+    return views.console_asset("favicon.svg")
 
 
 @api.route("/console/catalog.json", "GET", None,
@@ -229,8 +269,12 @@ def transparency_figures(request: Request) -> Response:
 
 @api.route("/admin/users", "GET", Permission.MANAGE_USERS, "Users with training and approval")
 def list_users(request: Request, caller: Caller) -> dict[str, Any]:
-    users = accounts.list_users(caller, bootstrap.container().accounts)
-    return {"users": [views.account(user) for user in users]}
+    container = bootstrap.container()
+    users = accounts.list_users(caller, container.accounts)
+    now, mfa = container.clock(), container.settings.mfa_for_plate_data
+    return {"users": [{**views.account(user),
+                       **views.account_standing(account_deadlines(user, now, mfa))}
+                      for user in users]}
 
 
 @api.route("/admin/users/{username}/approval", "POST", Permission.MANAGE_USERS,
@@ -357,7 +401,7 @@ def list_alerts(request: Request, caller: Caller) -> dict[str, Any]:
 
 @api.route("/alerts/{alert_id}/disposition", "POST", Permission.DISPOSE_ALERT,
            "Record the outcome of a hit: confirmed, misread, wrong_state or dismissed",
-           request_schema={"disposition": STRING, "note": STRING})
+           request_schema={"disposition": STRING, "note": STRING, "clets_verified": BOOLEAN})
 def dispose_alert(request: Request, caller: Caller, alert_id: str) -> dict[str, Any]:
     alert = hotlists.record_disposition(alert_id, json_body(request), caller,
                                         bootstrap.container().hotlists)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cached_property, partial
 from typing import Any
+from urllib.parse import urlsplit
 
 from chalicelib.adapters import aws
 from chalicelib.adapters.agencies_table import AgenciesTable
@@ -107,6 +108,16 @@ class Container:
     def derived_images(self) -> RawImageStore:
         """Crops: the derived bucket, written by the ingest alone."""
         return RawImageStore(self.client("s3"), self.settings.derived_bucket)
+
+    @cached_property
+    def console_image_origins(self) -> tuple[str, ...]:
+        """Where the console's images come from: the two image buckets' presigned links and
+        the map tile server, if one is configured (the console's img-src, nothing more)."""
+        origins = [self.raw_images.origin(), self.derived_images.origin()]
+        if self.settings.map_tile_url:
+            tiles = urlsplit(self.settings.map_tile_url)
+            origins.append(f"{tiles.scheme}://{tiles.netloc}")
+        return tuple(origins)
 
     @cached_property
     def upload_tickets(self) -> UploadTicketsTable:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from chalice import Response
@@ -14,6 +15,7 @@ from chalicelib.domain.alerts import Alert
 from chalicelib.domain.audit import AuditRecord
 from chalicelib.domain.reads import Read, format_time
 from chalicelib.domain.releases import ReleaseRequest
+from chalicelib.policy.access import AccountDeadlines
 from chalicelib.services.alert_feed import AlertFeedDependencies, image_links
 from chalicelib.services.hotlists import alert_view
 from chalicelib.services.search import SearchPage
@@ -75,6 +77,25 @@ def account(user: UserAccount) -> dict[str, Any]:
     }
 
 
+def account_standing(deadlines: AccountDeadlines) -> dict[str, Any]:
+    """What lapses next on an account, and why it cannot be used today (if it cannot)."""
+    following = deadlines.next_deadline
+
+    def day(value: date | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    refusal = deadlines.refusal
+    return {
+        "certification_expires_on": day(deadlines.certification_expires_on),
+        "idle_suspends_on": day(deadlines.idle_suspends_on),
+        "next_deadline": ({"what": following[0], "on": following[1].isoformat()}
+                          if following else None),
+        "usable": refusal is None,
+        "refusal_code": refusal.code if refusal else None,
+        "refusal_message": refusal.message if refusal else None,
+    }
+
+
 AUDIT_COLUMNS = ("seq", "at", "user_id", "username", "agency", "role", "action", "outcome",
                  "refusal_code", "purpose", "case_number", "query", "result_count", "source_ip",
                  "request_id", "search_id", "page", "cumulative_results", "authority",
@@ -126,12 +147,18 @@ def codes(value: Any) -> tuple[str, ...]:
     return tuple(str(item)[:64] for item in value if isinstance(item, str))[:20]
 
 
-def console_asset(name: str) -> Response:
+def console_asset(name: str, image_origins: Sequence[str] = ()) -> Response:
     return Response(body=console.asset(name), status_code=200, headers={
         "Content-Type": console.ASSETS[name],
-        "Content-Security-Policy": console.CONTENT_SECURITY_POLICY,
+        "Content-Security-Policy": console.content_security_policy(image_origins),
         "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
         "Referrer-Policy": "no-referrer", "Cache-Control": "no-cache"})
+
+
+def console_redirect() -> Response:
+    """/console/ -> /console, relative so it works under any stage prefix."""
+    return Response(body="", status_code=308, headers={
+        "Location": "../console", "Cache-Control": "no-cache"})
 
 
 # Public pages may be cached briefly by browsers and proxies; they carry no personal data.

@@ -18,7 +18,7 @@ import requests
 
 from chalicelib.camera import CAPTURED_AT_NOW, CameraClient, image_files, upload_folder
 from chalicelib.recognizer import recognize_plates
-from local_stack import demo_audit, demo_guardrails, demo_sharing
+from local_stack import demo_audit, demo_day_to_day, demo_guardrails, demo_sharing
 from local_stack import demo_camera_integrity as camera_integrity
 from local_stack.api_client import ApiClient
 from local_stack.seed import DemoUser, seed_users
@@ -345,6 +345,8 @@ def run_demo(images: Path | None = None) -> int:
             ("upload-foreign-key-rejected", lambda: camera_integrity.foreign_key_rejected(demo)),
             ("upload-duplicate", lambda: camera_integrity.duplicate_upload(demo)),
             ("evidence-swap-detected", lambda: camera_integrity.evidence_swap_detected(demo)),
+            ("camera-offline", lambda: demo_day_to_day.camera_offline(demo)),
+            ("alert-live", lambda: demo_day_to_day.alert_live(demo)),
             ("monthly-audit", demo.monthly_audit), ("transparency", demo.transparency),
             ("purge", demo.purge), ("audit-verify", demo.audit_verify),
             ("audit-tamper-detected", lambda: demo_audit.audit_tamper_detected(demo)),

@@ -8,6 +8,7 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
 
@@ -105,6 +106,12 @@ class RawImageStore:
         return str(self._s3.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": key, **_version(version_id)},
             ExpiresIn=seconds))
+
+    def origin(self) -> str:
+        """Where this bucket's presigned links point (scheme and host), for the console's
+        Content-Security-Policy; presigning is local, nothing is sent."""
+        parts = urlsplit(self.presigned_get("origin-probe", None, 60))
+        return f"{parts.scheme}://{parts.netloc}"
 
     def set_legal_hold(self, key: str, on: bool) -> None:
         for version_id in self.versions(key):

@@ -3,24 +3,43 @@ roles, permissions and purposes the console uses to show each role only its page
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from chalicelib.domain.access import ROLE_PERMISSIONS, Purpose
 from chalicelib.domain.releases import ReleaseStatus
+from chalicelib.policy.access import CERTIFICATION_VALID_DAYS, IDLE_LIMIT_DAYS
 from chalicelib.policy.long_history import DEFAULT_EXTENDED_SEARCH_DAYS, AuthorityKind
 from chalicelib.policy.sign_in import SESSION_IDLE_MINUTES
 
 _HERE = Path(__file__).parent
+_SCRIPT = "text/javascript; charset=utf-8"
 ASSETS = {"index.html": "text/html; charset=utf-8",
-          "app.js": "text/javascript; charset=utf-8",
-          "agencies.js": "text/javascript; charset=utf-8",
-          "app.css": "text/css; charset=utf-8"}
-# The console only talks to its own origin; presigned image links open as plain navigations.
+          "app.js": _SCRIPT, "agencies.js": _SCRIPT, "live.js": _SCRIPT, "reads.js": _SCRIPT,
+          "cameras.js": _SCRIPT, "users.js": _SCRIPT, "hotlists.js": _SCRIPT,
+          "exports.js": _SCRIPT,
+          "app.css": "text/css; charset=utf-8",
+          "favicon.svg": "image/svg+xml"}
+# The console only talks to its own origin. Images (frames, crops, map tiles) may also load from
+# the image buckets' presigned links and a configured tile server, and only be shown: scripts,
+# styles and requests stay on the console's own origin.
 CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; "
                            "img-src 'self' data:; connect-src 'self'; form-action 'self'; "
                            "base-uri 'none'; frame-ancestors 'none'")
+
+
+def content_security_policy(image_origins: Sequence[str] = ()) -> str:
+    """The console's policy, with the origins its <img> elements may load from."""
+    extra = "".join(f" {origin}" for origin in sorted(set(image_origins))
+                    if _ORIGIN.fullmatch(origin))
+    return CONTENT_SECURITY_POLICY.replace("img-src 'self' data:", f"img-src 'self' data:{extra}")
+
+
+# scheme://host[:port] only: nothing that could smuggle another directive into the header.
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 
 @cache
@@ -41,4 +60,6 @@ def catalog(extended_search_days: int = DEFAULT_EXTENDED_SEARCH_DAYS) -> dict[st
         "extended_search_days": extended_search_days,
         "authority_kinds": [kind.value for kind in AuthorityKind],
         "session_idle_minutes": SESSION_IDLE_MINUTES,
+        "certification_valid_days": CERTIFICATION_VALID_DAYS,
+        "idle_limit_days": IDLE_LIMIT_DAYS,
     }

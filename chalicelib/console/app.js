@@ -182,11 +182,16 @@ const PAGES = [
   { id: "releases", title: "Release requests", permission: "file_release", view: releasesPage },
   { id: "directory", title: "Agency directory", permission: "file_release", view: (main) => directoryPage(main) },
   { id: "search", title: "Search", permission: "search_reads", view: searchPage },
-  { id: "alerts", title: "Alerts", permission: "view_alerts", view: alertsPage },
+  { id: "alerts", title: "Alerts", permission: "view_alerts", view: (main) => liveAlertsPage(main) },
   { id: "holds", title: "Holds", permission: "approve_hold", view: holdsPage },
+  { id: "exports", title: "Evidence exports", permission: "approve_hold", view: (main) => exportsPage(main) },
+  { id: "hotlists", title: "Hotlists", permission: "manage_hotlist", view: (main) => hotlistsPage(main) },
   { id: "audit", title: "Audit log", permission: "read_audit", view: auditPage },
   { id: "approvals", title: "Approvals", permission: "approve_extended_search", view: approvalsPage },
+  { id: "users", title: "Users", permission: "manage_users", view: (main) => usersPage(main) },
+  { id: "cameras", title: "Cameras", permission: "manage_cameras", view: (main) => camerasPage(main) },
   { id: "uploads", title: "Camera uploads", permission: "manage_cameras", view: uploadsPage },
+  { id: "status", title: "Camera status", permission: "system_status", view: (main) => cameraStatusPage(main) },
 ];
 
 function allowedPages() { return PAGES.filter((page) => state.permissions.has(page.permission)); }
@@ -527,6 +532,9 @@ async function searchPage(main) {
   showAuthority();
   let cursor = null;
   let last = null;
+  let shown = [];
+  const plotArea = h("section", { id: "camera-plot-area", "aria-label": "Camera positions" });
+  const holdArea = h("div", { id: "hold-request-area" });
   const run = async (more) => {
     const data = new FormData(form);
     const body = last && more ? { ...last, cursor } : {
@@ -544,8 +552,17 @@ async function searchPage(main) {
     if (!page) return;
     say("");
     cursor = page.next_cursor;
+    const positions = await cameraPositions().catch(() => ({ cameras: [] }));
+    const byId = new Map(positions.cameras.map((camera) => [camera.camera_id, camera]));
+    shown = more ? shown.concat(page.results) : page.results;
+    const counts = new Map();
+    for (const read of shown) counts.set(read.camera_id, (counts.get(read.camera_id) || 0) + 1);
+    plotArea.replaceChildren(shown.length ? cameraPlot(positions, counts) : "");
+    holdArea.replaceChildren(shown.length && can("request_hold") ? holdRequestForm(results, body.case_number) : "");
     const rows = table([
-      ["Plate", (r) => r.plate], ["State", (r) => r.state || "-"], ["Seen", (r) => when(r.captured_at)], ["Camera", (r) => r.camera_id],
+      ...(can("request_hold") ? [["Select", selectBox]] : []),
+      ["Plate", (r) => r.plate], ["State", (r) => r.state || "-"], ["Seen", (r) => when(r.captured_at)],
+      ["Camera", (r) => h("span", { class: "camera-cell" }, cameraPlace(byId.get(r.camera_id)) || r.camera_id)],
       ["Confidence", (r) => `${Math.round(r.confidence * 100)}%`], ["Why it matched", (r) => r.matched_because],
       ["Held", (r) => (r.held ? "yes" : "")],
       ["", (r) => h("button", { type: "button", class: "secondary", "aria-label": `View read of ${r.plate}`,
@@ -557,7 +574,7 @@ async function searchPage(main) {
     else results.replaceChildren(h("p", { class: "hint", id: "search-summary" }, summary), rows, moreButton || "");
   };
   form.addEventListener("submit", (event) => { event.preventDefault(); run(false); });
-  main.append(form, h("div", { class: "split" }, results, detail));
+  main.append(form, h("div", { class: "split" }, h("div", {}, results, holdArea), h("div", {}, detail, plotArea)));
 }
 
 // A search over more than the catalog's extended_search_days of history needs legal authority;
@@ -589,20 +606,6 @@ function updateAuthority(form, catalog) {
   // Five minutes of grace, like the server: "the last 30 days" chosen a moment ago is not longer.
   const longer = windowDays(form) > catalog.extended_search_days + 5 / 1440;
   form.querySelector("#authority").hidden = !longer;
-}
-
-async function showRead(readId, query, area) {
-  const params = new URLSearchParams({ purpose: query.purpose, case_number: query.case_number });
-  const read = await guarded(() => api("GET", `reads/${readId}?${params}`));
-  if (!read) return;
-  area.replaceChildren(h("div", { class: "panel" }, h("h2", {}, `Read ${read.plate}`),
-    details([["Seen", when(read.captured_at)], ["Camera", read.camera_id],
-      ["State", read.state ? `${read.state} (${Math.round(read.state_confidence * 100)}% sure)` : "not read"],
-      ["Other readings", read.candidates.map((c) => c.text).join(", ")],
-      ["Images", h("span", {}, h("a", { href: read.image_url, target: "_blank", rel: "noopener" }, "frame"),
-        read.crop_url ? " / " : "", read.crop_url ? h("a", { href: read.crop_url, target: "_blank", rel: "noopener" }, "plate") : "",
-        ` (links valid ${Math.round(read.urls_expire_in / 60)} min)`)]]),
-    h("p", { class: "hint" }, "Verify any hit through CLETS before acting on it (policy 428.4(f)).")));
 }
 
 // ---------------------------------------------------------------- approvals (supervisors)
@@ -643,39 +646,6 @@ async function approvalsPage(main) {
   main.append(form, out);
 }
 
-// ---------------------------------------------------------------- alerts
-
-async function alertsPage(main) {
-  const found = await guarded(() => api("GET", "alerts?limit=100"));
-  if (!found) return;
-  main.append(h("p", { class: "hint" }, "Confirm every hit through CLETS before any action (policy 428.4(f))."),
-    table([
-      ["Seen", (a) => when(a.captured_at)], ["Plate", (a) => a.plate],
-      ["State read", (a) => a.state_mismatch
-        ? h("strong", { class: "warning" }, `${a.read_state}: STATE MISMATCH (entry ${a.entry_state})`)
-        : (a.read_state || "not read")],
-      ["Hotlist entry", (a) => `${a.entry_plate} ${a.entry_state}`.trim()],
-      ["Match", (a) => plain(a.match)], ["Category", (a) => plain(a.category)],
-      ["Case", (a) => a.case_number], ["Camera", (a) => a.camera_id],
-      ["Disposition", (a) => can("dispose_alert") ? dispositionForm(a) : plain(a.status)],
-    ], found.alerts, "No open alerts."));
-}
-
-function dispositionForm(alert) {
-  const choice = select(`disposition-${alert.alert_id}`, [["confirmed", "Confirmed (CLETS)"],
-    ["misread", "Misread"], ["wrong_state", "Wrong state"], ["dismissed", "Dismissed"]],
-    { "aria-label": `Disposition for ${alert.plate}` });
-  const note = h("input", { name: "note", placeholder: "note", "aria-label": "Note" });
-  const button = h("button", { type: "button" }, "Record");
-  button.addEventListener("click", async () => {
-    if (!(await confirmDialog(`Record "${plain(choice.value)}" for ${alert.plate}?`, "Record"))) return;
-    const done = await guarded(() => api("POST", `alerts/${alert.alert_id}/disposition`,
-      { disposition: choice.value, note: note.value }), button);
-    if (done) { say("Disposition recorded."); render(); }
-  });
-  return h("span", { class: "actions" }, choice, note, button);
-}
-
 // ---------------------------------------------------------------- holds
 
 async function holdsPage(main) {
@@ -696,7 +666,38 @@ async function holdsPage(main) {
           if (done) { say(`Hold released; ${done.reads_changed} reads changed.`); render(); }
         } }, "Release")],
     ], active.holds, "No active holds."),
+    await holdRequestsSection(),
     placeHoldForm());
+}
+
+// Officers' requests from the search results: approved by an administrator who did not ask.
+async function holdRequestsSection() {
+  const section = h("section", { id: "hold-requests", "aria-labelledby": "hold-requests-title" },
+    h("h2", { id: "hold-requests-title" }, "Hold requests waiting"));
+  const found = await guarded(() => api("GET", "holds/requests"));
+  if (!found) return section;
+  const decide = async (ask, approve, button) => {
+    let body;
+    if (approve) {
+      if (!(await confirmDialog(`Hold ${ask.reads} reads for case ${ask.case_number} until at least ${ask.review_date}?`, "Approve"))) return;
+    } else {
+      const reason = window.prompt(`Why is the hold for case ${ask.case_number} declined? Kept on file.`);
+      if (!reason || !reason.trim()) return;
+      body = { reason: reason.trim() };
+    }
+    const done = await guarded(() => api("POST", `holds/requests/${ask.request_id}/${approve ? "approval" : "denial"}`, body), button);
+    if (done) { await render(); say(approve ? `Hold placed for case ${ask.case_number}.` : "Hold request declined."); }
+  };
+  section.append(table([
+    ["Asked", (a) => when(a.requested_at)], ["By", (a) => a.requested_by], ["Case", (a) => a.case_number],
+    ["Reason", (a) => plain(a.reason)], ["Reads", (a) => a.reads], ["Review by", (a) => a.review_date], ["Note", (a) => a.note],
+    ["", (a) => (a.requested_by.toLowerCase() === state.username.toLowerCase()
+      ? h("span", { class: "hint" }, "yours: another administrator decides")
+      : h("span", { class: "actions compact" },
+        h("button", { type: "button", "aria-label": `Approve hold for case ${a.case_number}`, onclick: (event) => decide(a, true, event.target) }, "Approve"),
+        h("button", { type: "button", class: "danger", "aria-label": `Decline hold for case ${a.case_number}`, onclick: (event) => decide(a, false, event.target) }, "Decline")))],
+  ], found.requests, "No hold requests waiting."));
+  return section;
 }
 
 function placeHoldForm() {
@@ -750,7 +751,8 @@ async function auditPage(main) {
     out.replaceChildren(table([
       ["When", (r) => when(r.at)], ["User", (r) => r.username], ["Role", (r) => plain(r.role)],
       ["Action", (r) => plain(r.action)], ["Outcome", (r) => r.outcome + (r.refusal_code ? ` (${plain(r.refusal_code)})` : "")],
-      ["Purpose", (r) => plain(r.purpose)], ["Case", (r) => r.case_number], ["Results", (r) => r.result_count],
+      ["Purpose", (r) => plain(r.purpose)], ["Case", (r) => r.case_number],
+      ["What was asked", (r) => queryText(r)], ["Results", (r) => r.result_count],
     ], found.records, "No records in this window."));
   });
   form.querySelector("#csv").addEventListener("click", async (event) => {
@@ -762,6 +764,14 @@ async function auditPage(main) {
     document.body.append(link); link.click(); link.remove();
   });
   main.append(form, out, await monthlyReports());
+}
+
+// The query elements of a record (plate, mode, window, cameras, ...), and any legal authority.
+function queryText(record) {
+  const parts = Object.entries(record.query || {}).map(([name, value]) => `${plain(name)}: ${value}`);
+  if (record.authority) parts.push(`authority: ${plain(record.authority)} ${record.authority_ref || ""}`.trim());
+  if (record.page) parts.push(`page ${record.page}`);
+  return h("span", { class: "query" }, parts.join("; "));
 }
 
 async function monthlyReports() {

@@ -269,7 +269,8 @@ def test_auditor_sees_the_access_record_only_and_tablet_layout_fits(
     page = context.new_page()
     try:
         sign_in(page, local_stack.api_url, demo_users["auditor.demo"])
-        expect(page.locator("#nav").get_by_role("link")).to_have_text(["Audit log"])
+        expect(page.locator("#nav").get_by_role("link")).to_have_text(
+            ["Audit log", "Camera status"])
         page.get_by_role("button", name="Show").click()
         expect(page.locator("#audit-results table")).to_contain_text("officer.demo")
         overflow: Any = page.evaluate(
