@@ -107,7 +107,7 @@ def camera_offline(demo: Demo) -> str:
         raise StepFailed(f"expected one offline and one back notice, got {notices}")
     return (f"{OFFLINE_CAMERA} silent 20 min (interval 15): one offline notice to the "
             f"administrators (a second check sent none), 'offline' on vendor.demo's status page, "
-            f"back on its next frame after {kinds[1][1]} min with one more notice")
+            f"back on its next frame (outage {kinds[1][1]} min) with one more notice")
 
 
 def _client(demo: Demo, username: str, password: str) -> Any:
