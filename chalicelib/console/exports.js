@@ -17,12 +17,13 @@ async function exportsPage(main) {
   const found = await guarded(() => api("GET", "exports"));
   if (!found) return;
   const out = h("section", { id: "export-result", "aria-live": "polite" });
-  const purpose = select("export-purpose", [["", "Purpose of the download"], ...catalog.purposes.map((p) => [p, plain(p)])]);
+  const purpose = select("export-purpose", [["", "Choose..."], ...catalog.purposes.map((p) => [p, plain(p)])]);
   const download = async (item, button) => {
     if (!purpose.value) { say("Choose the purpose of the download first; it is recorded.", "error"); purpose.focus(); return; }
     const link = await guarded(() => api("POST", `exports/${item.export_id}/download`,
       { case_number: item.case_number, purpose: purpose.value }), button);
     if (!link) return;
+    say("");
     out.replaceChildren(h("div", { class: "notice ok", id: "export-link" },
       `Download link for case ${item.case_number} (valid ${Math.round(link.expires_in / 60)} minutes, recorded as a custody event): `,
       h("a", { href: link.url, target: "_blank", rel: "noopener" }, "download package")));
@@ -31,6 +32,7 @@ async function exportsPage(main) {
     const result = await guarded(() => api("POST", `exports/${item.export_id}/verification`,
       { case_number: item.case_number }), button);
     if (!result) return;
+    say("");
     const good = result.verdict === "intact";
     out.replaceChildren(h("div", { class: `panel ${good ? "" : "bad"}`, id: "verify-result" },
       h("h2", {}, `Package ${item.export_id.slice(0, 8)} for case ${item.case_number}`),
@@ -41,7 +43,7 @@ async function exportsPage(main) {
         ["Stored versions", result.versions], ["SHA-256", h("code", {}, result.sha256)], ["Detail", result.detail]])));
   };
   main.append(h("p", { class: "hint" }, "Each download link and each check is recorded in the access record with your name."),
-    h("div", { class: "actions" }, purpose),
+    h("div", { class: "fields" }, field("Purpose of downloads", purpose, "recorded with each download link")),
     h("div", { id: "export-list" }, table([
       ["Stored", (e) => when(e.stored_at)], ["Case", (e) => e.case_number],
       ["Package", (e) => h("code", {}, e.export_id)], ["Size", (e) => size(e.size)],

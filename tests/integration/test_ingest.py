@@ -179,8 +179,13 @@ def test_a_hotlisted_plate_raises_an_alert_with_the_clets_instruction(
               if alert["plate"] == plate]
     assert len(alerts) == 1
     assert "CLETS" in alerts[0]["instruction"]
+    unverified = officer.post(f"/alerts/{alerts[0]['alert_id']}/disposition",
+                              {"disposition": "confirmed", "note": "looks right"})
+    assert unverified.status_code == 400
+    assert unverified.json()["error"] == "CLETS_VERIFICATION_REQUIRED"
     closed = officer.post(f"/alerts/{alerts[0]['alert_id']}/disposition",
-                          {"disposition": "confirmed", "note": "verified via CLETS"})
+                          {"disposition": "confirmed", "note": "verified via CLETS",
+                           "clets_verified": True})
     assert closed.status_code == 200
     assert closed.json()["disposition"] == "confirmed"
     again = officer.post(f"/alerts/{alerts[0]['alert_id']}/disposition",

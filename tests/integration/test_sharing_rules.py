@@ -383,7 +383,9 @@ def test_vendors_see_the_system_status_and_nothing_with_plates(
     assert status.status_code == 200, status.text
     body = status.json()
     assert set(body) == {"generated_at", "cameras", "ingest", "access_record",
-                         "last_monthly_audit"}
+                         "last_monthly_audit", "camera_health"}
+    assert body["camera_health"] and all(  # each camera's health: figures, never plates
+        set(camera) >= {"camera_id", "state", "hourly"} for camera in body["camera_health"])
     assert body["access_record"]["records"] > 0 and PLATE not in status.text
     for path in ("/alerts", "/releases", "/agencies"):
         assert vendor.get(path).status_code == 403
