@@ -54,6 +54,10 @@ class ApiClient:
                                 timeout=self.timeout)
 
     def search(self, **body: Any) -> requests.Response:
-        body.setdefault("purpose", "criminal_investigation")
-        body.setdefault("case_number", "2026-000123")
-        return self.post("/reads/search", body)
+        return self.post("/reads/search", search_body(**body))
+
+
+def search_body(**fields: Any) -> dict[str, Any]:
+    """A search request body with what every search must carry (purpose, case number) filled
+    in unless given: the one place tests and benchmarks build search bodies."""
+    return {"purpose": "criminal_investigation", "case_number": "2026-000123", **fields}

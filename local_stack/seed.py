@@ -1,12 +1,18 @@
-"""Demo data for the local stack: users in every role state the demo needs (local only)."""
+"""Demo data for the local stack: users in every role state the demo needs, and reads placed
+the way the ingest writes them (local only)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import boto3
+
+from chalicelib.bootstrap import Container
+from chalicelib.domain.reads import Read
+from chalicelib.settings import load_settings
 
 
 @dataclass(frozen=True)
@@ -120,3 +126,11 @@ def _enable_totp(cognito: Any, user_pool_id: str, client_id: str, user: DemoUser
         Username=user.username,
         SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True},
     )
+
+
+def store_reads(environment: Mapping[str, str], reads: Iterable[Read]) -> None:
+    """Write reads as the ingest does (plate index entries first, then the read), for tests and
+    the benchmarks that place reads without recognizing frames."""
+    writer = Container(load_settings(environment)).indexed_reads
+    for read in reads:
+        writer.put_new(read)

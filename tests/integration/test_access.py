@@ -17,10 +17,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from moto.utilities.utils import load_resource
 
 from chalicelib.adapters.audit_log import AuditLog, AuditUnavailable
-from chalicelib.adapters.reads_table import ReadsTable
 from chalicelib.domain.reads import Candidate, Read, format_time, read_id_for
 from local_stack.api_client import ApiClient
-from local_stack.seed import DemoUser
+from local_stack.seed import DemoUser, store_reads
 from local_stack.stack import RunningStack
 from tests.integration.conftest import audit_items, last_audit
 
@@ -31,7 +30,6 @@ pytestmark = pytest.mark.integration
 def seeded_reads(local_stack: RunningStack) -> dict[str, Any]:
     """Reads of a few plates over the last days, written straight into the reads table."""
     env = local_stack.environment
-    table = ReadsTable(boto3.client("dynamodb"), env["PLATEKEEPER_READS_TABLE"])
     s3: Any = boto3.client("s3")
     now = local_stack.clock()
     image_key = f"cameras/cam-a/{now.date().isoformat()}/seed.jpg"
@@ -50,8 +48,8 @@ def seeded_reads(local_stack: RunningStack) -> dict[str, Any]:
                     image_key=image_key, expires_at=int((captured + timedelta(days=365))
                                                         .timestamp()),
                     candidates=candidates, lat=37.35, lon=-121.95)
-        table.put_new(read)
         reads.append(read)
+    store_reads(env, reads)
     return {"reads": reads, "now": now}
 
 
