@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -172,6 +173,45 @@ class PlateIndexTable:
                     "delete plate index entries")
         return len(set(keys))
 
+    # ------------------------------------------------------------------ migration and check
+    def get_many(self, keys: Sequence[IndexKey]) -> dict[IndexKey, StoredEntry]:
+        """The stored items among `keys` (consistent reads, 100 keys per request)."""
+        found: dict[IndexKey, StoredEntry] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 100):
+            pending: dict[str, Any] = {self.table: {
+                "Keys": [_key_item(key) for key in unique[start:start + 100]],
+                "ConsistentRead": True}}
+            for attempt in range(_BATCH_ATTEMPTS):
+                try:
+                    response = self._dynamodb.batch_get_item(RequestItems=pending)
+                except ClientError as error:
+                    raise translate(error, "read plate index entries") from error
+                for item in response.get("Responses", {}).get(self.table, []):
+                    entry = _stored(item)
+                    found[entry.index_key] = entry
+                pending = response.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+                time.sleep(min(1.0, 0.05 * 2 ** attempt))
+            else:
+                raise TransientStorageError("read plate index entries: keys still unprocessed")
+        return found
+
+    def scan(self) -> Iterator[StoredEntry]:
+        """Every item of the index (the check's reverse direction; an operator's tool)."""
+        request: dict[str, Any] = {"TableName": self.table}
+        while True:
+            try:
+                page = self._dynamodb.scan(**request)
+            except ClientError as error:
+                raise translate(error, "scan the plate index") from error
+            for item in page["Items"]:
+                yield _stored(item)
+            if "LastEvaluatedKey" not in page:
+                return
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def _batch(self, requests: list[dict[str, Any]], what: str) -> None:
         for start in range(0, len(requests), _BATCH):
             pending: dict[str, Any] = {self.table: requests[start:start + _BATCH]}
@@ -186,6 +226,22 @@ class PlateIndexTable:
                 time.sleep(min(1.0, 0.05 * 2 ** attempt))  # throttled: back off, then retry
             else:
                 raise TransientStorageError(f"{what}: items still unprocessed")
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    """One stored index item as the check sees it."""
+
+    index_key: IndexKey
+    plate: str
+    expires_at: int | None
+    marker: Marker
+
+
+def _stored(item: dict[str, Any]) -> StoredEntry:
+    return StoredEntry(IndexKey(item["key"]["S"], item["entry"]["S"]),
+                       item.get("plate", {}).get("S", ""), _marker(item).expires_at,
+                       _marker(item))
 
 
 def _key_item(key: IndexKey) -> dict[str, Any]:

@@ -139,6 +139,32 @@ class ReadsTable:
                 return reads
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def scan_pages(self, start_key: dict[str, Any] | None = None
+                   ) -> Iterator[tuple[list[Read], dict[str, Any] | None]]:
+        """Every read, a page at a time with the key to resume after it (None at the end).
+        Only the operators' index migration and check scan the reads table."""
+        request: dict[str, Any] = {"TableName": self.table}
+        if start_key:
+            request["ExclusiveStartKey"] = start_key
+        while True:
+            try:
+                page = self._dynamodb.scan(**request)
+            except ClientError as error:
+                raise translate(error, "scan reads") from error
+            last = page.get("LastEvaluatedKey")
+            yield [from_item(item) for item in page["Items"]], last
+            if last is None:
+                return
+            request["ExclusiveStartKey"] = last
+
+    def approximate_count(self) -> int:
+        """DescribeTable's item count (refreshed about every six hours in AWS)."""
+        try:
+            return int(self._dynamodb.describe_table(TableName=self.table)["Table"]
+                       .get("ItemCount", 0))
+        except ClientError as error:
+            raise translate(error, "describe the reads table") from error
+
     def count_captured(self, day: str, low: str, high: str) -> int:
         """How many reads of one day partition have low <= read_key < high (counts only)."""
         request: dict[str, Any] = {

@@ -263,9 +263,12 @@ def test_bulk_wildcards_are_refused(officer: ApiClient, seeded_reads: dict[str, 
 def test_partial_and_fuzzy_searches_need_a_bounded_window(officer: ApiClient) -> None:
     response = officer.search(mode="partial", plate="7AB*")
     assert (response.status_code, response.json()["error"]) == (400, "WINDOW_REQUIRED")
-    far = {"from": "2026-01-01T00:00:00Z", "to": "2026-06-01T00:00:00Z"}
-    response = officer.search(mode="fuzzy", plate="7ABC123", **far)
+    year_and_a_day = {"from": "2025-05-31T00:00:00Z", "to": "2026-06-01T00:00:00Z"}
+    response = officer.search(mode="fuzzy", plate="7ABC123", **year_and_a_day)
     assert (response.status_code, response.json()["error"]) == (400, "WINDOW_TOO_LONG")
+    assert "365 days" in response.json()["message"]
+    year = {"from": "2025-06-01T00:00:00Z", "to": "2026-06-01T00:00:00Z"}
+    assert officer.search(mode="fuzzy", plate="7ABC123", **year).status_code == 200
 
 
 def test_search_pages_with_a_cursor(officer: ApiClient, seeded_reads: dict[str, Any]) -> None:
