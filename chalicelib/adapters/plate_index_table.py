@@ -72,12 +72,7 @@ class PlateIndexTable:
     def create_marker(self, plate: str, month: str, alternatives: Iterable[str],
                       expires_at: int | None) -> bool:
         """Write the marker unless one exists (then False: add to it instead)."""
-        item = {**_key_item(marker_key(plate, month)), "plate": {"S": plate}}
-        texts = sorted(set(alternatives))
-        if texts:
-            item["alternatives"] = {"SS": texts}
-        if expires_at is not None:
-            item["expires_at"] = {"N": str(expires_at)}
+        item = marker_item(marker_key(plate, month), plate, alternatives, expires_at)
         try:
             self._dynamodb.put_item(TableName=self.table, Item=item,
                                     ConditionExpression="attribute_not_exists(#key)",
@@ -158,13 +153,8 @@ class PlateIndexTable:
     # ------------------------------------------------------------------ entries
     def put(self, keys: Sequence[IndexKey], plate: str, expires_at: int | None) -> int:
         """Write entries (never the marker) pointing at `plate`; returns the items written."""
-        def item(key: IndexKey) -> dict[str, Any]:
-            written = {**_key_item(key), "plate": {"S": plate}}
-            if expires_at is not None:
-                written["expires_at"] = {"N": str(expires_at)}
-            return {"PutRequest": {"Item": written}}
-
-        self._batch([item(key) for key in dict.fromkeys(keys)], "write plate index entries")
+        self._batch([{"PutRequest": {"Item": entry_item(key, plate, expires_at)}}
+                     for key in dict.fromkeys(keys)], "write plate index entries")
         return len(set(keys))
 
     def delete(self, keys: Sequence[IndexKey]) -> int:
@@ -226,6 +216,24 @@ class PlateIndexTable:
                 time.sleep(min(1.0, 0.05 * 2 ** attempt))  # throttled: back off, then retry
             else:
                 raise TransientStorageError(f"{what}: items still unprocessed")
+
+
+def entry_item(key: IndexKey, plate: str, expires_at: int | None) -> dict[str, Any]:
+    """An index entry as stored: its keys, the plate it points at, its TTL."""
+    item = {**_key_item(key), "plate": {"S": plate}}
+    if expires_at is not None:
+        item["expires_at"] = {"N": str(expires_at)}
+    return item
+
+
+def marker_item(key: IndexKey, plate: str, alternatives: Iterable[str],
+                expires_at: int | None) -> dict[str, Any]:
+    """A plate-month's marker as first stored, listing its far alternative readings."""
+    item = entry_item(key, plate, expires_at)
+    texts = sorted(set(alternatives))
+    if texts:
+        item["alternatives"] = {"SS": texts}
+    return item
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Any
 
 from chalicelib.domain.access import ROLE_PERMISSIONS, Purpose
 from chalicelib.domain.releases import ReleaseStatus
+from chalicelib.policy.search import MAX_PATTERN_WINDOW_DAYS
 
 _HERE = Path(__file__).parent
 ASSETS = {"index.html": "text/html; charset=utf-8",
@@ -35,4 +36,5 @@ def catalog() -> dict[str, Any]:
                   for role, permissions in ROLE_PERMISSIONS.items()},
         "purposes": [purpose.value for purpose in Purpose],
         "release_statuses": [status.value for status in ReleaseStatus],
+        "pattern_window_days": MAX_PATTERN_WINDOW_DAYS,
     }

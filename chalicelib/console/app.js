@@ -419,7 +419,8 @@ async function searchPage(main) {
       field("Purpose", select("purpose", [["", "Choose a purpose"], ...catalog.purposes.map((p) => [p, plain(p)])], { required: true })),
       field("Case number", h("input", { name: "case_number", id: "case_number", required: true })),
       field("From", h("input", { name: "from", type: "datetime-local",
-        value: localValue(new Date(now - 7 * 86400000)) }), "Partial and fuzzy searches need a window"),
+        value: localValue(new Date(now - 7 * 86400000)) }),
+        `Partial and fuzzy searches need a window of at most ${catalog.pattern_window_days} days`),
       field("To", h("input", { name: "to", type: "datetime-local", value: localValue(now) })),
       field("Cameras", h("input", { name: "cameras", placeholder: "optional: cam-1, cam-2" }))),
     h("div", { class: "actions" }, h("button", { type: "submit", id: "search" }, "Search")));
@@ -445,8 +446,11 @@ async function searchPage(main) {
         onclick: () => showRead(r.read_id, body, detail) }, "View")],
     ], page.results, "No reads match.");
     const moreButton = cursor ? h("button", { type: "button", class: "secondary", onclick: () => run(true) }, "More results") : null;
-    if (more) results.append(rows, moreButton || ""); else results.replaceChildren(
-      h("p", { class: "hint" }, `${page.results.length} shown; ${page.examined} items examined.`), rows, moreButton || "");
+    // A request that reached its work budget says so: "More results" continues where it stopped.
+    const budget = page.work && page.work.stopped_early
+      ? h("p", { class: "hint" }, "This page stopped at the search's work limit; More results continues the search.") : "";
+    if (more) results.append(rows, budget, moreButton || ""); else results.replaceChildren(
+      h("p", { class: "hint" }, `${page.results.length} shown; ${page.examined} items examined.`), rows, budget, moreButton || "");
   };
   form.addEventListener("submit", (event) => { event.preventDefault(); run(false); });
   main.append(form, h("div", { class: "split" }, results, detail));

@@ -93,6 +93,7 @@ class SearchPage:
     examined: int
     stopped_early: bool = False
     examined_index: int = 0
+    requests: int = 0
 
 
 class ReadNotFound(LookupError):
@@ -170,8 +171,9 @@ def _run_exact(query: SearchQuery, deps: SearchDependencies, work: Work) -> Sear
         if len(hits) == query.page_size or work.exhausted():
             cursor = _encode_cursor({"g": 0, "b": read.read_key}, fingerprint)
             return SearchPage(tuple(hits), cursor, work.examined,
-                              stopped_early=len(hits) < query.page_size)
-    return SearchPage(tuple(hits), None, work.examined)
+                              stopped_early=len(hits) < query.page_size,
+                              requests=work.requests)
+    return SearchPage(tuple(hits), None, work.examined, requests=work.requests)
 
 
 def _run_pattern(query: SearchQuery, deps: SearchDependencies, work: Work) -> SearchPage:
@@ -191,7 +193,7 @@ def _run_pattern(query: SearchQuery, deps: SearchDependencies, work: Work) -> Se
         cursor = _encode_cursor({"p": page.next.after, "e": page.next.group_end,
                                  "b": page.next.before}, fingerprint)
     return SearchPage(tuple(SearchHit(read, reason) for read, reason in page.hits), cursor,
-                      work.examined, page.stopped_early, work.index.examined)
+                      work.examined, page.stopped_early, work.index.examined, work.requests)
 
 
 def _plan(query: SearchQuery) -> PartialPlan | FuzzyPlan:
