@@ -9,15 +9,18 @@ DATA ?= ../shared/data
 PACKAGE_DIR := build/package
 LAYER_ZIP := layers/build/recognition-layer.zip
 
-.PHONY: help venv browser run demo test lint typecheck cfn-lint pytest package layer deploy \
-        bench-recognition bench-search bench-ingest bench-load fuzz openapi audit-now clean
+.PHONY: help venv browser run demo test lint typecheck cfn-lint checkov packaged pytest package \
+        layer deploy \
+        bench-recognition bench-search bench-ingest bench-load fuzz openapi audit-now audit-verify \
+        clean
 
 help:
 	@echo "make run    - the whole local stack (API + event pump + demo users) until Ctrl-C"
-	@echo "make test   - every check: ruff, mypy, cfn-lint on the templates, all tests"
+	@echo "make test   - every check: ruff, mypy, cfn-lint and checkov on the templates, all tests"
 	@echo "make demo   - scripted tour of every capability (IMAGES=dir for your own frames)"
 	@echo "make audit-now MONTH=YYYY-MM - build that month's audit report (the running local"
 	@echo "             stack's, or the deployment named by your environment)"
+	@echo "make audit-verify - check the access record against its signed checkpoints"
 	@echo "make package STAGE=prod - CloudFormation template + artifacts in $(PACKAGE_DIR)"
 	@echo "make layer  - the OpenCV/numpy Lambda layer for the ingest function"
 	@echo "make bench-recognition - accuracy and speed of plate recognition on $(DATA)"
@@ -41,7 +44,7 @@ demo: $(STAMP)
 	$(PY) -m local_stack demo $(if $(IMAGES),--images $(IMAGES))
 
 test: $(STAMP) browser
-	$(MAKE) --no-print-directory lint typecheck cfn-lint pytest
+	$(MAKE) --no-print-directory lint typecheck cfn-lint checkov pytest
 
 # The console's browser tests drive Debian's Chromium (Playwright's own download needs the
 # internet); installed here so a clean CI machine has it.
@@ -57,10 +60,29 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
-# cfn-lint on our template and on the packaged (merged) output that would be deployed.
-cfn-lint: $(STAMP)
+# The packaged (merged) template that would be deployed; built once per make run.
+packaged: $(STAMP)
 	AWS_DEFAULT_REGION=us-west-2 $(PY) -m infra.package $(STAGE) $(PACKAGE_DIR) >/dev/null
+
+# cfn-lint on our template and on the packaged output.
+cfn-lint: packaged
 	$(VENV)/bin/cfn-lint infra/template.yaml $(PACKAGE_DIR)/sam.yaml
+
+# checkov's AWS rules on the packaged template: any finding not skipped on its resource with a
+# reason fails. checkov pins its own boto3 and other libraries, so it lives in a venv of its own
+# (requirements-checkov.txt); it is told not to call home (no downloads, no update check).
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+$(CHECKOV_STAMP): requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'pip>=23,<26.3'
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	touch $(CHECKOV_STAMP)
+
+checkov: packaged $(CHECKOV_STAMP)
+	CKV_SKIP_PACKAGE_UPDATE_CHECK=true BC_SKIP_MAPPING=TRUE \
+	  $(CHECKOV_VENV)/bin/checkov --framework cloudformation --skip-download --compact --quiet \
+	  -f $(PACKAGE_DIR)/sam.yaml
 
 # pytest exits 5 when it collected no tests: that is a broken suite, not a pass.
 pytest: $(STAMP)
@@ -92,20 +114,21 @@ fuzz: $(STAMP)
 
 bench-recognition: $(STAMP)
 	$(PY) -m chalicelib.recognition.evaluate $(DATA)/openalpr-us-dev $(DATA)/openalpr-us-crops \
-	  $(DATA)/openalpr-eu
+	  $(DATA)/openalpr-eu $(DATA)/openalpr-br
 
-# The monthly audit report for MONTH, built now. Against the environment's deployment, or, when
-# no PLATEKEEPER_* variables are set, against the stack `make run` is serving (it writes
-# $(LOCAL_ENV) while it runs).
-LOCAL_ENV := build/local-stack.env
+# The monthly audit report for MONTH, built now, and the access record checked against its
+# signed checkpoints. Against the environment's deployment, or, when no PLATEKEEPER_* variables
+# are set, against the stack `make run` is serving (it writes build/local-stack.env while it
+# runs, and the command reads it).
 audit-now: $(STAMP)
 	@test -n "$(MONTH)" || { echo "usage: make audit-now MONTH=YYYY-MM" >&2; exit 2; }
-	@if [ -z "$$PLATEKEEPER_AUDIT_TABLE" ] && [ -f $(LOCAL_ENV) ]; then \
-	  set -a; . ./$(LOCAL_ENV); set +a; fi; \
 	$(PY) -m chalicelib.audit report --month $(MONTH) $(if $(SAVE),--save $(SAVE))
+
+audit-verify: $(STAMP)
+	$(PY) -m chalicelib.audit verify
 
 openapi: $(STAMP)
 	$(PY) -m chalicelib.openapi_export > docs/openapi.json
 
 clean:
-	rm -rf build layers/build .mypy_cache .ruff_cache .pytest_cache
+	rm -rf build layers/build .mypy_cache .ruff_cache .pytest_cache $(CHECKOV_VENV)

@@ -24,15 +24,19 @@ from chalicelib.rendering.transparency import render_transparency
 from chalicelib.resources import IMAGES_STREAM_ARN, INGEST_QUEUE_ARN, READS_STREAM_ARN
 from chalicelib.services import (
     accounts,
+    agencies,
     audit_review,
     cameras,
     exports,
+    hold_requests,
     holds,
     hotlists,
     monthly_audit,
     releases,
     search,
+    system_status,
     transparency,
+    uploads,
 )
 from chalicelib.web import IMPORT_BYTES, Api, BadRequest, json_body, query_params
 
@@ -65,6 +69,11 @@ def console_script(request: Request) -> Response:
 @api.route("/console/app.css", "GET", None, "The web console's style sheet")
 def console_style(request: Request) -> Response:
     return views.console_asset("app.css")
+
+
+@api.route("/console/agencies.js", "GET", None, "The web console's agency directory pages")
+def console_agencies_script(request: Request) -> Response:
+    return views.console_asset("agencies.js")
 
 
 @api.route("/console/catalog.json", "GET", None,
@@ -155,7 +164,8 @@ def monthly_report(request: Request, caller: Caller, month: str) -> dict[str, An
            "Public page: the posted ALPR policy and live program figures (HTML)")
 def transparency_page(request: Request) -> Response:
     container = bootstrap.container()
-    figures = container.transparency_cache.figures(container.transparency)
+    figures = container.transparency_cache.figures(container.transparency,
+                                                   api.permissions_in_use())
     return views.public_html(render_transparency(figures))
 
 
@@ -163,7 +173,8 @@ def transparency_page(request: Request) -> Response:
            "Public: the transparency page's figures and policy document as JSON")
 def transparency_figures(request: Request) -> Response:
     container = bootstrap.container()
-    figures = container.transparency_cache.figures(container.transparency)
+    figures = container.transparency_cache.figures(container.transparency,
+                                                   api.permissions_in_use())
     return views.public_json(transparency.figures_document(figures))
 
 
@@ -250,6 +261,16 @@ def switch_camera(request: Request, caller: Caller, camera_id: str) -> dict[str,
         raise BadRequest("ACTIVE_INVALID", "active must be true or false")
     return cameras.camera_view(cameras.switch(camera_id, active, caller,
                                               bootstrap.container().cameras))
+
+
+@api.route("/admin/uploads/exceptions", "GET", Permission.MANAGE_CAMERAS,
+           "Rejected and duplicate camera uploads (camera, time, reason) and per-camera daily "
+           "counts; window of at most 31 days",
+           query_parameters=("from", "to", "camera_id", "outcome", "limit"))
+def upload_exceptions(request: Request, caller: Caller) -> dict[str, Any]:
+    listing = uploads.list_exceptions(query_params(request), caller,
+                                      bootstrap.container().uploads)
+    return uploads.listing_view(listing)
 
 
 @api.route("/hotlist/entries", "POST", Permission.MANAGE_HOTLIST,
@@ -365,11 +386,14 @@ def view_release_request(request: Request, caller: Caller, request_id: str) -> d
 
 
 @api.route("/releases/{request_id}/approval", "POST", Permission.REVIEW_RELEASES,
-           "Approve a pending request: export exactly the requested reads, delivery link",
-           request_schema={"reason": STRING})
+           "Approve a pending request (not one you filed): export exactly the requested reads",
+           request_schema={"reason": STRING,
+                           "acknowledged_warnings": {"type": "array", "items": STRING}})
 def approve_release(request: Request, caller: Caller, request_id: str) -> dict[str, Any]:
-    decided, delivery = releases.approve(request_id, str(json_body(request).get("reason", "")),
-                                         caller, bootstrap.container().releases)
+    body = json_body(request)
+    decided, delivery = releases.approve(request_id, str(body.get("reason", "")), caller,
+                                         bootstrap.container().releases,
+                                         views.codes(body.get("acknowledged_warnings")))
     return {**views.release_request(decided),
             "delivery_url": delivery.url if delivery else None,
             "delivery_expires_in": delivery.expires_in if delivery else None}
@@ -388,6 +412,111 @@ def deny_release(request: Request, caller: Caller, request_id: str) -> dict[str,
 def release_delivery(request: Request, caller: Caller, request_id: str) -> dict[str, Any]:
     delivery = releases.issue_delivery(request_id, caller, bootstrap.container().releases)
     return {"delivery_url": delivery.url, "delivery_expires_in": delivery.expires_in}
+
+
+@api.route("/releases/{request_id}/agency", "POST", Permission.FILE_RELEASE,
+           "Link an unlisted request to its (confirmed) directory entry; it is sorted again",
+           request_schema={"agency_id": STRING})
+def link_release_agency(request: Request, caller: Caller, request_id: str) -> dict[str, Any]:
+    linked = releases.link_agency(request_id, str(json_body(request).get("agency_id", "")),
+                                  caller, bootstrap.container().releases)
+    return views.release_request(linked)
+
+
+# ---------------------------------------------------------------- the agency directory
+@api.route("/agencies", "GET", Permission.FILE_RELEASE,
+           "The agency directory by status (default: active), by name",
+           query_parameters=("status",))
+def list_agencies(request: Request, caller: Caller) -> dict[str, Any]:
+    found = agencies.list_entries(query_params(request).get("status", ""), caller,
+                                  bootstrap.container().agencies)
+    return {"agencies": [agencies.entry_view(entry) for entry in found]}
+
+
+@api.route("/agencies", "POST", Permission.MANAGE_AGENCIES,
+           "Propose a directory entry (screened; a second administrator confirms it)",
+           request_schema=agencies.PROPOSAL_SCHEMA, success_status=201)
+def propose_agency(request: Request, caller: Caller) -> Response:
+    entry = agencies.propose(json_body(request), caller, bootstrap.container().agencies)
+    return Response(body=agencies.entry_view(entry), status_code=201)
+
+
+@api.route("/agencies/candidates", "GET", Permission.MANAGE_AGENCIES,
+           "California agencies from the shipped seed file not yet in the directory")
+def agency_candidates(request: Request, caller: Caller) -> dict[str, Any]:
+    found = agencies.candidates(caller, bootstrap.container().agencies)
+    return {"candidates": [agencies.candidate_view(row) for row in found]}
+
+
+@api.route("/agencies/{agency_id}", "GET", Permission.FILE_RELEASE,
+           "One directory entry, its history and what would stop a release to it")
+def view_agency(request: Request, caller: Caller, agency_id: str) -> dict[str, Any]:
+    entry, problems = agencies.view_entry(agency_id, caller, bootstrap.container().agencies)
+    return agencies.entry_view(entry, problems)
+
+
+@api.route("/agencies/{agency_id}/confirmation", "POST", Permission.MANAGE_AGENCIES,
+           "Confirm a proposed entry (a second administrator, not its proposer)")
+def confirm_agency(request: Request, caller: Caller, agency_id: str) -> dict[str, Any]:
+    return agencies.entry_view(agencies.confirm(agency_id, caller,
+                                                bootstrap.container().agencies))
+
+
+@api.route("/agencies/{agency_id}/rejection", "POST", Permission.MANAGE_AGENCIES,
+           "Decline a proposed entry with a reason (it is kept, never takes effect)",
+           request_schema={"reason": STRING})
+def decline_agency(request: Request, caller: Caller, agency_id: str) -> dict[str, Any]:
+    return agencies.entry_view(agencies.decline(
+        agency_id, str(json_body(request).get("reason", "")), caller,
+        bootstrap.container().agencies))
+
+
+@api.route("/agencies/{agency_id}/retirement", "POST", Permission.MANAGE_AGENCIES,
+           "Retire an active entry with a reason (kept on file; no longer a destination)",
+           request_schema={"reason": STRING})
+def retire_agency(request: Request, caller: Caller, agency_id: str) -> dict[str, Any]:
+    return agencies.entry_view(agencies.retire(
+        agency_id, str(json_body(request).get("reason", "")), caller,
+        bootstrap.container().agencies))
+
+
+# ---------------------------------------------------------------- hold requests, system status
+@api.route("/holds/requests", "POST", Permission.REQUEST_HOLD,
+           "Ask for reads to be held for a case; an administrator approves it",
+           request_schema=hold_requests.ASK_SCHEMA, success_status=201)
+def request_hold(request: Request, caller: Caller) -> Response:
+    ask = hold_requests.ask_for_hold(json_body(request), caller,
+                                     bootstrap.container().hold_requests)
+    return Response(body=hold_requests.ask_view(ask), status_code=201)
+
+
+@api.route("/holds/requests", "GET", Permission.APPROVE_HOLD,
+           "Hold requests waiting for an administrator")
+def list_hold_requests(request: Request, caller: Caller) -> dict[str, Any]:
+    found = hold_requests.waiting_requests(caller, bootstrap.container().hold_requests)
+    return {"requests": [hold_requests.ask_view(ask) for ask in found]}
+
+
+@api.route("/holds/requests/{request_id}/approval", "POST", Permission.APPROVE_HOLD,
+           "Approve a hold request (not your own): the hold is placed")
+def approve_hold_request(request: Request, caller: Caller, request_id: str) -> dict[str, Any]:
+    ask, outcome = hold_requests.approve_request(request_id, caller,
+                                                 bootstrap.container().hold_requests)
+    return {**hold_requests.ask_view(ask), "hold": holds.outcome_view(outcome)}
+
+
+@api.route("/holds/requests/{request_id}/denial", "POST", Permission.APPROVE_HOLD,
+           "Decline a hold request with a reason", request_schema={"reason": STRING})
+def decline_hold_request(request: Request, caller: Caller, request_id: str) -> dict[str, Any]:
+    ask = hold_requests.decline_request(request_id, str(json_body(request).get("reason", "")),
+                                        caller, bootstrap.container().hold_requests)
+    return hold_requests.ask_view(ask)
+
+
+@api.route("/system/status", "GET", Permission.SYSTEM_STATUS,
+           "Cameras, ingest backlog, dead letters, the access record's head (no plate data)")
+def view_system_status(request: Request, caller: Caller) -> dict[str, Any]:
+    return system_status.system_status(caller, bootstrap.container().system_status)
 
 
 @app.on_sqs_message(queue_arn=INGEST_QUEUE_ARN, batch_size=10, name="ingest")
@@ -414,3 +543,10 @@ def daily_retention_check(event: CloudWatchEvent) -> dict[str, int]:
 @app.schedule(Cron(0, 6, 1, "*", "?", "*"), name="monthly_audit")
 def monthly_audit_report(event: CloudWatchEvent) -> dict[str, Any]:
     return handlers.monthly_audit(bootstrap.container())
+
+
+# Every five minutes, when the chain moved: sign its head with the checkpoint key (only this
+# function's role may) and keep it under Object Lock, outside the database.
+@app.schedule(Rate(5, unit=Rate.MINUTES), name="checkpoint")
+def audit_checkpoint(event: CloudWatchEvent) -> dict[str, Any]:
+    return handlers.checkpoint(bootstrap.container())

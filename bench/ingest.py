@@ -82,9 +82,10 @@ def report(stack: RunningStack, total: int, uploaded: int, upload_ms: float, ing
     reads = _scan(dynamodb, env["PLATEKEEPER_READS_TABLE"])
     processed = [item for item in images if item["status"]["S"] == "processed"]
     rejected = [item for item in images if item["status"]["S"] == "rejected"]
+    duplicates = [item for item in images if item["status"]["S"] == "duplicate"]
     claimed_reads = sum(int(item.get("plates_found", {}).get("N", "0")) for item in processed)
     read_ids = [item["read_id"]["S"] for item in reads]
-    lost = uploaded - len(processed) - len(rejected)
+    lost = uploaded - len(processed) - len(rejected) - len(duplicates)
     duplicated = len(read_ids) - len(set(read_ids)) + max(0, len(reads) - claimed_reads)
     overhead = (ingest_ms - recognition_ms) / recognition_ms * 100
     print("\n| figure | value |")
@@ -95,7 +96,8 @@ def report(stack: RunningStack, total: int, uploaded: int, upload_ms: float, ing
           f"images/s, {ingest_ms / max(1, len(processed)):.0f} ms/image |")
     print(f"| pure recognition, same frames | {recognition_ms / total:.0f} ms/image |")
     print(f"| pipeline overhead over recognition | {overhead:.1f} % |")
-    print(f"| images processed / rejected | {len(processed)} / {len(rejected)} |")
+    print(f"| images processed / rejected / duplicate | {len(processed)} / {len(rejected)} / "
+          f"{len(duplicates)} |")
     print(f"| reads written | {len(reads)} |")
     print(f"| images lost | {lost} |")
     print(f"| reads duplicated | {duplicated} |")

@@ -119,7 +119,7 @@ def finished_images(stack: RunningStack, keys: set[str]) -> dict[str, dict[str, 
     return {item["image_key"]["S"]: item
             for item in scan(table, "image_key", "status", "plates_found", "read_ids")
             if item["image_key"]["S"] in keys
-            and item["status"]["S"] in ("processed", "rejected")}
+            and item["status"]["S"] in ("processed", "rejected", "duplicate")}
 
 
 def queued_messages(stack: RunningStack) -> int:

@@ -8,11 +8,15 @@ from functools import cached_property, partial
 from typing import Any
 
 from chalicelib.adapters import aws
+from chalicelib.adapters.agencies_table import AgenciesTable
+from chalicelib.adapters.agency_seed_file import load_seed
 from chalicelib.adapters.alerts_table import AlertsTable
 from chalicelib.adapters.audit_log import AuditLog
 from chalicelib.adapters.cameras_table import CamerasTable
+from chalicelib.adapters.checkpoint_store import CheckpointStore
 from chalicelib.adapters.dead_letters import DeadLetterQueue
 from chalicelib.adapters.evidence_store import EvidenceStore
+from chalicelib.adapters.hold_asks import HoldAsksTable
 from chalicelib.adapters.holds_table import HoldsTable
 from chalicelib.adapters.hotlist_table import HotlistTable
 from chalicelib.adapters.identity import CognitoIdentity
@@ -20,18 +24,29 @@ from chalicelib.adapters.image_records import ImageRecords
 from chalicelib.adapters.notices import Notices
 from chalicelib.adapters.plate_index_table import PlateIndexTable
 from chalicelib.adapters.policy_document import PolicyDocument, load_policy_document
+from chalicelib.adapters.queue_depth import QueueDepth
 from chalicelib.adapters.raw_images import RawImageStore
 from chalicelib.adapters.read_holds import ReadHoldsTable
 from chalicelib.adapters.reads_table import ReadsTable
 from chalicelib.adapters.releases_reader import ReleaseRequestsReader
 from chalicelib.adapters.releases_table import ReleasesTable
 from chalicelib.adapters.report_store import ReportStore
+from chalicelib.adapters.signing_key import KmsSigningKey
+from chalicelib.adapters.upload_signer import ScopedUploadSigner
+from chalicelib.adapters.uploads_tables import (
+    FrameFingerprints,
+    UploadExceptionsTable,
+    UploadTicketsTable,
+)
 from chalicelib.domain.access import UserAccount
 from chalicelib.domain.reads import Read
 from chalicelib.services.accounts import AccountDependencies, user_account
+from chalicelib.services.agencies import AgencyDependencies
 from chalicelib.services.alerts import AlertDependencies, alerts_for_reads
 from chalicelib.services.cameras import CameraDependencies, CameraDirectory
+from chalicelib.services.checkpoints import CheckpointDependencies
 from chalicelib.services.exports import ExportDependencies
+from chalicelib.services.hold_requests import HoldAskDependencies
 from chalicelib.services.holds import HoldDependencies
 from chalicelib.services.hotlists import HotlistDependencies
 from chalicelib.services.ingest import IngestDependencies, Recognizer
@@ -45,7 +60,9 @@ from chalicelib.services.plate_index import (
 from chalicelib.services.releases import ReleaseDependencies
 from chalicelib.services.retention import PurgeDependencies
 from chalicelib.services.search import SearchDependencies
+from chalicelib.services.system_status import SystemStatusDependencies
 from chalicelib.services.transparency import TransparencyCache, TransparencyDependencies
+from chalicelib.services.uploads import UploadsDependencies
 from chalicelib.settings import Settings, load_settings
 
 
@@ -61,13 +78,38 @@ class Container:
         self.settings = settings
         self.clock = clock
         self._recognizer = recognizer
+        self._clients: dict[str, Any] = {}
 
     def client(self, service: str) -> Any:
-        return aws.client(service, self.settings.region)
+        """The container's own client per service: its adapters and anyone asking the container
+        (tests injecting faults) hold the same one, even after the process-wide cache is
+        cleared (a second local stack started and stopped in the same process)."""
+        if service not in self._clients:
+            self._clients[service] = aws.client(service, self.settings.region)
+        return self._clients[service]
 
     @cached_property
     def raw_images(self) -> RawImageStore:
         return RawImageStore(self.client("s3"), self.settings.raw_bucket)
+
+    @cached_property
+    def derived_images(self) -> RawImageStore:
+        """Crops: the derived bucket, written by the ingest alone."""
+        return RawImageStore(self.client("s3"), self.settings.derived_bucket)
+
+    @cached_property
+    def upload_tickets(self) -> UploadTicketsTable:
+        return UploadTicketsTable(self.client("dynamodb"), self.settings.upload_tickets_table)
+
+    @cached_property
+    def upload_exceptions(self) -> UploadExceptionsTable:
+        return UploadExceptionsTable(self.client("dynamodb"),
+                                     self.settings.upload_exceptions_table)
+
+    @cached_property
+    def uploads(self) -> UploadsDependencies:
+        return UploadsDependencies(exceptions=self.upload_exceptions, audit=self.audit_log,
+                                   clock=self.clock)
 
     @cached_property
     def image_records(self) -> ImageRecords:
@@ -107,13 +149,17 @@ class Container:
     @cached_property
     def search(self) -> SearchDependencies:
         return SearchDependencies(reads=self.reads, audit=self.audit_log, images=self.raw_images,
-                                  clock=self.clock, index=self.plate_index)
+                                  crops=self.derived_images, clock=self.clock,
+                                  index=self.plate_index)
 
     @cached_property
     def cameras(self) -> CameraDependencies:
         return CameraDependencies(
             cameras=CamerasTable(self.client("dynamodb"), self.settings.cameras_table),
-            signer=self.raw_images, audit=self.audit_log, clock=self.clock,
+            signer=ScopedUploadSigner(self.client("sts"), self.settings.region,
+                                      self.settings.camera_upload_role_arn,
+                                      self.settings.raw_bucket, self.settings.data_key_arn),
+            tickets=self.upload_tickets, audit=self.audit_log, clock=self.clock,
             max_upload_bytes=self.settings.max_upload_bytes,
             upload_url_seconds=self.settings.upload_url_seconds)
 
@@ -148,8 +194,8 @@ class Container:
         return HoldDependencies(
             holds=self.holds_table, reads=self.reads,
             read_holds=ReadHoldsTable(self.client("dynamodb"), self.settings.reads_table),
-            images=self.raw_images, audit=self.audit_log, clock=self.clock,
-            retention_days=self.settings.retention_days,
+            images=self.raw_images, crops=self.derived_images, audit=self.audit_log,
+            clock=self.clock, retention_days=self.settings.retention_days,
             image_held_elsewhere=self._image_held_elsewhere,
             on_held=partial(hold_reads, deps=self.index_maintenance),
             on_released=partial(release_reads, deps=self.index_maintenance))
@@ -157,19 +203,69 @@ class Container:
     @cached_property
     def exports(self) -> ExportDependencies:
         return ExportDependencies(
-            images=self.raw_images,
+            images=self.raw_images, crops=self.derived_images, image_records=self.image_records,
             evidence=EvidenceStore(self.client("s3"), self.settings.evidence_bucket),
-            holds=self.holds, audit=self.audit_log, clock=self.clock)
+            holds=self.holds, audit=self.audit_log, clock=self.clock,
+            signer=self.evidence_signing_key)
+
+    @cached_property
+    def evidence_signing_key(self) -> KmsSigningKey:
+        return KmsSigningKey(self.client("kms"), self.settings.evidence_signing_key_arn)
+
+    @cached_property
+    def checkpoint_key(self) -> KmsSigningKey:
+        """Signs only under the checkpoint function's role; everyone else reads its public key."""
+        return KmsSigningKey(self.client("kms"), self.settings.checkpoint_key_arn)
+
+    @cached_property
+    def checkpoint_store(self) -> CheckpointStore:
+        return CheckpointStore(self.client("s3"), self.settings.checkpoint_bucket,
+                               self.settings.data_key_arn)
+
+    @cached_property
+    def checkpoints(self) -> CheckpointDependencies:
+        return CheckpointDependencies(audit=self.audit_log, store=self.checkpoint_store,
+                                      signer=self.checkpoint_key, notices=self.notices,
+                                      clock=self.clock)
+
+    @cached_property
+    def releases_table(self) -> ReleasesTable:
+        return ReleasesTable(self.client("dynamodb"), self.settings.releases_table)
 
     @cached_property
     def releases(self) -> ReleaseDependencies:
         return ReleaseDependencies(
-            releases=ReleasesTable(self.client("dynamodb"), self.settings.releases_table),
-            reads=self.reads, exports=self.exports, audit=self.audit_log, clock=self.clock)
+            releases=self.releases_table, reads=self.reads, exports=self.exports,
+            audit=self.audit_log, clock=self.clock, agencies=self.agencies_table)
+
+    @cached_property
+    def agencies_table(self) -> AgenciesTable:
+        return AgenciesTable(self.client("dynamodb"), self.settings.agencies_table)
+
+    @cached_property
+    def agencies(self) -> AgencyDependencies:
+        return AgencyDependencies(agencies=self.agencies_table, audit=self.audit_log,
+                                  clock=self.clock, candidates=lambda: list(load_seed()))
+
+    @cached_property
+    def hold_requests(self) -> HoldAskDependencies:
+        return HoldAskDependencies(
+            asks=HoldAsksTable(self.client("dynamodb"), self.settings.holds_table),
+            reads=self.reads, holds=self.holds, audit=self.audit_log, clock=self.clock)
+
+    @cached_property
+    def system_status(self) -> SystemStatusDependencies:
+        sqs = self.client("sqs")
+        return SystemStatusDependencies(
+            cameras=self.cameras.cameras,
+            ingest_queue=QueueDepth(sqs, self.settings.ingest_queue_url),
+            dead_letters=QueueDepth(sqs, self.settings.ingest_dlq_url),
+            audit_head=self.audit_log, reports=self.report_store, audit=self.audit_log,
+            clock=self.clock)
 
     @cached_property
     def read_purge(self) -> PurgeDependencies:
-        return PurgeDependencies(images=self.raw_images,
+        return PurgeDependencies(images=self.raw_images, crops=self.derived_images,
                                  image_still_needed=self._image_still_needed,
                                  forget_image=self.image_records.delete)
 
@@ -187,10 +283,12 @@ class Container:
             audit=self.audit_log, accounts=self._all_accounts, holds=self.holds_table,
             reads=self.reads,
             releases=ReleaseRequestsReader(self.client("dynamodb"), self.settings.releases_table),
-            hotlist=self.hotlist, store=self.report_store, notices=self.notices,
+            directory=self.agencies_table, hotlist=self.hotlist, store=self.report_store,
+            notices=self.notices,
             policy_document=self.policy_document, clock=self.clock,
             retention_days=self.settings.retention_days, zone=self.settings.zone,
-            agency=self.settings.agency_name)
+            agency=self.settings.agency_name, uploads=self.upload_exceptions,
+            checkpoints=self.checkpoint_store, checkpoint_key=self.checkpoint_key)
 
     @cached_property
     def transparency(self) -> TransparencyDependencies:
@@ -198,7 +296,8 @@ class Container:
             cameras=self.cameras.cameras, reads=self.reads, alerts=self.alerts_table,
             audit=self.audit_log, reports=self.report_store,
             policy_document=self.policy_document, clock=self.clock,
-            agency=self.settings.agency_name, retention_days=self.settings.retention_days)
+            agency=self.settings.agency_name, retention_days=self.settings.retention_days,
+            releases=self.releases_table, directory=self.agencies_table)
 
     @cached_property
     def transparency_cache(self) -> TransparencyCache:
@@ -239,9 +338,14 @@ class Container:
         alerts = self.alerts
         return IngestDependencies(
             raw_images=self.raw_images,
+            crops=self.derived_images,
             image_records=self.image_records,
             reads=self.indexed_reads,
             cameras=CameraDirectory(self.cameras.cameras),
+            tickets=self.upload_tickets,
+            fingerprints=FrameFingerprints(self.client("dynamodb"),
+                                           self.settings.frame_fingerprints_table),
+            exceptions=self.upload_exceptions,
             recognize=self.recognizer(),
             retention_days=self.settings.retention_days,
             max_upload_bytes=self.settings.max_upload_bytes,

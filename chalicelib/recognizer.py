@@ -17,5 +17,5 @@ def recognize_plates(data: bytes) -> Sequence[PlateFound]:
     return [PlateFound(plate.text, plate.confidence,
                        tuple((candidate.text, candidate.confidence)
                              for candidate in plate.candidates),
-                       plate.box, plate.crop_jpeg)
+                       plate.box, plate.crop_jpeg, plate.state, plate.state_confidence)
             for plate in result.plates]

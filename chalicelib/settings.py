@@ -9,7 +9,8 @@ runs "locally": boto3 itself honours AWS_ENDPOINT_URL, which is how the local st
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import shlex
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,6 +22,7 @@ IMAGES_TABLE = "PLATEKEEPER_IMAGES_TABLE"
 AUDIT_TABLE = "PLATEKEEPER_AUDIT_TABLE"
 HOLDS_TABLE = "PLATEKEEPER_HOLDS_TABLE"
 RELEASES_TABLE = "PLATEKEEPER_RELEASES_TABLE"
+AGENCIES_TABLE = "PLATEKEEPER_AGENCIES_TABLE"
 HOTLIST_TABLE = "PLATEKEEPER_HOTLIST_TABLE"
 CAMERAS_TABLE = "PLATEKEEPER_CAMERAS_TABLE"
 ALERTS_TABLE = "PLATEKEEPER_ALERTS_TABLE"
@@ -31,6 +33,9 @@ INGEST_QUEUE_URL = "PLATEKEEPER_INGEST_QUEUE_URL"
 INGEST_DLQ_URL = "PLATEKEEPER_INGEST_DLQ_URL"
 NOTICES_TOPIC_ARN = "PLATEKEEPER_NOTICES_TOPIC_ARN"
 DATA_KEY_ARN = "PLATEKEEPER_DATA_KEY_ARN"
+CHECKPOINT_BUCKET = "PLATEKEEPER_CHECKPOINT_BUCKET"
+CHECKPOINT_KEY_ARN = "PLATEKEEPER_CHECKPOINT_KEY_ARN"
+EVIDENCE_SIGNING_KEY_ARN = "PLATEKEEPER_EVIDENCE_SIGNING_KEY_ARN"
 USER_POOL_ID = "PLATEKEEPER_USER_POOL_ID"
 USER_POOL_CLIENT_ID = "PLATEKEEPER_USER_POOL_CLIENT_ID"
 RETENTION_DAYS = "PLATEKEEPER_RETENTION_DAYS"
@@ -38,6 +43,12 @@ AGENCY_NAME = "PLATEKEEPER_AGENCY_NAME"
 TIME_ZONE = "PLATEKEEPER_TIME_ZONE"
 POLICY_DOCUMENT = "PLATEKEEPER_POLICY_DOCUMENT"
 REGION = "AWS_REGION"
+# Camera uploads (tickets bound at ingest, derived data no camera can write).
+DERIVED_BUCKET = "PLATEKEEPER_DERIVED_BUCKET"
+UPLOAD_TICKETS_TABLE = "PLATEKEEPER_UPLOAD_TICKETS_TABLE"
+FRAME_FINGERPRINTS_TABLE = "PLATEKEEPER_FRAME_FINGERPRINTS_TABLE"
+UPLOAD_EXCEPTIONS_TABLE = "PLATEKEEPER_UPLOAD_EXCEPTIONS_TABLE"
+CAMERA_UPLOAD_ROLE_ARN = "PLATEKEEPER_CAMERA_UPLOAD_ROLE_ARN"
 
 # Policy 428.5: ALPR data is kept at least one year.
 MINIMUM_RETENTION_DAYS = 365
@@ -53,6 +64,9 @@ DEFAULT_POLICY_DOCUMENT = str(Path(__file__).resolve().parent / "static" / "alpr
 # Deliveries of an ingest message before it is dead-lettered: the ingest queue's maxReceiveCount
 # in infra/template.yaml (a test keeps the two equal).
 INGEST_MAX_RECEIVES = 5
+# While `make run` serves, it writes the local stack's environment here, so that command-line
+# tools started in another terminal find it (python -m chalicelib.audit, chalicelib.evidence).
+LOCAL_STACK_ENV_FILE = Path(__file__).resolve().parents[1] / "build" / "local-stack.env"
 
 
 class SettingsError(ValueError):
@@ -70,6 +84,7 @@ class Settings:
     audit_table: str
     holds_table: str
     releases_table: str
+    agencies_table: str
     hotlist_table: str
     cameras_table: str
     alerts_table: str
@@ -80,8 +95,16 @@ class Settings:
     ingest_dlq_url: str
     notices_topic_arn: str
     data_key_arn: str
+    checkpoint_bucket: str
+    checkpoint_key_arn: str
+    evidence_signing_key_arn: str
     user_pool_id: str
     user_pool_client_id: str
+    derived_bucket: str
+    upload_tickets_table: str
+    frame_fingerprints_table: str
+    upload_exceptions_table: str
+    camera_upload_role_arn: str
     agency_name: str
     retention_days: int = DEFAULT_RETENTION_DAYS
     upload_url_seconds: int = UPLOAD_URL_SECONDS
@@ -113,6 +136,7 @@ _REQUIRED = {
     "audit_table": AUDIT_TABLE,
     "holds_table": HOLDS_TABLE,
     "releases_table": RELEASES_TABLE,
+    "agencies_table": AGENCIES_TABLE,
     "hotlist_table": HOTLIST_TABLE,
     "cameras_table": CAMERAS_TABLE,
     "alerts_table": ALERTS_TABLE,
@@ -123,8 +147,16 @@ _REQUIRED = {
     "ingest_dlq_url": INGEST_DLQ_URL,
     "notices_topic_arn": NOTICES_TOPIC_ARN,
     "data_key_arn": DATA_KEY_ARN,
+    "checkpoint_bucket": CHECKPOINT_BUCKET,
+    "checkpoint_key_arn": CHECKPOINT_KEY_ARN,
+    "evidence_signing_key_arn": EVIDENCE_SIGNING_KEY_ARN,
     "user_pool_id": USER_POOL_ID,
     "user_pool_client_id": USER_POOL_CLIENT_ID,
+    "derived_bucket": DERIVED_BUCKET,
+    "upload_tickets_table": UPLOAD_TICKETS_TABLE,
+    "frame_fingerprints_table": FRAME_FINGERPRINTS_TABLE,
+    "upload_exceptions_table": UPLOAD_EXCEPTIONS_TABLE,
+    "camera_upload_role_arn": CAMERA_UPLOAD_ROLE_ARN,
 }
 
 
@@ -148,3 +180,19 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         policy_document=env.get(POLICY_DOCUMENT) or DEFAULT_POLICY_DOCUMENT,
         **names,  # type: ignore[arg-type]  # every _REQUIRED field is a str
     )
+
+
+def adopt_local_stack_environment(path: Path = LOCAL_STACK_ENV_FILE,
+                                  environ: MutableMapping[str, str] | None = None) -> bool:
+    """For command-line tools: when no deployment is named (no PLATEKEEPER_AUDIT_TABLE) and the
+    local stack is serving, take its environment from the file `make run` writes. Returns
+    whether it did. Lines are NAME=value with shell quoting, as the file is written."""
+    env = os.environ if environ is None else environ
+    if env.get(AUDIT_TABLE) or not path.is_file():
+        return False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        words = shlex.split(line)
+        if len(words) == 1 and "=" in words[0]:
+            name, _, value = words[0].partition("=")
+            env[name] = value
+    return True

@@ -20,6 +20,7 @@ def read_summary(read: Read) -> dict[str, Any]:
         "read_id": read.read_id, "plate": read.plate, "captured_at": read.captured_at,
         "camera_id": read.camera_id, "confidence": round(read.confidence, 3),
         "lat": read.lat, "lon": read.lon, "held": bool(read.holds),
+        "state": read.state,
     }
 
 
@@ -44,6 +45,7 @@ def read_detail(read: Read, image_url: str, crop_url: str | None,
         "candidates": [{"text": candidate.text, "confidence": round(candidate.confidence, 3)}
                        for candidate in read.candidates],
         "box": list(read.box), "heading": read.heading,
+        "state_confidence": round(read.state_confidence, 3),
         "image_url": image_url, "crop_url": crop_url, "urls_expire_in": url_seconds,
         "expires_at": read.expires_at,
     }
@@ -96,7 +98,18 @@ def release_request(request: ReleaseRequest) -> dict[str, Any]:
         "decided_at": request.decided_at, "decided_by": request.decided_by,
         "decision_reason": request.decision_reason, "export_id": request.export_id,
         "export_sha256": request.export_sha256, "reads_released": request.reads_released,
+        "agency_id": request.agency_id, "sent_from": request.sent_from,
+        "warnings": [{"code": warning.code, "message": warning.message}
+                     for warning in request.warnings],
+        "acknowledged_warnings": list(request.acknowledged_warnings),
     }
+
+
+def codes(value: Any) -> tuple[str, ...]:
+    """A list of short codes from a request body (anything else: none)."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(str(item)[:64] for item in value if isinstance(item, str))[:20]
 
 
 def console_asset(name: str) -> Response:

@@ -36,7 +36,9 @@ from chalicelib.services.accounts import (
     RequestMeta,
     authorize,
 )
+from chalicelib.services.agencies import AgencyNotFound
 from chalicelib.services.cameras import CameraDependencies, authenticate_camera
+from chalicelib.services.hold_requests import HoldRequestNotFound
 from chalicelib.services.holds import HoldNotFound
 from chalicelib.services.hotlists import AlertNotFound
 from chalicelib.services.monthly_audit import ReportNotFound
@@ -106,6 +108,11 @@ class Api:
             return view
 
         return decorator
+
+    def permissions_in_use(self) -> frozenset[Permission]:
+        """Every permission some route requires (what the public page may claim)."""
+        return frozenset(route.permission for route in self.routes
+                         if route.permission is not None)
 
     def _call(self, spec: RouteSpec, view: Callable[..., Any], request: Request,
               params: dict[str, str]) -> Any:
@@ -213,10 +220,12 @@ _KNOWN_ERRORS: dict[type[Exception], tuple[str, str | None, int]] = {
     ReportNotFound: ("NOT_FOUND", "no report has been built for that month", 404),
     PolicyDocumentUnavailable: ("POLICY_DOCUMENT_UNAVAILABLE", None, 503),
     HoldNotFound: ("NOT_FOUND", "no such hold", 404),
+    HoldRequestNotFound: ("NOT_FOUND", "no such hold request", 404),
     LoginFailed: ("LOGIN_FAILED", None, 401),
     ReadNotFound: ("NOT_FOUND", "no such read (it may have been purged)", 404),
     AlertNotFound: ("NOT_FOUND", "no such alert", 404),
     ReleaseNotFound: ("NOT_FOUND", "no such release request", 404),
+    AgencyNotFound: ("NOT_FOUND", "no such directory entry", 404),
     AlertNotOpen: ("ALERT_NOT_OPEN", None, 409),
     CredentialChanged: ("CONFLICT", None, 409),
     AuditUnavailable: ("AUDIT_UNAVAILABLE",

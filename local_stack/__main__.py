@@ -9,12 +9,15 @@ import signal
 import threading
 from pathlib import Path
 
+from chalicelib.settings import LOCAL_STACK_ENV_FILE
+from local_stack import demo_sharing
 from local_stack.demo import Demo, run_demo
 from local_stack.seed import LOCAL_MFA_CODE
 from local_stack.stack import LOCAL_CREDENTIALS, ROOT, RunningStack
 
-# `make audit-now` and other command-line tools read the running stack's names from here.
-ENV_FILE = ROOT / "build" / "local-stack.env"
+# `make audit-now`, `python -m chalicelib.audit verify` and other command-line tools read the
+# running stack's names from here (chalicelib.settings.adopt_local_stack_environment).
+ENV_FILE = LOCAL_STACK_ENV_FILE
 
 
 def write_env_file(stack: RunningStack) -> None:
@@ -34,6 +37,7 @@ def run(api_port: int) -> int:
         demo.step("demo data: users", demo.login)
         demo.step("demo data: camera", demo.register_camera)
         demo.step("demo data: hotlist", demo.hotlist)
+        demo.step("demo data: agency directory", lambda: demo_sharing.seed_directory(demo))
         demo.step("demo data: frames", demo.upload)  # the background pump ingests them
         write_env_file(stack)
         try:
@@ -53,7 +57,11 @@ def _print_welcome(stack: RunningStack, demo: Demo) -> None:
           f"{stack.api_url}/transparency)")
     print(f"  moto (AWS):  {stack.endpoint_url}")
     print(f"  Environment: {ENV_FILE.relative_to(ROOT)} (used by `make audit-now "
-          "MONTH=YYYY-MM`)")
+          "MONTH=YYYY-MM` and `python -m chalicelib.audit verify`)")
+    pump = stack.event_pump
+    print(f"  Schedules:   the access record's first signed checkpoint at "
+          f"{pump.next_fire_of('checkpoint'):%H:%M:%S} UTC, then every five minutes while it "
+          "grows (`make audit-verify`)")
     print("  Demo users (local only):")
     for user in demo.users.values():
         print(f"    {user.username:<14} {user.password:<22} {user.group}")

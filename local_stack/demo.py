@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import subprocess
 import sys
@@ -19,6 +18,8 @@ import requests
 
 from chalicelib.camera import CAPTURED_AT_NOW, CameraClient, image_files, upload_folder
 from chalicelib.recognizer import recognize_plates
+from local_stack import demo_audit, demo_sharing
+from local_stack import demo_camera_integrity as camera_integrity
 from local_stack.api_client import ApiClient
 from local_stack.seed import DemoUser, seed_users
 from local_stack.stack import ROOT, RunningStack
@@ -195,55 +196,6 @@ class Demo:
         return (f"package {body['key']} ({body['files']} files, sha256 {body['sha256'][:12]}...) "
                 f"stored under legal hold; verify: {verified}")
 
-    def release_approve(self) -> str:
-        admin = self.clients["admin.demo"]
-        plate = self.plates_read[0]
-        filed = admin.post("/releases", self._release_letter(plate, "san_jose"))
-        if filed.status_code != 201 or filed.json()["status"] != "pending":
-            raise StepFailed(f"filing answered {filed.status_code}: {filed.text}")
-        request_id = filed.json()["request_id"]
-        approved = admin.post(f"/releases/{request_id}/approval",
-                              {"reason": "Written request verified with the requester"})
-        if approved.status_code != 200 or not approved.json().get("delivery_url"):
-            raise StepFailed(f"approval answered {approved.status_code}: {approved.text}")
-        body = approved.json()
-        verify_package_at(body["delivery_url"])
-        return (f"San Jose PD's request for {plate} approved: {body['reads_released']} reads "
-                f"packaged (sha256 {body['export_sha256'][:12]}...), delivery link valid "
-                f"{body['delivery_expires_in'] // 60} min; console: {self.stack.api_url}/console")
-
-    def release_prohibited(self) -> str:
-        admin = self.clients["admin.demo"]
-        filed = admin.post("/releases", self._release_letter(self.plates_read[0], "federal"))
-        if filed.status_code != 201 or filed.json()["status"] != "prohibited":
-            raise StepFailed(f"filing answered {filed.status_code}: {filed.text}")
-        request_id = filed.json()["request_id"]
-        forced = admin.post(f"/releases/{request_id}/approval", {"reason": "approve anyway"})
-        if forced.status_code != 403:
-            raise StepFailed(f"a prohibited request was answered {forced.status_code}")
-        return (f"federal agency's request filed as prohibited; approving it is refused "
-                f"({forced.json()['error']}): {filed.json()['rule'][:70]}...")
-
-    def _release_letter(self, plate: str, kind: str) -> dict[str, Any]:
-        now = self.stack.clock()
-        federal = kind == "federal"
-        return {
-            "agency": "U.S. Immigration and Customs Enforcement" if federal
-            else "San Jose Police Department",
-            "agency_type": "law_enforcement",
-            "jurisdiction": "federal" if federal else "california_state_or_local",
-            "requester_name": "Agent R. Doe" if federal else "Sgt. M. Okafor",
-            "requester_contact": "rdoe@ice.example.gov" if federal else "okafor@sjpd.example.gov",
-            "purpose": "criminal_investigation",
-            "purpose_detail": "Locate a vehicle of interest",
-            "case_number": "FED-26-0001" if federal else "SJ-26-55012", "plate": plate,
-            "from": (now - timedelta(days=7)).isoformat(),
-            "to": (now + timedelta(hours=1)).isoformat(),
-            "document": {"filename": "letter.txt", "content_type": "text/plain",
-                         "content_base64": base64.b64encode(
-                             f"Request for ALPR data on {plate}".encode()).decode()},
-        }
-
     # ------------------------------------------------------------------ audit and the public
     def monthly_audit(self) -> str:
         """An auditor builds this month's report on demand (the schedule does the previous month
@@ -308,7 +260,7 @@ class Demo:
                                 capture_output=True, text=True, timeout=120, check=False)
         if result.returncode != 0:
             raise StepFailed(result.stdout + result.stderr)
-        return result.stdout.strip()
+        return "; ".join(line.removeprefix("audit verify: ") for line in result.stdout.splitlines())
 
     def dead_letter(self) -> str:
         sqs: Any = boto3.client("sqs")
@@ -379,11 +331,18 @@ def run_demo(images: Path | None = None) -> int:
             ("camera", demo.register_camera), ("hotlist", demo.hotlist),
             ("upload", demo.upload), ("ingest", demo.ingest), ("alert", demo.alert),
             ("search", demo.search), ("refused", demo.refused),
+            ("audit-checkpoint", lambda: demo_audit.audit_checkpoint(demo)),
             ("dead-letter", demo.dead_letter), ("hold", demo.hold), ("export", demo.export),
-            ("release-approve", demo.release_approve),
-            ("release-prohibited", demo.release_prohibited),
+            ("agency-directory", lambda: demo_sharing.agency_directory(demo)),
+            ("release-two-person", lambda: demo_sharing.release_two_person(demo)),
+            ("release-ice-refused", lambda: demo_sharing.release_ice_refused(demo)),
+            ("admin-lockout-refused", lambda: demo_sharing.admin_lockout_refused(demo)),
+            ("upload-foreign-key-rejected", lambda: camera_integrity.foreign_key_rejected(demo)),
+            ("upload-duplicate", lambda: camera_integrity.duplicate_upload(demo)),
+            ("evidence-swap-detected", lambda: camera_integrity.evidence_swap_detected(demo)),
             ("monthly-audit", demo.monthly_audit), ("transparency", demo.transparency),
             ("purge", demo.purge), ("audit-verify", demo.audit_verify),
+            ("audit-tamper-detected", lambda: demo_audit.audit_tamper_detected(demo)),
         ):
             demo.step(name, action)
     failed = [name for name, ok, _ in demo.results if not ok]

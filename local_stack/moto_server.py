@@ -48,13 +48,17 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from moto.core.utils import unix_time
-from moto.dynamodb import responses as dynamodb_responses
-from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
-from moto.dynamodb.models.table import Table
-from moto.dynamodb.responses import DynamoResult
-from moto.sqs.models import Message, SQSBackend
+# Who started this server, read before the slow imports below: on a busy machine they take
+# seconds, and a parent killed meanwhile would already have been replaced by init (pid 1).
+STARTED_BY = os.getppid()
+
+from moto.core.utils import unix_time  # noqa: E402 - after STARTED_BY, on purpose
+from moto.dynamodb import responses as dynamodb_responses  # noqa: E402
+from moto.dynamodb.models import DynamoDBBackend  # noqa: E402
+from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict  # noqa: E402
+from moto.dynamodb.models.table import Table  # noqa: E402
+from moto.dynamodb.responses import DynamoResult  # noqa: E402
+from moto.sqs.models import Message, SQSBackend  # noqa: E402
 
 _CACHE = "_platekeeper_sorted_items"
 _VERSION = "_platekeeper_items_version"
@@ -248,10 +252,9 @@ def install() -> None:
         setattr(owner, name, method)
 
 
-def exit_with_parent(poll_seconds: float = 1.0) -> None:
+def exit_with_parent(poll_seconds: float = 1.0, parent: int = STARTED_BY) -> None:
     """End this server when the process that started it is gone, however that one ended (a
     SIGTERM or SIGKILL skips the local stack's clean stop and would leave moto running)."""
-    parent = os.getppid()
 
     def watch() -> None:
         while os.getppid() == parent:

@@ -32,6 +32,8 @@ DEFAULT_REGION = "us-west-2"
 NOT_PROVISIONED_LOCALLY = {
     "AWS::Serverless::LayerVersion": "the local stack runs the recognition code from .venv",
     "AWS::Lambda::LayerVersion": "the local stack runs the recognition code from .venv",
+    "AWS::ApiGateway::Account": "an account-wide API Gateway setting; the local API is "
+                                "chalice local, which writes no access log",
 }
 
 
@@ -73,6 +75,8 @@ class Provisioner:
             "AWS::CloudTrail::Trail": self._trail,
             "AWS::IAM::Role": self._role,
             "AWS::IAM::ManagedPolicy": self._managed_policy,
+            "AWS::IAM::Policy": self._inline_policy,
+            "AWS::Logs::LogGroup": self._log_group,
             "AWS::Events::Rule": self._rule,
         }
 
@@ -135,6 +139,8 @@ class Provisioner:
         key = self.client("kms").create_key(
             Description=props.get("Description", logical_id),
             Policy=json.dumps(props["KeyPolicy"]),
+            KeySpec=props.get("KeySpec", "SYMMETRIC_DEFAULT"),
+            KeyUsage=props.get("KeyUsage", "ENCRYPT_DECRYPT"),
         )["KeyMetadata"]
         if props.get("EnableKeyRotation"):
             self.client("kms").enable_key_rotation(KeyId=key["KeyId"])
@@ -157,6 +163,9 @@ class Provisioner:
         if "VersioningConfiguration" in props:
             s3.put_bucket_versioning(Bucket=name,
                                      VersioningConfiguration=props["VersioningConfiguration"])
+        if "ObjectLockConfiguration" in props:
+            s3.put_object_lock_configuration(
+                Bucket=name, ObjectLockConfiguration=_object_lock(props["ObjectLockConfiguration"]))
         if "BucketEncryption" in props:
             rules = [
                 {_ENCRYPTION_KEYS.get(key, key): value for key, value in rule.items()}
@@ -343,6 +352,23 @@ class Provisioner:
             iam.attach_role_policy(RoleName=role, PolicyArn=policy["Arn"])
         return ProvisionedResource(policy["Arn"])
 
+    def _inline_policy(self, logical_id: str, props: dict[str, Any]) -> ProvisionedResource:
+        for role in props.get("Roles", []):
+            self.client("iam").put_role_policy(
+                RoleName=role, PolicyName=props["PolicyName"],
+                PolicyDocument=json.dumps(props["PolicyDocument"]))
+        return ProvisionedResource(props["PolicyName"])
+
+    def _log_group(self, logical_id: str, props: dict[str, Any]) -> ProvisionedResource:
+        logs = self.client("logs")
+        name = props.get("LogGroupName") or self._physical_name(logical_id)
+        logs.create_log_group(logGroupName=name)
+        if "RetentionInDays" in props:
+            logs.put_retention_policy(logGroupName=name,
+                                      retentionInDays=int(props["RetentionInDays"]))
+        arn = f"arn:aws:logs:{self.region}:{LOCAL_ACCOUNT_ID}:log-group:{name}:*"
+        return ProvisionedResource(name, {"Arn": arn})
+
     def _rule(self, logical_id: str, props: dict[str, Any]) -> ProvisionedResource:
         name = props.get("Name") or self._physical_name(logical_id)
         arn = self.client("events").put_rule(
@@ -353,6 +379,18 @@ class Provisioner:
 
 # CloudFormation and the S3 API spell the default-encryption key differently.
 _ENCRYPTION_KEYS = {"ServerSideEncryptionByDefault": "ApplyServerSideEncryptionByDefault"}
+
+
+def _object_lock(config: Mapping[str, Any]) -> dict[str, Any]:
+    """CloudFormation's Object Lock shape in the S3 API's (periods are numbers there)."""
+    lock: dict[str, Any] = {"ObjectLockEnabled": config.get("ObjectLockEnabled", "Enabled")}
+    if "Rule" in config:
+        retention = dict(config["Rule"]["DefaultRetention"])
+        for period in ("Days", "Years"):
+            if period in retention:
+                retention[period] = int(retention[period])
+        lock["Rule"] = {"DefaultRetention": retention}
+    return lock
 
 
 def _depends_on(spec: Mapping[str, Any]) -> list[str]:

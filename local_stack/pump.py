@@ -6,7 +6,9 @@
 * DynamoDB stream mappings: read each stream an `@app.on_dynamodb_record` handler names.
 * TTL: delete items whose TTL attribute is in the past, as DynamoDB's TTL process would, and
   mark the resulting stream records with the TTL service principal.
-* Schedules: fire an `@app.schedule` handler on request (`make audit-now`, the demo, tests).
+* Schedules: in the background pump (`make run`), fire each `@app.schedule` handler when its
+  rate or cron expression says, by the stack's clock (the five-minute audit checkpoint, the
+  daily retention check, the monthly audit); on request too (the demo, tests).
 
 The handlers are the same Chalice functions Lambda runs; nothing here has a "local" branch
 inside the product code.
@@ -28,6 +30,7 @@ from chalice.app import DynamoDBEventConfig, ScheduledEventConfig, SQSEventConfi
 
 from chalicelib.domain.streams import TTL_PRINCIPAL
 from local_stack.provision import LocalStack, Provisioner
+from local_stack.schedules import next_fire
 
 # How soon a failed message is offered again; AWS waits the queue's visibility timeout.
 LOCAL_RETRY_DELAY_SECONDS = 1
@@ -92,6 +95,7 @@ class EventPump:
         self._queues = self._queue_sources()
         self._cursors = self._stream_sources()
         self._ttl_tables = self._tables_with_ttl()
+        self._next_fires = self._schedule_sources()
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ wiring from the app
@@ -115,6 +119,19 @@ class EventPump:
             _StreamCursor(config.name, self.stack.resolver.resolve(config.stream_arn))
             for config in self.app.event_sources if isinstance(config, DynamoDBEventConfig)
         ]
+
+    def _schedule_sources(self) -> dict[str, tuple[str, datetime]]:
+        """Each schedule's expression and when it first fires, counted from the pump's start
+        (as EventBridge counts a rate from the rule's creation)."""
+        now = self.clock()
+        schedules = {}
+        for config in self.app.event_sources:
+            if isinstance(config, ScheduledEventConfig):
+                expression = (config.schedule_expression
+                              if isinstance(config.schedule_expression, str)
+                              else config.schedule_expression.to_string())
+                schedules[config.name] = (expression, next_fire(expression, now))
+        return schedules
 
     def _tables_with_ttl(self) -> dict[str, tuple[str, list[str]]]:
         tables = {}
@@ -159,7 +176,8 @@ class EventPump:
     def run_forever(self, stop: threading.Event, interval: float = 0.5) -> None:
         while not stop.is_set():
             counts = self.run_once()
-            if not counts.moved_anything:
+            fired = self.fire_due_schedules()
+            if not (counts.moved_anything or fired):
                 stop.wait(interval)
 
     # ------------------------------------------------------------------ SQS
@@ -295,6 +313,27 @@ class EventPump:
         return deleted
 
     # ------------------------------------------------------------------ schedules
+    def fire_due_schedules(self) -> list[str]:
+        """Fire every schedule whose time has come (once, however many periods were missed);
+        a handler that fails is logged and tried again at its next time, as Lambda would."""
+        now = self.clock()
+        fired = []
+        for name, (expression, due) in self._next_fires.items():
+            if due > now:
+                continue
+            self._next_fires[name] = (expression, next_fire(expression, now))
+            try:
+                with self._lock:
+                    self.fire_schedule(name)
+            except Exception:
+                logger.exception("scheduled handler %s failed", name)
+            fired.append(name)
+        return fired
+
+    def next_fire_of(self, name: str) -> datetime:
+        """When the schedule `name` fires next (for tests and the welcome text)."""
+        return self._next_fires[name][1]
+
     def fire_schedule(self, name: str | None = None) -> list[Any]:
         """Invoke scheduled handlers (all, or the one named) with an EventBridge event."""
         results = []

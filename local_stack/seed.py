@@ -40,6 +40,32 @@ def demo_users(today: date) -> list[DemoUser]:
             mfa=True,
             approved_on=approved,
         ),
+        # A second administrator: every two-person rule needs one (policy/separation_of_duties).
+        DemoUser(
+            "admin2.demo",
+            "Admin2-Demo-2026!pk",
+            "administrator",
+            recent,
+            recent,
+            mfa=True,
+            approved_on=approved,
+        ),
+        DemoUser(
+            "records.demo",
+            "Records-Demo-2026!pk",
+            "records_specialist",
+            recent,
+            recent,
+            approved_on=approved,
+        ),
+        DemoUser(
+            "vendor.demo",
+            "Vendor-Demo-2026!pk",
+            "vendor_representative",
+            recent,
+            recent,
+            approved_on=approved,
+        ),
         DemoUser(
             "officer.demo",
             "Officer-Demo-2026!pk",

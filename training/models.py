@@ -170,3 +170,35 @@ class PlateDetector(nn.Module):
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+class StateClassifier(nn.Module):
+    """Which US state issued a plate, from the plate's colour crop (layouts, colours, names).
+
+    Input N x 3 x 48 x 96 (BGR, scaled as chalicelib.recognition.state.to_state_input); output
+    N x len(STATE_CODES) probabilities. Global average pooling keeps it small and tolerant of
+    where the detector's box sits.
+    """
+
+    def __init__(self, classes: int) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            _conv_bn(3, 24),
+            nn.MaxPool2d(2, 2),  # 24 x 48
+            _conv_bn(24, 48),
+            nn.MaxPool2d(2, 2),  # 12 x 24
+            _conv_bn(48, 64),
+            _conv_bn(64, 64),
+            nn.MaxPool2d(2, 2),  # 6 x 12
+            _conv_bn(64, 96),
+            _conv_bn(96, 128),
+            nn.AdaptiveAvgPool2d(1),
+        )
+        self.dropout = nn.Dropout(0.3)
+        self.classifier = nn.Linear(128, classes)
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.dropout(self.features(x).flatten(1)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.logits(x), dim=1)

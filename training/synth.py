@@ -275,9 +275,13 @@ def _draw_main_text(
 
 
 def render_plate(
-    rng: random.Random, fonts: list[str], script_fonts: list[str]
+    rng: random.Random, fonts: list[str], script_fonts: list[str], header: str | None = None
 ) -> tuple[np.ndarray, str]:
-    """Draw one flat plate (BGR, ~2:1) and return it with its text."""
+    """Draw one flat plate (BGR, ~2:1) and return it with its text.
+
+    `header` is drawn as the state name when given (the state classifier's synthetic layouts);
+    without it a random one of STATES is drawn on 85% of plates (the reader's training data,
+    whose random sequence is unchanged)."""
     width, height = 320, 160
     dark_bg = rng.random() < 0.15
     bg = _random_color(rng, dark_bg)
@@ -289,8 +293,8 @@ def render_plate(
 
     # Header (state name) and footer (slogan) in small or script type.
     header_font = rng.choice(script_fonts + fonts)
-    if rng.random() < 0.85:
-        state = rng.choice(STATES)
+    if header is not None or rng.random() < 0.85:
+        state = header if header is not None else rng.choice(STATES)
         hx = rng.randint(40, 110)
         _draw_text_fitted(
             image,

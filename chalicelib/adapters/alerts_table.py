@@ -18,7 +18,7 @@ _NUMBER_FIELDS = ("expires_at", "priority")
 _OPTIONAL_TEXT = ("disposition", "disposition_by", "disposition_at")
 _TEXT_FIELDS = ("alert_id", "read_id", "plate", "entry_id", "category", "case_number",
                 "camera_id", "captured_at", "created_at", "status", "note", "instruction",
-                "match", "matched_text", "entry_plate", "entry_state")
+                "match", "matched_text", "entry_plate", "entry_state", "read_state")
 # Only the index's key attributes may appear in a page token.
 _TOKEN_KEYS = {"alert_id", "status", "created_at"}
 
@@ -160,6 +160,8 @@ def _to_item(alert: Alert) -> dict[str, Any]:
         value = getattr(alert, name)
         if value is not None:
             item[name] = {"N": str(value)}
+    if alert.state_mismatch:
+        item["state_mismatch"] = {"BOOL": True}
     return item
 
 
@@ -182,6 +184,8 @@ def _from_item(item: dict[str, Any]) -> Alert:
         match=text("match"), matched_text=text("matched_text"),
         entry_plate=text("entry_plate"), entry_state=text("entry_state"),
         priority=int(item["priority"]["N"]) if "priority" in item else 5,
+        read_state=text("read_state"),
+        state_mismatch=bool(item.get("state_mismatch", {}).get("BOOL", False)),
     )
 
 

@@ -36,7 +36,7 @@ class AuditLog:
             try:
                 record = link(entry, self.head())
                 self._dynamodb.put_item(
-                    TableName=self.table, Item=_to_item(record),
+                    TableName=self.table, Item=to_item(record),
                     ConditionExpression="attribute_not_exists(seq)")
                 return record
             except AlreadyExists:
@@ -58,7 +58,17 @@ class AuditLog:
                 ScanIndexForward=False, Limit=1, ConsistentRead=True)["Items"]
         except ClientError as error:
             raise translate(error, "read audit head") from error
-        return _from_item(items[0]) if items else None
+        return from_item(items[0]) if items else None
+
+    def record(self, seq: int) -> AuditRecord | None:
+        """One record by its sequence number (None when there is none)."""
+        try:
+            item = self._dynamodb.get_item(
+                TableName=self.table, Key={"chain": {"S": CHAIN}, "seq": {"N": str(seq)}},
+                ConsistentRead=True).get("Item")
+        except ClientError as error:
+            raise translate(error, "read audit record") from error
+        return from_item(item) if item else None
 
     def records(self, after_seq: int = 0) -> Iterator[AuditRecord]:
         """Every record in sequence order (for chain verification and exports)."""
@@ -71,7 +81,7 @@ class AuditLog:
                                                ":after": {"N": str(after_seq)}},
                     ConsistentRead=True):
                 for item in page["Items"]:
-                    yield _from_item(item)
+                    yield from_item(item)
         except ClientError as error:
             raise translate(error, "read audit records") from error
 
@@ -133,7 +143,7 @@ class AuditLog:
                         ExpressionAttributeValues={":value": {"S": value},
                                                    ":start": {"S": start}, ":end": {"S": end}}):
                     for item in page["Items"]:
-                        record = _from_item(item)
+                        record = from_item(item)
                         if record.entry.at < end:
                             yield record
             except ClientError as error:
@@ -149,7 +159,8 @@ def _months_between(start: str, end: str) -> list[str]:
     return months
 
 
-def _to_item(record: AuditRecord) -> dict[str, Any]:
+def to_item(record: AuditRecord) -> dict[str, Any]:
+    """The stored form of a record (also what tests and the demo's insider write directly)."""
     entry = record.entry
     item: dict[str, Any] = {
         "chain": {"S": CHAIN}, "seq": {"N": str(record.seq)}, "month": {"S": entry.month},
@@ -163,7 +174,7 @@ def _to_item(record: AuditRecord) -> dict[str, Any]:
     return item
 
 
-def _from_item(item: dict[str, Any]) -> AuditRecord:
+def from_item(item: dict[str, Any]) -> AuditRecord:
     fields: dict[str, Any] = {name: value["S"] for name, value in item.items() if "S" in value}
     fields["result_count"] = int(item.get("result_count", {}).get("N", "0"))
     fields["query"] = {name: value["S"] for name, value in

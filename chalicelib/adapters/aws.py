@@ -9,7 +9,7 @@ import boto3
 from botocore.config import Config
 
 # SigV4 everywhere: presigned URLs must carry short, verifiable expiry (boto3 may default to V2).
-_CONFIG = Config(signature_version="s3v4", retries={"mode": "standard", "max_attempts": 4},
+CLIENT_CONFIG = Config(signature_version="s3v4", retries={"mode": "standard", "max_attempts": 4},
                  connect_timeout=5, read_timeout=30)
 
 
@@ -17,4 +17,4 @@ _CONFIG = Config(signature_version="s3v4", retries={"mode": "standard", "max_att
 def client(service: str, region: str) -> Any:
     """One client per service and region; boto3 honours AWS_ENDPOINT_URL for the local stack."""
     session: Any = boto3.session.Session()  # typed as Any: the service name is a runtime value
-    return session.client(service, region_name=region, config=_CONFIG)
+    return session.client(service, region_name=region, config=CLIENT_CONFIG)

@@ -43,7 +43,8 @@ def translate(error: ClientError, what: str) -> StorageError:
         return TransientStorageError(f"{what}: {code}")
     if code in {"NoSuchKey", "NoSuchVersion", "404", "NotFound"}:
         return ObjectNotFound(what)
-    if code == "ConditionalCheckFailedException":
+    # DynamoDB's condition, or S3's If-None-Match on an object that already exists.
+    if code in {"ConditionalCheckFailedException", "PreconditionFailed"}:
         return AlreadyExists(what)
     if code == "AccessDenied" and "lock" in what.lower():
         return ObjectLocked(what)

@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.errors import AlreadyExists, translate
-from chalicelib.domain.images import ImageRecord, ImageStatus
+from chalicelib.domain.images import ImageRecord, ImageStatus, StoredCopy
 
 
 class ImageRecords:
@@ -49,6 +49,25 @@ class ImageRecords:
         except ClientError as error:
             raise translate(error, "finish image record") from error
 
+    def record_unclaimed(self, record: ImageRecord) -> bool:
+        """Write a rejected or duplicate upload's record unless the key already has a record
+        other than an earlier refusal of this same version (a replayed ticket must not overwrite
+        the frame it replays, nor a late refusal a processed frame); False when it has."""
+        try:
+            self._dynamodb.put_item(
+                TableName=self.table, Item=_to_item(record),
+                ConditionExpression="attribute_not_exists(image_key) OR "
+                                    "(version_id = :version AND #status IN (:rejected, :dup))",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":version": {"S": record.version_id or ""},
+                                           ":rejected": {"S": ImageStatus.REJECTED},
+                                           ":dup": {"S": ImageStatus.DUPLICATE}})
+        except ClientError as error:
+            mapped = translate(error, "record refused upload")
+            if isinstance(mapped, AlreadyExists):
+                return False
+            raise mapped from error
+        return True
 
     def delete(self, image_key: str) -> None:
         try:
@@ -61,6 +80,13 @@ class ImageRecords:
 def _to_item(record: ImageRecord) -> dict[str, Any]:
     item: dict[str, Any] = {}
     for name, value in asdict(record).items():
+        if name == "crops":
+            if record.crops:
+                item["crops"] = {"L": [{"M": {"key": {"S": copy.key},
+                                              "version_id": {"S": copy.version_id or ""},
+                                              "sha256": {"S": copy.sha256}}}
+                                       for copy in record.crops]}
+            continue
         if value is None or value == "" or value == ():
             continue
         if isinstance(value, bool):
@@ -94,6 +120,12 @@ def _from_item(item: dict[str, Any]) -> ImageRecord:
         reason=text("reason"),
         read_ids=tuple(sorted(item.get("read_ids", {}).get("SS", []))),
         plates_found=number("plates_found") or 0,
+        sha256=text("sha256"),
+        crops=tuple(StoredCopy(str(entry["M"]["key"]["S"]),
+                               str(entry["M"]["version_id"]["S"]) or None,
+                               str(entry["M"]["sha256"]["S"]))
+                    for entry in item.get("crops", {}).get("L", [])),
+        duplicate_of=text("duplicate_of"),
     )
 
 

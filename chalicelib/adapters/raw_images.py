@@ -1,8 +1,12 @@
-"""The raw camera image bucket (versioned, Object Lock enabled, SSE-KMS)."""
+"""The image buckets (versioned, Object Lock enabled, SSE-KMS): the raw bucket, where cameras land
+frames, and the derived bucket, where the ingest stores crops no camera can write."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -19,10 +23,14 @@ class ObjectHead:
     version_id: str | None
     metadata: dict[str, str]
     legal_hold: bool
+    last_modified: datetime | None = None  # when S3 stored this version (S3's clock)
+    # The SHA-256 S3 computed of this version's bytes when it was written with a checksum
+    # (crops are); None for objects written without one (camera POSTs).
+    sha256: str | None = None
 
 
 class RawImageStore:
-    """Reads, describes and deletes camera images in one bucket."""
+    """Reads, describes, writes and deletes image objects in one bucket."""
 
     def __init__(self, s3: Any, bucket: str) -> None:
         self._s3 = s3
@@ -30,7 +38,7 @@ class RawImageStore:
 
     def head(self, key: str, version_id: str | None = None) -> ObjectHead:
         try:
-            response = self._s3.head_object(Bucket=self.bucket, Key=key,
+            response = self._s3.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED",
                                             **_version(version_id))
         except ClientError as error:
             raise translate(error, f"head {key}") from error
@@ -41,6 +49,8 @@ class RawImageStore:
             metadata=dict(response.get("Metadata", {})),
             # GetObjectRetention is missing in moto; HeadObject reports the legal hold everywhere.
             legal_hold=response.get("ObjectLockLegalHoldStatus") == "ON",
+            last_modified=response.get("LastModified"),
+            sha256=_hex_checksum(response.get("ChecksumSHA256")),
         )
 
     def read(self, key: str, version_id: str | None = None, max_bytes: int | None = None) -> bytes:
@@ -56,8 +66,10 @@ class RawImageStore:
     def put(self, key: str, body: bytes, content_type: str,
             metadata: dict[str, str] | None = None) -> str | None:
         try:
+            # S3 verifies the SHA-256 of what it stores and keeps it with the version.
             response = self._s3.put_object(Bucket=self.bucket, Key=key, Body=body,
-                                           ContentType=content_type, Metadata=metadata or {})
+                                           ContentType=content_type, Metadata=metadata or {},
+                                           ChecksumAlgorithm="SHA256")
         except ClientError as error:
             raise translate(error, f"write {key}") from error
         return response.get("VersionId")
@@ -94,18 +106,6 @@ class RawImageStore:
             "get_object", Params={"Bucket": self.bucket, "Key": key, **_version(version_id)},
             ExpiresIn=seconds))
 
-    def presigned_post(self, key: str, content_type: str, max_bytes: int,
-                       metadata: dict[str, str], seconds: int) -> dict[str, Any]:
-        """A presigned POST for exactly this key, type, size range and metadata."""
-        fields: dict[str, Any] = {"Content-Type": content_type,
-                                  **{f"x-amz-meta-{name}": value
-                                     for name, value in metadata.items()}}
-        conditions: list[Any] = [{name: value} for name, value in fields.items()]
-        conditions.append(["content-length-range", 1, max_bytes])
-        return dict(self._s3.generate_presigned_post(
-            Bucket=self.bucket, Key=key, Fields=fields, Conditions=conditions,
-            ExpiresIn=seconds))
-
     def set_legal_hold(self, key: str, on: bool) -> None:
         for version_id in self.versions(key):
             try:
@@ -114,6 +114,16 @@ class RawImageStore:
                     LegalHold={"Status": "ON" if on else "OFF"})
             except ClientError as error:
                 raise translate(error, f"legal hold on {key}") from error
+
+
+def _hex_checksum(value: object) -> str | None:
+    """S3's base64 SHA-256 checksum as hex (a whole-object checksum; multipart ones end -N)."""
+    if not isinstance(value, str) or "-" in value:
+        return None
+    try:
+        return base64.b64decode(value, validate=True).hex()
+    except (binascii.Error, ValueError):
+        return None
 
 
 def _version(version_id: str | None) -> dict[str, Any]:

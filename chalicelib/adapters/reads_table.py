@@ -201,12 +201,15 @@ def to_item(read: Read) -> dict[str, Any]:
                                     "confidence": {"N": f"{candidate.confidence:.4f}"}}}
                              for candidate in read.candidates]},
     }
-    optional_text = {"image_version": read.image_version, "crop_key": read.crop_key}
+    optional_text = {"image_version": read.image_version, "crop_key": read.crop_key,
+                     "image_sha256": read.image_sha256, "crop_version": read.crop_version,
+                     "crop_sha256": read.crop_sha256, "state": read.state}
     for name, text in optional_text.items():
         if text:
             item[name] = {"S": text}
     optional_numbers = {"lat": read.lat, "lon": read.lon, "heading": read.heading,
-                        "expires_at": read.expires_at}
+                        "expires_at": read.expires_at,
+                        "state_confidence": read.state_confidence or None}
     for name, number in optional_numbers.items():
         if number is not None:
             item[name] = {"N": str(number)}
@@ -233,8 +236,13 @@ def from_item(item: dict[str, Any]) -> Read:
         box=_box(item),
         image_version=item.get("image_version", {}).get("S"),
         crop_key=item.get("crop_key", {}).get("S"),
+        image_sha256=item.get("image_sha256", {}).get("S"),
+        crop_version=item.get("crop_version", {}).get("S"),
+        crop_sha256=item.get("crop_sha256", {}).get("S"),
         lat=number("lat"), lon=number("lon"), heading=number("heading"),
         holds=tuple(sorted(item.get("holds", {}).get("SS", []))),
+        state=item.get("state", {}).get("S"),
+        state_confidence=number("state_confidence") or 0.0,
     )
 
 

@@ -1,9 +1,10 @@
 """Read-only view of the release requests table for the monthly audit (policy 428.7).
 
-Items carry request_id, status (pending, approved, denied, prohibited, routed), filed_at and
-decided_at (ISO 8601 UTC) and the requesting agency and jurisdiction. Requests are found through
-the by_status index (status + filed_at): the audit reads the requests filed before its month
-ended, status by status, never the rest of the table.
+Items carry request_id, status (unlisted, pending, approved, denied, prohibited, routed),
+filed_at and decided_at (ISO 8601 UTC), the requesting agency, its directory entry and
+jurisdiction, who filed and who decided, and the warnings the reviewer acknowledged. Requests
+are found through the by_status index (status + filed_at): the audit reads the requests filed
+before its month ended, status by status, never the rest of the table.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from chalicelib.adapters.errors import translate
 from chalicelib.domain.monthly_audit import ReleaseRecord
 
 STATUS_INDEX = "by_status"
-STATUSES = ("pending", "approved", "denied", "prohibited", "routed")
+STATUSES = ("unlisted", "pending", "approved", "denied", "prohibited", "routed")
 DECIDED_BY_RULE = ("prohibited", "routed")
 
 
@@ -62,4 +63,11 @@ def _record(item: dict[str, Any]) -> ReleaseRecord:
     decided_at = text("filed_at") if status in DECIDED_BY_RULE else text("decided_at")
     return ReleaseRecord(request_id=text("request_id"), status=status,
                          filed_at=text("filed_at"), decided_at=decided_at,
-                         agency=text("agency"), jurisdiction=text("jurisdiction"))
+                         agency=text("agency"), jurisdiction=text("jurisdiction"),
+                         agency_id=text("agency_id"), filed_by=text("filed_by"),
+                         decided_by=text("decided_by"),
+                         reads_released=int(item.get("reads_released", {}).get("N", "0")),
+                         warnings=tuple(sorted(str(value["M"]["code"]["S"]) for value in
+                                               item.get("warnings", {}).get("L", []))),
+                         acknowledged=tuple(str(value["S"]) for value in item.get(
+                             "acknowledged_warnings", {}).get("L", [])))

@@ -20,6 +20,13 @@ class StoredObject:
     size: int
 
 
+@dataclass(frozen=True)
+class StoredVersion:
+    key: str
+    version_id: str
+    last_modified: str
+
+
 class ReportStore:
     def __init__(self, s3: Any, bucket: str, kms_key_arn: str) -> None:
         self._s3 = s3
@@ -55,6 +62,26 @@ class ReportStore:
         except ClientError as error:
             raise translate(error, f"list {prefix}") from error
         return sorted(found, key=lambda item: item.key)
+
+    def versions(self, key: str) -> tuple[StoredVersion, ...]:
+        """Every stored version of one object, oldest first (delete markers left out)."""
+        found: list[StoredVersion] = []
+        paginator = self._s3.get_paginator("list_object_versions")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=key):
+                found.extend(StoredVersion(str(item["Key"]), str(item["VersionId"]),
+                                           item["LastModified"].isoformat())
+                             for item in page.get("Versions", []) if item["Key"] == key)
+        except ClientError as error:
+            raise translate(error, f"list versions of {key}") from error
+        return tuple(sorted(found, key=lambda version: version.last_modified))
+
+    def get_version(self, key: str, version_id: str) -> bytes:
+        try:
+            response = self._s3.get_object(Bucket=self.bucket, Key=key, VersionId=version_id)
+            return bytes(response["Body"].read())
+        except ClientError as error:
+            raise translate(error, f"read {key} version {version_id}") from error
 
     def presigned_get(self, key: str, seconds: int) -> str:
         return str(self._s3.generate_presigned_url(

@@ -14,6 +14,7 @@ from chalicelib.policy.search import MAX_PATTERN_WINDOW_DAYS
 _HERE = Path(__file__).parent
 ASSETS = {"index.html": "text/html; charset=utf-8",
           "app.js": "text/javascript; charset=utf-8",
+          "agencies.js": "text/javascript; charset=utf-8",
           "app.css": "text/css; charset=utf-8"}
 # The console only talks to its own origin; presigned image links open as plain navigations.
 CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; "

@@ -114,7 +114,7 @@ function details(pairs) {
       .flatMap(([name, value]) => [h("dt", {}, name), h("dd", {}, value)]));
 }
 
-function badge(status) { return h("span", { class: `badge ${status}` }, plain(status)); }
+function badge(status, label) { return h("span", { class: `badge ${status}` }, plain(label || status)); }
 
 function decodeToken(token) {
   try {
@@ -151,10 +151,12 @@ function signOut(announce) {
 
 const PAGES = [
   { id: "releases", title: "Release requests", permission: "file_release", view: releasesPage },
+  { id: "directory", title: "Agency directory", permission: "file_release", view: (main) => directoryPage(main) },
   { id: "search", title: "Search", permission: "search_reads", view: searchPage },
   { id: "alerts", title: "Alerts", permission: "view_alerts", view: alertsPage },
   { id: "holds", title: "Holds", permission: "approve_hold", view: holdsPage },
   { id: "audit", title: "Audit log", permission: "read_audit", view: auditPage },
+  { id: "uploads", title: "Camera uploads", permission: "manage_cameras", view: uploadsPage },
 ];
 
 function allowedPages() { return PAGES.filter((page) => state.permissions.has(page.permission)); }
@@ -251,7 +253,10 @@ async function releasesPage(main) {
       "aria-pressed": String(status === statusFilter),
       onclick: () => { location.hash = `#/releases?status=${status}`; } }, plain(status))));
   main.append(tabs, h("div", { class: "split" }, listArea, detailArea));
-  if (can("file_release")) main.append(fileRequestForm(catalog));
+  if (can("file_release")) {
+    const directory = await guarded(() => activeAgencies());
+    if (directory) main.append(fileRequestForm(catalog, directory));
+  }
   const found = await guarded(() => api("GET", `releases?status=${encodeURIComponent(statusFilter)}`));
   if (!found) return;
   listArea.append(table([
@@ -269,15 +274,21 @@ async function releasesPage(main) {
 async function showRequest(requestId, area) {
   const request = await guarded(() => api("GET", `releases/${requestId}`));
   if (!request) return;
+  const entry = request.agency_id ? await guarded(() => api("GET", `agencies/${request.agency_id}`)) : null;
   const blocks = [h("h2", {}, `Request from ${request.agency}`), badge(request.status)];
   if (request.status === "prohibited") {
     blocks.push(h("p", { class: "notice prohibited", id: "prohibited-banner" },
       `Sharing prohibited by law. ${request.rule}`));
+  } else if (request.status === "unlisted") {
+    blocks.push(h("p", { class: "notice error", id: "unlisted-banner" }, request.rule));
   } else {
     blocks.push(h("p", { class: "hint" }, request.rule));
   }
+  if (entry) blocks.push(h("h3", {}, "The agency in the directory"), agencyFacts(entry));
   blocks.push(details([
-    ["Agency type", plain(request.agency_type)], ["Jurisdiction", plain(request.jurisdiction)],
+    ["Agency type", entry ? "" : plain(request.agency_type)],
+    ["Jurisdiction", entry ? "" : plain(request.jurisdiction)],
+    ["Sent from", request.sent_from || "no sender address"],
     ["Requester", request.requester_name], ["Contact", request.requester_contact],
     ["Purpose", plain(request.purpose)], ["Intended use", request.purpose_detail],
     ["Case number", request.case_number], ["Plate", request.plate],
@@ -289,19 +300,31 @@ async function showRequest(requestId, area) {
     ["Decided", request.decided_at ? `${when(request.decided_at)} by ${request.decided_by}` : ""],
     ["Reason", request.decision_reason], ["Reads released", request.decided_at ? request.reads_released : ""],
     ["Package SHA-256", request.export_sha256],
+    ["Warnings acknowledged", request.acknowledged_warnings.map(plain).join(", ")],
   ]));
-  const undecided = !request.decided_at && ["pending", "prohibited"].includes(request.status);
+  if (request.status === "unlisted" && !request.decided_at && can("file_release")) {
+    blocks.push(await linkForm(request, area));
+  }
+  const undecided = !request.decided_at && ["pending", "prohibited", "unlisted"].includes(request.status);
   if (undecided && can("review_releases")) {
     const reason = h("textarea", { id: "decision-reason", name: "reason", required: true });
     const denyButton = h("button", { type: "button", id: "deny", class: "danger" }, "Deny");
-    denyButton.addEventListener("click", () => decide(request, false, reason, denyButton, area));
+    denyButton.addEventListener("click", () => decide(request, false, reason, denyButton, area, []));
     const buttons = [denyButton];
-    if (request.status === "pending") {
+    const checks = request.warnings.map((warning) => h("label", { class: "check warning" },
+      h("input", { type: "checkbox", name: "acknowledge", value: warning.code }), ` ${warning.message}`));
+    const own = request.filed_by.toLowerCase() === state.username.toLowerCase();
+    if (request.status === "pending" && !own) {
       const approveButton = h("button", { type: "button", id: "approve" }, "Approve and export");
-      approveButton.addEventListener("click", () => decide(request, true, reason, approveButton, area));
+      approveButton.addEventListener("click", () => decide(request, true, reason, approveButton, area,
+        checks.map((label) => label.querySelector("input")).filter((box) => box.checked).map((box) => box.value)));
       buttons.unshift(approveButton);
     }
-    blocks.push(h("h2", {}, "Decision"), field("Reason (kept on file)", reason),
+    blocks.push(h("h2", {}, "Decision"),
+      own && request.status === "pending" ? h("p", { class: "hint", id: "own-request" },
+        "You filed this request: another person with the right to decide releases approves it (two-person rule).") : "",
+      checks.length ? h("fieldset", { class: "warnings", id: "warnings" }, h("legend", {}, "Warnings: tick each one you have checked (kept with the decision)"), checks) : "",
+      field("Reason (kept on file)", reason),
       h("div", { class: "actions" }, buttons));
   }
   if (request.status === "approved" && request.export_id && can("review_releases")) {
@@ -317,7 +340,25 @@ async function showRequest(requestId, area) {
   area.querySelector("h2").focus();
 }
 
-async function decide(request, approve, reasonInput, button, area) {
+async function linkForm(request, area) {
+  const directory = await guarded(() => activeAgencies());
+  const picker = agencyPicker(directory || []);
+  const button = h("button", { type: "button", id: "link-agency", class: "secondary" }, "Link to this entry");
+  button.addEventListener("click", () => guarded(async () => {
+    const chosen = picker.selection();
+    if (!chosen.agency_id) throw new Error("Choose the agency's confirmed directory entry.");
+    const linked = await api("POST", `releases/${request.request_id}/agency`, chosen);
+    say(`Linked to ${linked.agency}: ${plain(linked.status)}.`);
+    history.replaceState(null, "", `#/releases?status=${linked.status}`);
+    await render();
+    await showRequest(request.request_id, document.getElementById("release-detail"));
+  }, button));
+  return h("section", { class: "panel", id: "link-panel" },
+    h("h3", {}, "Link to the agency's directory entry once it is confirmed"), picker.element,
+    h("div", { class: "actions" }, button));
+}
+
+async function decide(request, approve, reasonInput, button, area, acknowledged) {
   if (!reasonInput.value.trim()) {
     say("Write the reason for the decision first; it is kept on file.", "error");
     reasonInput.focus();
@@ -327,8 +368,10 @@ async function decide(request, approve, reasonInput, button, area) {
     ? `Approve the request from ${request.agency} and export the matching reads? This cannot be undone.`
     : `Deny the request from ${request.agency}? This cannot be undone.`;
   if (!(await confirmDialog(what, approve ? "Approve" : "Deny"))) return;
+  const body = approve ? { reason: reasonInput.value, acknowledged_warnings: acknowledged }
+    : { reason: reasonInput.value };
   const result = await guarded(() => api("POST",
-    `releases/${request.request_id}/${approve ? "approval" : "denial"}`, { reason: reasonInput.value }), button);
+    `releases/${request.request_id}/${approve ? "approval" : "denial"}`, body), button);
   if (!result) return;
   // Show the decided request under its new status, so the queue no longer lists it.
   history.replaceState(null, "", `#/releases?status=${result.status}`);  // no hashchange
@@ -347,17 +390,16 @@ function showDelivery(area, url, seconds) {
     h("a", { href: url, target: "_blank", rel: "noopener" }, "download package")));
 }
 
-function fileRequestForm(catalog) {
+function fileRequestForm(catalog, directory) {
   const now = new Date();
+  const picker = agencyPicker(directory);
   const form = h("form", { class: "panel", id: "file-request", "aria-labelledby": "file-title" },
     h("h2", { id: "file-title" }, "File a written request"),
-    h("p", { class: "hint" }, "Enter the request exactly as the agency wrote it. Requests from federal, out-of-state or private bodies are recorded and refused by law (Civil Code 1798.90.55(b))."),
+    h("p", { class: "hint" }, "Enter the request exactly as the agency wrote it. The agency comes from the directory; requests from federal, out-of-state or private bodies are recorded and refused by law (Civil Code 1798.90.55(b))."),
+    picker.element,
     h("div", { class: "fields" },
-      field("Agency", h("input", { name: "agency", required: true })),
-      field("Agency type", select("agency_type", [["law_enforcement", "Law enforcement"],
-        ["prosecutorial", "Prosecutorial"], ["other", "Other"]])),
-      field("Jurisdiction", select("jurisdiction", [["california_state_or_local", "California state or local"],
-        ["other_state", "Other state"], ["federal", "Federal"], ["private", "Private"]])),
+      field("Sent from (e-mail address of the letter)", h("input", { name: "sent_from", type: "email", autocomplete: "off" }),
+        "checked against the agency's mail domains"),
       field("Requester's name", h("input", { name: "requester_name", required: true })),
       field("Requester's e-mail or phone", h("input", { name: "requester_contact", required: true })),
       field("Purpose", select("purpose", catalog.purposes.map((p) => [p, plain(p)]))),
@@ -377,10 +419,11 @@ function fileRequestForm(catalog) {
     const file = data.get("document");
     const button = form.querySelector("button[type=submit]");
     await guarded(async () => {
+      const agency = picker.selection();
       const content = await readBase64(file);
-      const body = Object.fromEntries(["agency", "agency_type", "jurisdiction", "requester_name",
-        "requester_contact", "purpose", "purpose_detail", "case_number", "plate"]
-        .map((name) => [name, String(data.get(name) || "")]));
+      const body = Object.fromEntries(["sent_from", "requester_name", "requester_contact", "purpose",
+        "purpose_detail", "case_number", "plate"].map((name) => [name, String(data.get(name) || "")]));
+      Object.assign(body, agency);
       body.cameras = String(data.get("cameras") || "").split(",").map((c) => c.trim()).filter(Boolean);
       body.from = isoFromLocal(data.get("from"));
       body.to = isoEndFromLocal(data.get("to"));
@@ -422,7 +465,9 @@ async function searchPage(main) {
         value: localValue(new Date(now - 7 * 86400000)) }),
         `Partial and fuzzy searches need a window of at most ${catalog.pattern_window_days} days`),
       field("To", h("input", { name: "to", type: "datetime-local", value: localValue(now) })),
-      field("Cameras", h("input", { name: "cameras", placeholder: "optional: cam-1, cam-2" }))),
+      field("Cameras", h("input", { name: "cameras", placeholder: "optional: cam-1, cam-2" })),
+      field("State", h("input", { name: "state", maxlength: 2, placeholder: "optional: CA",
+        pattern: "[A-Za-z]{2}" }), "Reads of that state, and reads whose state was not read")),
     h("div", { class: "actions" }, h("button", { type: "submit", id: "search" }, "Search")));
   let cursor = null;
   let last = null;
@@ -433,13 +478,15 @@ async function searchPage(main) {
       case_number: data.get("case_number"), from: isoFromLocal(data.get("from")),
       to: isoEndFromLocal(data.get("to")), page_size: 50,
       cameras: String(data.get("cameras") || "").split(",").map((c) => c.trim()).filter(Boolean) };
+    const state = String(data.get("state") || "").trim();
+    if (state && !(last && more)) body.state = state.toUpperCase();
     last = body;
     const page = await guarded(() => api("POST", "reads/search", body), form.querySelector("button"));
     if (!page) return;
     say("");
     cursor = page.next_cursor;
     const rows = table([
-      ["Plate", (r) => r.plate], ["Seen", (r) => when(r.captured_at)], ["Camera", (r) => r.camera_id],
+      ["Plate", (r) => r.plate], ["State", (r) => r.state || "-"], ["Seen", (r) => when(r.captured_at)], ["Camera", (r) => r.camera_id],
       ["Confidence", (r) => `${Math.round(r.confidence * 100)}%`], ["Why it matched", (r) => r.matched_because],
       ["Held", (r) => (r.held ? "yes" : "")],
       ["", (r) => h("button", { type: "button", class: "secondary", "aria-label": `View read of ${r.plate}`,
@@ -462,6 +509,7 @@ async function showRead(readId, query, area) {
   if (!read) return;
   area.replaceChildren(h("div", { class: "panel" }, h("h2", {}, `Read ${read.plate}`),
     details([["Seen", when(read.captured_at)], ["Camera", read.camera_id],
+      ["State", read.state ? `${read.state} (${Math.round(read.state_confidence * 100)}% sure)` : "not read"],
       ["Other readings", read.candidates.map((c) => c.text).join(", ")],
       ["Images", h("span", {}, h("a", { href: read.image_url, target: "_blank", rel: "noopener" }, "frame"),
         read.crop_url ? " / " : "", read.crop_url ? h("a", { href: read.crop_url, target: "_blank", rel: "noopener" }, "plate") : "",
@@ -477,6 +525,9 @@ async function alertsPage(main) {
   main.append(h("p", { class: "hint" }, "Confirm every hit through CLETS before any action (policy 428.4(f))."),
     table([
       ["Seen", (a) => when(a.captured_at)], ["Plate", (a) => a.plate],
+      ["State read", (a) => a.state_mismatch
+        ? h("strong", { class: "warning" }, `${a.read_state}: STATE MISMATCH (entry ${a.entry_state})`)
+        : (a.read_state || "not read")],
       ["Hotlist entry", (a) => `${a.entry_plate} ${a.entry_state}`.trim()],
       ["Match", (a) => plain(a.match)], ["Category", (a) => plain(a.category)],
       ["Case", (a) => a.case_number], ["Camera", (a) => a.camera_id],
@@ -610,6 +661,55 @@ async function monthlyReports() {
   ], found.reports, "No reports yet; the first is built on the 1st of next month."),
   h("div", { class: "actions" }, month, build));
   return section;
+}
+
+// ---------------------------------------------------------------- camera uploads
+
+// Uploads the ingest refused or dropped as repeats: a camera misconfigured, misbehaving or in
+// the wrong hands shows here first. No plate data: camera, time, outcome, reason, object key.
+async function uploadsPage(main) {
+  const params = new URLSearchParams(location.hash.split("?")[1] || "");
+  const now = new Date();
+  const form = h("form", { class: "panel", id: "uploads-filter", "aria-label": "Filter camera uploads" },
+    h("div", { class: "fields" },
+      field("Camera", h("input", { name: "camera_id", id: "camera_id", autocomplete: "off",
+        value: params.get("camera_id") || "", placeholder: "all cameras" })),
+      field("Outcome", select("outcome", [["", "Rejected and duplicate"], ["rejected", "Rejected"],
+        ["duplicate", "Duplicate"]])),
+      field("From", h("input", { name: "from", type: "datetime-local",
+        value: localValue(new Date(now - 7 * 86400000)) }), "At most 31 days"),
+      field("To", h("input", { name: "to", type: "datetime-local", value: localValue(now) }))),
+    h("div", { class: "actions" }, h("button", { type: "submit", id: "uploads-show" }, "Show")));
+  form.querySelector("#outcome").value = params.get("outcome") || "";
+  const counts = h("section", { id: "upload-counts", "aria-labelledby": "counts-title" });
+  const list = h("section", { id: "upload-exceptions", "aria-labelledby": "exceptions-title" });
+  const show = async (button) => {
+    const data = new FormData(form);
+    const query = new URLSearchParams();
+    for (const name of ["camera_id", "outcome"]) if (data.get(name)) query.set(name, String(data.get(name)).trim());
+    if (data.get("from")) query.set("from", isoFromLocal(data.get("from")));
+    if (data.get("to")) query.set("to", isoEndFromLocal(data.get("to")));
+    const found = await guarded(() => api("GET", `admin/uploads/exceptions?${query}`), button);
+    if (!found) return;
+    say("");
+    const filterBy = (camera) => h("button", { type: "button", class: "secondary",
+      "aria-label": `Filter by camera ${camera}`,
+      onclick: () => { form.querySelector("#camera_id").value = camera; show(); } }, camera);
+    counts.replaceChildren(h("h2", { id: "counts-title" }, "Per camera and day"), table([
+      ["Day (UTC)", (c) => c.day], ["Camera", (c) => filterBy(c.camera_id)],
+      ["Rejected", (c) => c.rejected], ["Duplicate", (c) => c.duplicate],
+    ], found.daily_counts, "No rejected or duplicate uploads in this window."));
+    list.replaceChildren(h("h2", { id: "exceptions-title" }, "Uploads"), table([
+      ["When", (e) => when(e.at)], ["Camera", (e) => filterBy(e.camera_id)],
+      ["Outcome", (e) => badge(e.outcome === "rejected" ? "denied" : "routed", e.outcome)],
+      ["Reason", (e) => e.reason], ["Object", (e) => h("code", {}, e.object_key)],
+    ], found.exceptions, "Nothing to show."),
+    found.truncated ? h("p", { class: "hint" }, "More uploads match; narrow the window or pick a camera.") : "");
+  };
+  form.addEventListener("submit", (event) => { event.preventDefault(); show(form.querySelector("button")); });
+  main.append(h("p", { class: "hint" }, "Uploads that produced no reads: refused by the ingest (no ticket, another camera's key, a reused ticket, wrong type, size or metadata) or the same frame sent again. Each look here is recorded."),
+    form, counts, list);
+  await show();
 }
 
 // ---------------------------------------------------------------- start

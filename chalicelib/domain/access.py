@@ -36,6 +36,7 @@ class Permission(StrEnum):
     APPROVE_HOLD = "approve_hold"
     FILE_RELEASE = "file_release"        # enter another agency's written request, track it
     REVIEW_RELEASES = "review_releases"  # approve or deny it (428.7(b): the commander/designee)
+    MANAGE_AGENCIES = "manage_agencies"  # propose/confirm agency directory entries (two people)
     READ_AUDIT = "read_audit"
     SYSTEM_STATUS = "system_status"
 

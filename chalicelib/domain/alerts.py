@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from chalicelib.domain.hotlist import HotlistHit
+from chalicelib.domain.states import state_mismatch
 
 VERIFY_INSTRUCTION = (
     "Verify this hit through CLETS before any enforcement action (policy 428.4(f))")
@@ -71,6 +72,10 @@ class Alert:
     entry_plate: str = ""
     entry_state: str = ""
     priority: int = 5
+    # The state read off the plate ("" when not read) and whether it differs from the entry's:
+    # a mismatch is shown to the officer instead of a plain hit.
+    read_state: str = ""
+    state_mismatch: bool = False
 
 
 def alert_id_for(read_id: str, entry_id: str) -> str:
@@ -80,8 +85,9 @@ def alert_id_for(read_id: str, entry_id: str) -> str:
 
 
 def alert_from_hit(hit: HotlistHit, *, read_id: str, plate: str, camera_id: str,
-                   captured_at: str, now: datetime, expires_at: int | None) -> Alert:
-    """A new open alert for one hit of one read."""
+                   captured_at: str, now: datetime, expires_at: int | None,
+                   read_state: str | None = None) -> Alert:
+    """A new open alert for one hit of one read (marked when the read's state differs)."""
     entry = hit.entry
     return Alert(
         alert_id=alert_id_for(read_id, entry.entry_id), read_id=read_id, plate=plate,
@@ -89,6 +95,7 @@ def alert_from_hit(hit: HotlistHit, *, read_id: str, plate: str, camera_id: str,
         camera_id=camera_id, captured_at=captured_at, created_at=now.isoformat(),
         expires_at=expires_at, match=hit.how, matched_text=hit.matched_text,
         entry_plate=entry.plate, entry_state=entry.state, priority=entry.priority,
+        read_state=read_state or "", state_mismatch=state_mismatch(read_state, entry.state),
     )
 
 

@@ -79,9 +79,13 @@ class ChainCheck:
         return self.first_broken_seq is None
 
 
-def verify_chain(records: Iterable[AuditRecord]) -> ChainCheck:
-    """Walk the chain in sequence order; report the first record that does not fit."""
-    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+def verify_chain(records: Iterable[AuditRecord], after_seq: int = 0,
+                 after_hash: str = GENESIS_HASH) -> ChainCheck:
+    """Walk the chain in sequence order; report the first record that does not fit.
+
+    By default from the first record; `after_seq`/`after_hash` check only the part after a
+    record already known (a signed checkpoint's head)."""
+    expected_seq, prev_hash, checked = after_seq + 1, after_hash, 0
     for record in records:
         if record.seq != expected_seq:
             return ChainCheck(checked, expected_seq,

@@ -160,3 +160,61 @@ def _check_reads(request: HoldRequest, ids: tuple[str, ...], now: datetime) -> N
 _CHECKS: tuple[Callable[[HoldRequest, tuple[str, ...], datetime], None], ...] = (
     _check_case_number, _check_reason, _check_people, _check_review_date, _check_reads,
 )
+
+
+# ---------------------------------------------------------------------- hold requests
+class HoldAskStatus(StrEnum):
+    """An officer's request that data be held; an administrator approves it (placing the hold)
+    or declines it. Stored beside holds, with statuses of its own."""
+
+    REQUESTED = "hold_requested"
+    APPROVED = "hold_request_approved"
+    DECLINED = "hold_request_declined"
+
+
+@dataclass(frozen=True)
+class HoldAsk:
+    ask_id: str
+    case_number: str
+    reason: str
+    review_date: date
+    requested_by: str
+    requested_at: str
+    read_ids: tuple[str, ...]
+    note: str = ""
+    status: HoldAskStatus = HoldAskStatus.REQUESTED
+    decided_by: str = ""
+    decided_at: str = ""
+    decision_reason: str = ""
+    hold_id: str = ""
+
+
+def new_ask(request: HoldRequest, read_ids: Iterable[str], now: datetime,
+            ask_id: str | None = None) -> HoldAsk:
+    """A validated request to hold `read_ids` (the same rules as a hold, but no approver yet)."""
+    ids = tuple(dict.fromkeys(read_id.strip() for read_id in read_ids if read_id.strip()))
+    for check in _CHECKS:
+        if check is not _check_people:
+            check(request, ids, now)
+    if not request.requested_by.strip():
+        raise HoldRefused("PEOPLE_REQUIRED", "name who requests the hold")
+    return HoldAsk(ask_id=ask_id or str(uuid.uuid4()),
+                   case_number=request.case_number.strip().upper(), reason=request.reason,
+                   review_date=request.review_date, requested_by=request.requested_by.strip(),
+                   requested_at=format_time(now), read_ids=ids, note=request.note.strip())
+
+
+def decide_ask(ask: HoldAsk, by: str, now: datetime, approved: bool, reason: str = "",
+               hold_id: str = "") -> HoldAsk:
+    """The request approved (with the hold it became) or declined (with a reason)."""
+    if ask.status is not HoldAskStatus.REQUESTED:
+        raise HoldRefused("HOLD_REQUEST_DECIDED", f"this hold request was already "
+                                                  f"{ask.status.value.removeprefix('hold_')}")
+    if not approved and not reason.strip():
+        raise HoldRefused("REASON_REQUIRED", "give the reason for declining (it is kept)")
+    if len(reason) > MAX_NOTE_LENGTH:
+        raise HoldRefused("REASON_INVALID", f"the reason is limited to {MAX_NOTE_LENGTH} "
+                                            "characters")
+    return replace(ask, status=HoldAskStatus.APPROVED if approved else HoldAskStatus.DECLINED,
+                   decided_by=by, decided_at=format_time(now), decision_reason=reason.strip(),
+                   hold_id=hold_id)

@@ -109,6 +109,17 @@ class ImageStatus:
     RECEIVED = "received"
     PROCESSED = "processed"
     REJECTED = "rejected"
+    DUPLICATE = "duplicate"  # the same camera sent the same bytes before: no new reads
+
+
+@dataclass(frozen=True)
+class StoredCopy:
+    """One stored object version and the SHA-256 its bytes had when the ingest wrote or read it.
+    Links and exports name the version; exports check the bytes against the hash."""
+
+    key: str
+    version_id: str | None
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -127,3 +138,9 @@ class ImageRecord:
     reason: str = ""
     read_ids: tuple[str, ...] = ()
     plates_found: int = 0
+    sha256: str = ""  # of the frame's bytes, computed at ingest
+    crops: tuple[StoredCopy, ...] = ()  # the crops the ingest stored, with their hashes
+    duplicate_of: str = ""  # the earlier upload of the same bytes (status duplicate)
+
+    def crop(self, key: str) -> StoredCopy | None:
+        return next((copy for copy in self.crops if copy.key == key), None)

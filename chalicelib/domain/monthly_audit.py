@@ -79,11 +79,22 @@ class FindingKind(StrEnum):
     HOLD_PAST_REVIEW = "hold_past_review"
     READ_PAST_RETENTION = "read_past_retention"
     RELEASE_PROHIBITED = "release_request_prohibited"
+    RELEASE_TO_NEW_AGENCY = "release_to_new_agency"
+    RELEASE_SELF_APPROVED = "release_self_approved"
+    RELEASE_BY_DIRECTORY_PAIR = "release_by_directory_pair"
+    RELEASE_SENDER_UNVERIFIED = "release_sender_unverified"
+    DIRECTORY_ENTRY_UNVERIFIED = "directory_entry_unverified"
+    AGENCY_REFUSED_BY_SCREEN = "agency_refused_by_screen"
+    SEPARATION_OF_DUTIES_ATTEMPT = "separation_of_duties_attempt"
     HOTLIST_WITHOUT_CASE_NUMBER = "hotlist_entry_without_case_number"
     HOTLIST_WITHOUT_EXPIRY = "hotlist_entry_without_expiry"
     HOTLIST_EXPIRED_NOT_REMOVED = "hotlist_entry_expired_not_removed"
     AUDIT_CHAIN_BROKEN = "audit_chain_broken"
+    AUDIT_CHECKPOINT_FAILED = "audit_checkpoint_failed"
+    AUDIT_HEAD_WENT_BACKWARDS = "audit_head_went_backwards"
     POLICY_NOT_POSTED = "posted_policy_unavailable"
+    EVIDENCE_NOT_AS_CAPTURED = "evidence_not_as_captured"
+    CAMERA_UPLOADS_REFUSED = "camera_uploads_refused"
 
 
 FINDING_CLAUSES: Mapping[FindingKind, str] = {
@@ -96,11 +107,22 @@ FINDING_CLAUSES: Mapping[FindingKind, str] = {
     FindingKind.HOLD_PAST_REVIEW: "428.5",
     FindingKind.READ_PAST_RETENTION: "428.5",
     FindingKind.RELEASE_PROHIBITED: "428.7, Civil Code 1798.90.55(b)",
+    FindingKind.RELEASE_TO_NEW_AGENCY: "428.7, Civil Code 1798.90.55(b)",
+    FindingKind.RELEASE_SELF_APPROVED: "428.7(b)",
+    FindingKind.RELEASE_BY_DIRECTORY_PAIR: "428.7(b)",
+    FindingKind.RELEASE_SENDER_UNVERIFIED: "428.7(a)",
+    FindingKind.DIRECTORY_ENTRY_UNVERIFIED: "428.7, Civil Code 1798.90.55(b)",
+    FindingKind.AGENCY_REFUSED_BY_SCREEN: "Civil Code 1798.90.55(b), AG bulletin 2023-DLE-06",
+    FindingKind.SEPARATION_OF_DUTIES_ATTEMPT: "428.7(b), 428.3.1(a)",
     FindingKind.HOTLIST_WITHOUT_CASE_NUMBER: "428.4(a)",
     FindingKind.HOTLIST_WITHOUT_EXPIRY: "428.4(a)",
     FindingKind.HOTLIST_EXPIRED_NOT_REMOVED: "428.4(a), 428.5",
     FindingKind.AUDIT_CHAIN_BROKEN: "428.6(a), Civil Code 1798.90.52",
+    FindingKind.AUDIT_CHECKPOINT_FAILED: "428.6(a), Civil Code 1798.90.52",
+    FindingKind.AUDIT_HEAD_WENT_BACKWARDS: "428.6(a), Civil Code 1798.90.52",
     FindingKind.POLICY_NOT_POSTED: "428.3.1(g), Civil Code 1798.90.51(b)",
+    FindingKind.EVIDENCE_NOT_AS_CAPTURED: "428.5, Civil Code 1798.90.51",
+    FindingKind.CAMERA_UPLOADS_REFUSED: "428.3.1(c), Civil Code 1798.90.51",
 }
 
 
@@ -128,6 +150,12 @@ class ReleaseRecord:
     decided_at: str
     agency: str
     jurisdiction: str
+    agency_id: str = ""
+    filed_by: str = ""
+    decided_by: str = ""
+    reads_released: int = 0
+    warnings: tuple[str, ...] = ()       # warning codes the reviewer saw
+    acknowledged: tuple[str, ...] = ()   # the codes the approver acknowledged
 
 
 @dataclass(frozen=True)

@@ -59,10 +59,17 @@ class Read:
     box: tuple[int, int, int, int] = (0, 0, 0, 0)
     image_version: str | None = None
     crop_key: str | None = None
+    # Ingest-time SHA-256 of the frame and crop, and the crop's version (links pin it).
+    image_sha256: str | None = None
+    crop_version: str | None = None
+    crop_sha256: str | None = None
     lat: float | None = None
     lon: float | None = None
     heading: float | None = None
     holds: tuple[str, ...] = ()
+    # The issuing state read off the plate (two-letter code), only when the recognizer is sure.
+    state: str | None = None
+    state_confidence: float = 0.0
 
     @property
     def read_key(self) -> str:
@@ -119,6 +126,9 @@ class SearchQuery:
     case_number: str = ""
     cursor: str | None = None
     pattern: PlatePattern | None = field(default=None, compare=False)
+    # Keep only reads of this state, or whose state was not read (a plate whose state is
+    # unknown is never left out).
+    state: str = ""
 
 
 def match_reason(query: SearchQuery, read: Read) -> str | None:

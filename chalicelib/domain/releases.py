@@ -1,8 +1,11 @@
 """Release requests (policy 428.7; Civil Code 1798.90.55(b)): another agency asks for ALPR data.
 
-A request is filed by records staff from the agency's written request (which is kept with it),
-sorted by the sharing rules in chalicelib/policy/sharing.py, and, when it may be shared at all,
-decided by the administrator. Requests are never deleted: approved ones stay on file (428.7(c)).
+A request is filed by records staff from the agency's written request (which is kept with it).
+It names an entry of the agency directory (domain/agencies.py), whose jurisdiction and type the
+sharing rules in chalicelib/policy/sharing.py read; a request from an agency not (yet) in the
+directory is kept as UNLISTED and cannot be approved until it is linked to a confirmed entry.
+When it may be shared at all, a second person decides it. Requests are never deleted: approved
+ones stay on file (428.7(c)).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from chalicelib.domain.access import CASE_NUMBER, Purpose
+from chalicelib.domain.agencies import AgencyType, Jurisdiction
 from chalicelib.domain.errors import Refused
 from chalicelib.domain.plates import normalize_plate
 from chalicelib.domain.reads import format_time
@@ -30,24 +34,14 @@ DOCUMENT_TYPES = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "j
                   "text/plain": "txt"}
 _Choice = TypeVar("_Choice", bound=StrEnum)
 _EMAIL_OR_PHONE = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$|^\+?[0-9 ().-]{7,20}$")
+_EMAIL = re.compile(r"^[^\s@]{1,64}@[^\s@]+\.[^\s@]+$")
 
 
-class AgencyType(StrEnum):
-    LAW_ENFORCEMENT = "law_enforcement"
-    PROSECUTORIAL = "prosecutorial"
-    OTHER = "other"
-
-
-class Jurisdiction(StrEnum):
-    """Who the requesting body answers to; 1798.90.55(b) turns on this, not on its name."""
-
-    CALIFORNIA = "california_state_or_local"
-    OTHER_STATE = "other_state"
-    FEDERAL = "federal"
-    PRIVATE = "private"
+__all__ = ["AgencyType", "Jurisdiction"]
 
 
 class ReleaseStatus(StrEnum):
+    UNLISTED = "unlisted"      # the agency is not a confirmed directory entry: cannot be approved
     PENDING = "pending"        # may be shared; waits for the administrator
     APPROVED = "approved"      # data exported and a delivery link issued
     DENIED = "denied"          # the administrator said no, with a reason
@@ -56,7 +50,7 @@ class ReleaseStatus(StrEnum):
 
 
 # Statuses that still wait for the administrator's decision (when not yet decided).
-DECIDABLE = frozenset({ReleaseStatus.PENDING, ReleaseStatus.PROHIBITED})
+DECIDABLE = frozenset({ReleaseStatus.PENDING, ReleaseStatus.PROHIBITED, ReleaseStatus.UNLISTED})
 
 
 class ReleaseRefused(Refused):
@@ -82,10 +76,22 @@ class WrittenRequest:
     sha256: str
     size: int
     filename: str
+    version_id: str = ""  # the stored version; its link names it
+
+
+@dataclass(frozen=True)
+class ReleaseWarning:
+    """Something the reviewer must see before approving; kept with the decision."""
+
+    code: str
+    message: str
 
 
 @dataclass(frozen=True)
 class ReleaseRequest:
+    """`agency` is the directory entry's name (or, unlisted, the name as the letter gives it);
+    `agency_type` and `jurisdiction` are the entry's (unlisted: what the screen found)."""
+
     request_id: str
     agency: str
     agency_type: AgencyType
@@ -108,19 +114,29 @@ class ReleaseRequest:
     export_key: str = ""
     export_sha256: str = ""
     reads_released: int = 0
+    export_version: str = ""  # the package's stored version; delivery links name it
+    agency_id: str = ""            # the directory entry ("" while unlisted)
+    sent_from: str = ""            # the address the written request came from
+    warnings: tuple[ReleaseWarning, ...] = ()
+    acknowledged_warnings: tuple[str, ...] = ()  # the codes the approver acknowledged
 
     @property
     def decided(self) -> bool:
         return bool(self.decided_at)
 
+    @property
+    def warning_codes(self) -> tuple[str, ...]:
+        return tuple(sorted(warning.code for warning in self.warnings))
+
 
 @dataclass(frozen=True)
 class ReleaseFields:
-    """A request as typed in from the agency's letter, before validation."""
+    """A request as typed in from the agency's letter, before validation: the agency is a
+    directory entry (agency_id) or, when it is not in the directory, its name (agency_name)."""
 
-    agency: str
-    agency_type: str
-    jurisdiction: str
+    agency_id: str
+    agency_name: str
+    sent_from: str
     requester_name: str
     requester_contact: str
     purpose: str
@@ -132,9 +148,10 @@ class ReleaseFields:
     end: datetime | None
 
 
-def validate(fields: ReleaseFields) -> tuple[AgencyType, Jurisdiction, Purpose, RequestedData]:
+def validate(fields: ReleaseFields) -> tuple[Purpose, RequestedData]:
     """The typed parts of a request, or ReleaseRefused naming the first thing missing or wrong."""
-    for name, value in (("agency", fields.agency), ("requester_name", fields.requester_name),
+    _validate_agency(fields)
+    for name, value in (("requester_name", fields.requester_name),
                         ("purpose_detail", fields.purpose_detail)):
         if not value.strip():
             raise ReleaseRefused(f"{name.upper()}_REQUIRED",
@@ -146,13 +163,26 @@ def validate(fields: ReleaseFields) -> tuple[AgencyType, Jurisdiction, Purpose, 
     if not _EMAIL_OR_PHONE.match(fields.requester_contact.strip()):
         raise ReleaseRefused("REQUESTER_CONTACT_INVALID",
                              "give the requester's e-mail address or telephone number")
-    agency_type = _choice(AgencyType, fields.agency_type, "AGENCY_TYPE")
-    jurisdiction = _choice(Jurisdiction, fields.jurisdiction, "JURISDICTION")
     purpose = _choice(Purpose, fields.purpose, "PURPOSE")
     if not CASE_NUMBER.match(fields.case_number.strip().upper()):
         raise ReleaseRefused("CASE_NUMBER_INVALID",
                              "give the requesting agency's case number (letters, digits, dashes)")
-    return agency_type, jurisdiction, purpose, _requested_data(fields)
+    return purpose, _requested_data(fields)
+
+
+def _validate_agency(fields: ReleaseFields) -> None:
+    """A directory entry or, for an agency not in the directory, its name; the sender."""
+    if not fields.agency_id.strip() and not fields.agency_name.strip():
+        raise ReleaseRefused("AGENCY_REQUIRED", "name the agency: its directory entry "
+                                                "(agency_id), or its name if it is not in the "
+                                                "directory (policy 428.7(a))")
+    if fields.agency_id.strip() and fields.agency_name.strip():
+        raise ReleaseRefused("AGENCY_INVALID", "give agency_id or agency_name, not both")
+    if len(fields.agency_name) > MAX_TEXT or len(fields.agency_id) > 64:
+        raise ReleaseRefused("AGENCY_INVALID", "the agency's name is too long")
+    if fields.sent_from.strip() and not _EMAIL.match(fields.sent_from.strip()):
+        raise ReleaseRefused("SENT_FROM_INVALID", "sent_from is the e-mail address the written "
+                                                  "request came from")
 
 
 def _requested_data(fields: ReleaseFields) -> RequestedData:
@@ -188,9 +218,15 @@ def decide(request: ReleaseRequest, approve: bool, reviewer: str, reason: str,
     """The request with the administrator's decision, or ReleaseRefused when it cannot be made.
 
     A prohibited request can be denied (the agency gets a recorded answer) but keeps its status;
-    a routed one belongs to the records release process and is not decided here."""
+    a routed one belongs to the records release process and is not decided here; an unlisted
+    one can be denied, and approved only once linked to a confirmed directory entry."""
     if request.status is ReleaseStatus.PROHIBITED and approve:
         raise ReleaseRefused("RELEASE_PROHIBITED", f"sharing is prohibited: {request.rule}", 403)
+    if request.status is ReleaseStatus.UNLISTED and approve and not request.decided:
+        raise ReleaseRefused("AGENCY_NOT_IN_DIRECTORY",
+                             f"{request.agency} is not a confirmed directory entry: an "
+                             "administrator proposes it, a second one confirms it, then the "
+                             "request is linked to it (POST /releases/{id}/agency)", 403)
     if request.status is ReleaseStatus.ROUTED:
         raise ReleaseRefused("RELEASE_ROUTED", f"not decided here: {request.rule}", 403)
     if request.decided or request.status not in DECIDABLE:

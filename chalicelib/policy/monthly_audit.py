@@ -10,18 +10,23 @@ wildcard queries, and use at hours when nobody is supervising.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 
 from chalicelib.domain.access import UserAccount
+from chalicelib.domain.agencies import AgencyEntry, EntryStatus
 from chalicelib.domain.audit import ALLOWED, REFUSED, AuditRecord, ChainCheck
 from chalicelib.domain.holds import Hold
 from chalicelib.domain.hotlist import Source
 from chalicelib.domain.monthly_audit import Finding, FindingKind, ListedEntry, ReleaseRecord
 from chalicelib.domain.reads import Read, format_time, parse_time
+from chalicelib.domain.uploads import DailyCount
 from chalicelib.policy.access import idle_refusal, purpose_refusal, training_refusal
+from chalicelib.policy.directory import NEW_AGENCY_DAYS, PROPOSE_ACTION, entry_problems
 from chalicelib.policy.retention import expiry_epoch
+from chalicelib.policy.separation_of_duties import CODES as SOD_CODES
+from chalicelib.policy.separation_of_duties import same_person
 
 # Actions that touch ALPR data and must name a purpose and a case number (428.6(b)).
 SEARCH_ACTION = "search_reads"
@@ -48,7 +53,12 @@ HAND_ENTERED_SOURCES = frozenset({Source.CUSTOM, Source.CSV})
 # Release request states (428.7); "prohibited" = refused by rule (Civil Code 1798.90.55(b)).
 PENDING = "pending"
 PROHIBITED = "prohibited"
-DECIDED_STATUSES = ("approved", "denied", PROHIBITED, "routed")
+APPROVED = "approved"
+DECIDED_STATUSES = (APPROVED, "denied", PROHIBITED, "routed")
+# Warnings about the written request's sender (policy/sharing.release_warnings).
+SENDER_WARNINGS = frozenset({"SENDER_MISSING", "SENDER_NOT_AGENCY", "SENDER_DOMAIN_MISMATCH",
+                             "AGENCY_HAS_NO_DOMAINS"})
+AGENCY_PROHIBITED = "AGENCY_PROHIBITED"
 
 
 # ---------------------------------------------------------------------- statistics
@@ -361,6 +371,142 @@ def release_findings(releases: Iterable[ReleaseRecord]) -> list[Finding]:
     ]
 
 
+# ---------------------------------------------------------------------- sharing: two people
+@dataclass(frozen=True)
+class ApprovedRelease:
+    """An approved release with the directory history of the agency it went to."""
+
+    release: ReleaseRecord
+    entry: AgencyEntry | None
+
+    @property
+    def days_after_confirmation(self) -> int | None:
+        if self.entry is None or not self.entry.confirmed_at or not self.release.decided_at:
+            return None
+        return (parse_time(self.release.decided_at) - parse_time(self.entry.confirmed_at)).days
+
+
+def approved_releases(decided: Iterable[ReleaseRecord],
+                      entries: Mapping[str, AgencyEntry]) -> list[ApprovedRelease]:
+    return [ApprovedRelease(release, entries.get(release.agency_id)) for release in decided
+            if release.status == APPROVED]
+
+
+def filer_approver_pairs(approved: Iterable[ApprovedRelease]) -> list[tuple[str, str, int]]:
+    """Who filed and who approved, with how many releases each pair made (most first)."""
+    pairs = Counter((row.release.filed_by, row.release.decided_by) for row in approved)
+    return sorted(((filer, approver, count) for (filer, approver), count in pairs.items()),
+                  key=lambda row: (-row[2], row[0], row[1]))
+
+
+def approved_release_findings(approved: Iterable[ApprovedRelease]) -> list[Finding]:
+    """Approved releases that must be looked at: to an agency new to the directory, approved by
+    its filer (the API refuses that), by the same two people who put the agency in the
+    directory, or with the sender's address unverified."""
+    findings = []
+    for row in approved:
+        release, entry = row.release, row.entry
+        facts: dict[str, str | int] = {
+            "agency": release.agency, "decided_at": release.decided_at,
+            "filed_by": release.filed_by or "(none)", "approved_by": release.decided_by,
+            "proposed_by": entry.proposed_by if entry else "(no entry)",
+            "confirmed_by": entry.confirmed_by if entry else "(no entry)",
+            "confirmed_at": entry.confirmed_at if entry else "(no entry)"}
+        days = row.days_after_confirmation
+        if days is None or days < NEW_AGENCY_DAYS:
+            findings.append(Finding(
+                FindingKind.RELEASE_TO_NEW_AGENCY, release.request_id,
+                f"released to {release.agency} "
+                + (f"{days} days after its directory entry was confirmed" if days is not None
+                   else "without a confirmed directory entry")
+                + f" (threshold {NEW_AGENCY_DAYS} days)", facts))
+        if same_person(release.filed_by, release.decided_by):
+            findings.append(Finding(FindingKind.RELEASE_SELF_APPROVED, release.request_id,
+                                    f"{release.decided_by} filed and approved the same request",
+                                    facts))
+        if entry is not None and _same_pair((release.filed_by, release.decided_by),
+                                            (entry.proposed_by, entry.confirmed_by)):
+            findings.append(Finding(
+                FindingKind.RELEASE_BY_DIRECTORY_PAIR, release.request_id,
+                f"the two people who put {release.agency} in the directory also filed and "
+                "approved this release to it", facts))
+        unverified = sorted(set(release.acknowledged) & SENDER_WARNINGS)
+        if unverified:
+            findings.append(Finding(
+                FindingKind.RELEASE_SENDER_UNVERIFIED, release.request_id,
+                f"approved with the sender's address unverified ({', '.join(unverified)}), "
+                "acknowledged by the approver", facts))
+    return findings
+
+
+def directory_findings(entries: Iterable[AgencyEntry],
+                       record: Callable[[int], AuditRecord | None]) -> list[Finding]:
+    """Active directory entries that do not hold up against the access record (written or
+    edited around the API, or screened out since)."""
+    findings = []
+    for entry in sorted(entries, key=lambda item: item.name.casefold()):
+        if entry.status is not EntryStatus.ACTIVE:
+            continue
+        problems = entry_problems(entry, record(entry.proposal_seq) if entry.proposal_seq
+                                  else None,
+                                  record(entry.confirmation_seq) if entry.confirmation_seq
+                                  else None)
+        if problems:
+            findings.append(Finding(
+                FindingKind.DIRECTORY_ENTRY_UNVERIFIED, entry.agency_id,
+                f"{entry.name}: " + "; ".join(problems),
+                {"name": entry.name, "ori": entry.facts.ori, "proposed_by": entry.proposed_by,
+                 "confirmed_by": entry.confirmed_by}))
+    return findings
+
+
+def refused_agency_findings(records: Iterable[AuditRecord]) -> list[Finding]:
+    """Directory proposals the agency screen refused (a federal, out-of-state or private body
+    someone tried to add), each named with who tried."""
+    return [Finding(FindingKind.AGENCY_REFUSED_BY_SCREEN, record.entry.username,
+                    f"tried to add {record.entry.query.get('name', '(no name)')} to the "
+                    "directory; refused by the agency screen",
+                    {"seq": record.seq, "at": record.entry.at,
+                     "name": record.entry.query.get("name", ""),
+                     "ori": record.entry.query.get("ori", ""),
+                     "marks": record.entry.query.get("marks", "")})
+            for record in records
+            if record.entry.action == PROPOSE_ACTION and record.entry.outcome == REFUSED
+            and record.entry.refusal_code == AGENCY_PROHIBITED]
+
+
+def separation_findings(records: Iterable[AuditRecord]) -> list[Finding]:
+    """Every attempt the two-person rules refused: approving one's own request, confirming
+    one's own proposal, locking the administrators out."""
+    return [Finding(FindingKind.SEPARATION_OF_DUTIES_ATTEMPT, record.entry.username,
+                    f"{record.entry.action} refused: {record.entry.refusal_code}",
+                    {"seq": record.seq, "at": record.entry.at, "action": record.entry.action,
+                     "reason": record.entry.refusal_code,
+                     "target": record.entry.query.get("target")
+                     or record.entry.query.get("request_id")
+                     or record.entry.query.get("agency_id", "")})
+            for record in records
+            if record.entry.outcome == REFUSED and record.entry.refusal_code in SOD_CODES]
+
+
+def directory_changes(entries: Iterable[AgencyEntry], start: str,
+                      end: str) -> list[tuple[str, str, str, str]]:
+    """(when, what, entry name, by whom) of every directory act in [start, end)."""
+    changes = []
+    for entry in entries:
+        for at, what, by in ((entry.proposed_at, "proposed", entry.proposed_by),
+                             (entry.confirmed_at, "confirmed", entry.confirmed_by),
+                             (entry.closed_at, entry.status.value, entry.closed_by)):
+            if at and start <= at < end:
+                changes.append((at, what, entry.name, by))
+    return sorted(changes)
+
+
+def _same_pair(first: tuple[str, str], second: tuple[str, str]) -> bool:
+    return {name.casefold() for name in first if name} == {
+        name.casefold() for name in second if name} and len(set(first)) == 2
+
+
 def hotlist_findings(entries: Iterable[ListedEntry], as_of: datetime) -> list[Finding]:
     """Hand-entered entries without a case number or an expiry, and entries of any source still
     stored well past their expiry (TTL should have removed them). Entries are read once, in any
@@ -392,6 +538,59 @@ def chain_findings(check: ChainCheck) -> list[Finding]:
         return []
     return [Finding(FindingKind.AUDIT_CHAIN_BROKEN, f"record {check.first_broken_seq}",
                     check.problem, {"records_intact_before": check.records_checked})]
+
+
+# Where exports and release approvals record what the ingest-time hashes found.
+EVIDENCE_ACTIONS = frozenset({"export_reads", "approve_release"})
+EVIDENCE_INTEGRITY_ELEMENTS = ("replaced_after_ingest", "superseded_in_storage")
+
+
+def evidence_integrity_findings(records: Iterable[AuditRecord]) -> list[Finding]:
+    """Exports and release approvals that found a stored frame or crop replaced after ingest, or
+    a later version written under its key (a camera or an insider writing where it must not):
+    each is named by the export or request and the object names, never by plate."""
+    findings = []
+    for record in records:
+        entry = record.entry
+        found = {name: entry.query[name] for name in EVIDENCE_INTEGRITY_ELEMENTS
+                 if entry.query.get(name)}
+        if entry.action not in EVIDENCE_ACTIONS or not found:
+            continue
+        subject = entry.query.get("export_id") or entry.query.get("request_id") or \
+            f"record {record.seq}"
+        findings.append(Finding(
+            FindingKind.EVIDENCE_NOT_AS_CAPTURED, subject,
+            f"{entry.action} by {entry.username} found stored images not as captured "
+            f"({entry.outcome}{', ' + entry.refusal_code if entry.refusal_code else ''})",
+            {"at": entry.at, "case_number": entry.case_number, **found}))
+    return findings
+
+
+# A camera's upload the ingest refused (no ticket, another camera's key, a replayed ticket,
+# wrong type, size or metadata) is never routine; repeats in bulk point at a misconfigured or
+# misused camera client.
+REJECTED_UPLOADS_PER_CAMERA = 1
+DUPLICATE_UPLOADS_PER_CAMERA = 50
+
+
+def camera_upload_findings(counts: Iterable[DailyCount]) -> list[Finding]:
+    """Cameras whose uploads the ingest refused in the month, or that sent the same frames
+    again in bulk, with their monthly totals and the days it happened."""
+    totals: dict[str, list[int]] = {}
+    days: dict[str, set[str]] = {}
+    for count in counts:
+        total = totals.setdefault(count.camera_id, [0, 0])
+        total[0] += count.rejected
+        total[1] += count.duplicate
+        days.setdefault(count.camera_id, set()).add(count.day)
+    return [
+        Finding(FindingKind.CAMERA_UPLOADS_REFUSED, camera,
+                f"{rejected} uploads refused and {duplicate} duplicates in the month",
+                {"rejected": rejected, "duplicate": duplicate,
+                 "days": ",".join(sorted(days[camera]))})
+        for camera, (rejected, duplicate) in sorted(totals.items())
+        if rejected >= REJECTED_UPLOADS_PER_CAMERA or duplicate >= DUPLICATE_UPLOADS_PER_CAMERA
+    ]
 
 
 # ---------------------------------------------------------------------- helpers

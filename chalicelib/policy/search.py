@@ -12,6 +12,7 @@ from chalicelib.domain.errors import Refused
 from chalicelib.domain.plate_index import partial_plan
 from chalicelib.domain.plates import InvalidPlate, PlatePattern, normalize_plate
 from chalicelib.domain.reads import GeoCircle, SearchMode, SearchQuery
+from chalicelib.domain.states import STATE_CODES
 from chalicelib.domain.times import TimeInvalid, parse_zoned_time
 
 # The longest window a partial or fuzzy search may cover. The plate index makes its cost follow
@@ -65,7 +66,7 @@ def build_query(body: Mapping[str, Any], now: datetime) -> SearchQuery:
         mode=mode, text=text, start=start, end=end, cameras=_cameras(body.get("cameras")),
         near=_near(body.get("near")), page_size=_page_size(body.get("page_size")),
         purpose=str(body.get("purpose") or ""), case_number=str(body.get("case_number") or ""),
-        cursor=_cursor(body.get("cursor")), pattern=pattern)
+        cursor=_cursor(body.get("cursor")), pattern=pattern, state=_state(body.get("state")))
 
 
 def _mode(value: Any) -> SearchMode:
@@ -149,6 +150,14 @@ def _page_size(value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_PAGE_SIZE:
         raise SearchRefused("PAGE_SIZE_INVALID", f"page_size must be 1-{MAX_PAGE_SIZE}")
     return value
+
+
+def _state(value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str) or value.strip().upper() not in STATE_CODES:
+        raise SearchRefused("STATE_INVALID", "state must be a two-letter US state code")
+    return value.strip().upper()
 
 
 def _cursor(value: Any) -> str | None:

@@ -8,6 +8,12 @@ an end-to-end folder of NAME.txt files (image, x, y, w, h, plate):
 - top-1 exact: a plate returned for the frame has the labeled text as its top reading;
 - top-10: the labeled text is among the candidates of a returned plate;
 - plate found: a returned box overlaps the labeled box with IoU >= 0.3.
+Precision (end-to-end folders): reads per frame, and reads away from the labeled plate (IoU < 0.3
+with its box), split into likely other vehicles' plates and non-plates by
+plausibility.looks_like_standard_plate (5-8 characters with a digit, no run of three, three or
+more different symbols, plate-shaped box); every figure also without the plate screen
+(plausibility.screen; "without" = readings of probability >= 0.001, as before it), so the
+screen's cost in top-1 is shown beside what it removes.
 ms/image is decode plus recognition of the image bytes (file reading and model loading excluded),
 as wall-clock time and as this process's CPU time (the latter barely moves when other work shares
 the machine, the former does).
@@ -37,9 +43,14 @@ from chalicelib.recognition.datasets import (
 from chalicelib.recognition.decoding import decode_image
 from chalicelib.recognition.detector import iou
 from chalicelib.recognition.networks import get_networks
+from chalicelib.recognition.plausibility import looks_like_standard_plate
 from chalicelib.recognition.reader import read
+from chalicelib.recognition.results import PlateRead
+from chalicelib.recognition.state import classify_states
 
 FOUND_IOU = 0.3
+# "Without the screen" means the pipeline before it: every reading of probability >= 0.001.
+UNSCREENED_FLOOR = 0.001
 
 
 @dataclass
@@ -63,6 +74,48 @@ class Outcome:
     cpu_ms: float
     expected: str
     got: str
+    reads: int = 1
+    away_plates: int = 0
+    away_other: int = 0
+    top1_unscreened: bool = False
+    reads_unscreened: int = 1
+    away_unscreened: int = 0
+    state_expected: str = ""
+    state_got: str | None = None
+
+
+@dataclass
+class StateScore:
+    name: str
+    crops: int
+    answered: float
+    top1_answered: float
+    top1_all: float
+
+
+@dataclass
+class Precision:
+    name: str
+    frames: int
+    reads_per_frame: float
+    away: int
+    away_likely_plates: int
+    away_non_plates: int
+    reads_per_frame_unscreened: float
+    away_unscreened: int
+    top1_frames: int
+    top1_frames_unscreened: int
+
+
+def _away(plates: list[PlateRead], box: tuple[int, int, int, int]) -> list[PlateRead]:
+    return [p for p in plates if iou(p.box, box) < FOUND_IOU]
+
+
+def _unique_texts(plates: list[PlateRead]) -> list[PlateRead]:
+    unique: dict[str, PlateRead] = {}
+    for plate in plates:
+        unique.setdefault(plate.text, plate)
+    return list(unique.values())
 
 
 def evaluate_frames(folder: Path) -> list[Outcome]:
@@ -73,18 +126,67 @@ def evaluate_frames(folder: Path) -> list[Outcome]:
         result = recognize(data)
         ms = (time.perf_counter() - started) * 1000
         cpu_ms = (time.process_time() - cpu_started) * 1000
+        kept = list(result.plates)
+        unscreened = _unique_texts(
+            sorted(kept + [s.plate for s in result.screened_out
+                           if s.plate.confidence >= UNSCREENED_FLOOR],
+                   key=lambda p: -p.confidence)
+        )
+        away = _away(kept, label.box)
         outcomes.append(
             Outcome(
-                top1=any(p.text == label.plate for p in result.plates),
-                top10=any(c.text == label.plate for p in result.plates for c in p.candidates),
-                found=any(iou(p.box, label.box) >= FOUND_IOU for p in result.plates),
+                top1=any(p.text == label.plate for p in kept),
+                top10=any(c.text == label.plate for p in kept for c in p.candidates),
+                found=any(iou(p.box, label.box) >= FOUND_IOU for p in kept),
                 ms=ms,
                 cpu_ms=cpu_ms,
                 expected=label.plate,
-                got=" ".join(p.text for p in result.plates),
+                got=" ".join(p.text for p in kept),
+                reads=len(kept),
+                away_plates=len(away),
+                away_other=sum(
+                    looks_like_standard_plate(p.text, p.box[2] / p.box[3]) for p in away
+                ),
+                top1_unscreened=any(p.text == label.plate for p in unscreened),
+                reads_unscreened=len(unscreened),
+                away_unscreened=len(_away(unscreened, label.box)),
             )
         )
     return outcomes
+
+
+def precision(name: str, outcomes: list[Outcome]) -> Precision:
+    count = max(1, len(outcomes))
+    away_other = sum(o.away_other for o in outcomes)
+    away = sum(o.away_plates for o in outcomes)
+    return Precision(
+        name=name,
+        frames=len(outcomes),
+        reads_per_frame=sum(o.reads for o in outcomes) / count,
+        away=away,
+        away_likely_plates=away_other,
+        away_non_plates=away - away_other,
+        reads_per_frame_unscreened=sum(o.reads_unscreened for o in outcomes) / count,
+        away_unscreened=sum(o.away_unscreened for o in outcomes),
+        top1_frames=sum(o.top1 for o in outcomes),
+        top1_frames_unscreened=sum(o.top1_unscreened for o in outcomes),
+    )
+
+
+def precision_table(rows: list[Precision]) -> str:
+    lines = [
+        "| set | frames | reads/frame | away from labeled plate | likely other plates "
+        "| non-plates | without screen: reads/frame, away | top-1 frames (without screen) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r.name} | {r.frames} | {r.reads_per_frame:.2f} | {r.away} | "
+            f"{r.away_likely_plates} | {r.away_non_plates} | "
+            f"{r.reads_per_frame_unscreened:.2f}, {r.away_unscreened} | "
+            f"{r.top1_frames} ({r.top1_frames_unscreened}) |"
+        )
+    return "\n".join(lines)
 
 
 def evaluate_crops(folder: Path) -> tuple[list[Outcome], list[Outcome]]:
@@ -99,6 +201,7 @@ def evaluate_crops(folder: Path) -> tuple[list[Outcome], list[Outcome]]:
         ms = (time.perf_counter() - started) * 1000
         cpu_ms = (time.process_time() - cpu_started) * 1000
         texts = [text for text, _ in readings]
+        (state, _), = classify_states(networks, [image.pixels])
         outcome = Outcome(
             top1=bool(texts) and texts[0] == label.plate,
             top10=label.plate in texts,
@@ -107,11 +210,23 @@ def evaluate_crops(folder: Path) -> tuple[list[Outcome], list[Outcome]]:
             cpu_ms=cpu_ms,
             expected=label.plate,
             got=texts[0] if texts else "",
+            state_expected=label.state.upper(),
+            state_got=state,
         )
         everything.append(outcome)
         if is_held_out(label.image.name):
             held_out.append(outcome)
     return everything, held_out
+
+
+def state_score(name: str, outcomes: list[Outcome]) -> StateScore:
+    """The state classifier on crops: how often it answers, and how often it is right then."""
+    answered = [o for o in outcomes if o.state_got is not None]
+    right = sum(o.state_got == o.state_expected for o in answered)
+    return StateScore(name=name, crops=len(outcomes),
+                      answered=len(answered) / max(1, len(outcomes)),
+                      top1_answered=right / max(1, len(answered)),
+                      top1_all=right / max(1, len(outcomes)))
 
 
 def summarize(name: str, outcomes: list[Outcome], with_found: bool) -> Score:
@@ -175,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     cold_start = measure_cold_start()
     get_networks()
     scores: list[Score] = []
+    precisions: list[Precision] = []
+    states: list[StateScore] = []
     misses: dict[str, list[dict[str, object]]] = {}
     for folder in args.folders:
         if not folder.is_dir():
@@ -185,10 +302,12 @@ def main(argv: list[str] | None = None) -> int:
             everything, held_out = evaluate_crops(folder)
             scores.append(summarize(f"{name} (all, crop read whole)", everything, with_found=False))
             scores.append(summarize(f"{name} (held-out split)", held_out, with_found=False))
+            states.append(state_score(f"{name} (held-out split)", held_out))
             outcomes = everything
         else:
             outcomes = evaluate_frames(folder)
             scores.append(summarize(name, outcomes, with_found=True))
+            precisions.append(precision(name, outcomes))
         misses[name] = [asdict(o) for o in outcomes if not o.top1]
         if args.misses:
             for miss in misses[name]:
@@ -196,6 +315,13 @@ def main(argv: list[str] | None = None) -> int:
                     f"{name}: expected {miss['expected']} got {miss['got'] or '-'}", file=sys.stderr
                 )
     print(markdown_table(scores))
+    if precisions:
+        print("\nPrecision (reads are what passes the plate screen; see plausibility.py):")
+        print(precision_table(precisions))
+    for state in states:
+        print(f"\nState ({state.name}, {state.crops} crops): answers {state.answered:.1%}, "
+              f"top-1 where it answers {state.top1_answered:.1%} "
+              f"({state.top1_all:.1%} of all crops)")
     print(
         f"\ncold start (import + model load, fresh interpreter): {cold_start:.2f} s; "
         f"OpenCV threads: {args.threads}"
@@ -205,6 +331,8 @@ def main(argv: list[str] | None = None) -> int:
             json.dumps(
                 {
                     "scores": [asdict(s) for s in scores],
+                    "precision": [asdict(p) for p in precisions],
+                    "state": [asdict(s) for s in states],
                     "cold_start_s": cold_start,
                     "threads": args.threads,
                     "misses": misses,

@@ -1,4 +1,4 @@
-"""Load the two ONNX networks once per process (lazily) and run them through cv2.dnn."""
+"""Load the three ONNX networks once per process (lazily) and run them through cv2.dnn."""
 
 from __future__ import annotations
 
@@ -14,12 +14,14 @@ from chalicelib.recognition.results import RecognitionError
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 DETECTOR_FILE = MODELS_DIR / "detector.onnx"
 READER_FILE = MODELS_DIR / "reader.onnx"
+STATE_FILE = MODELS_DIR / "state.onnx"
 
 
 @dataclass
 class Networks:
     detector: cv2.dnn.Net
     reader: cv2.dnn.Net
+    state: cv2.dnn.Net
     # cv2.dnn.Net objects are not safe to share between threads running forward() at once.
     lock: threading.Lock
 
@@ -34,7 +36,8 @@ def get_networks() -> Networks:
     if _cache is None:
         with _cache_lock:
             if _cache is None:
-                _cache = Networks(_load(DETECTOR_FILE), _load(READER_FILE), threading.Lock())
+                _cache = Networks(_load(DETECTOR_FILE), _load(READER_FILE), _load(STATE_FILE),
+                                  threading.Lock())
     return _cache
 
 

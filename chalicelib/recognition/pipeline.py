@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 
 from chalicelib.recognition.decoding import DecodedImage, decode_image
 from chalicelib.recognition.detector import Detection, detect
 from chalicelib.recognition.networks import get_networks
+from chalicelib.recognition.plausibility import screen
 from chalicelib.recognition.reader import MAX_CANDIDATES, read_many
-from chalicelib.recognition.results import Candidate, PlateRead, RecognitionResult
+from chalicelib.recognition.results import Candidate, PlateRead, RecognitionResult, ScreenedOut
+from chalicelib.recognition.state import classify_states
 
 # The reader was trained on boxes with a little surrounding margin; add it to the tight box.
 MARGIN_X = 0.05
@@ -18,7 +22,6 @@ MARGIN_Y = 0.10
 # detector boxes are often a little loose or tight around the characters.
 CROP_VARIANTS: tuple[tuple[float, float], ...] = ((MARGIN_X, MARGIN_Y), (0.0, 0.0))
 MIN_TEXT_LENGTH = 2
-MIN_READ_CONFIDENCE = 0.001
 CROP_JPEG_MAX_WIDTH = 320
 CROP_JPEG_QUALITY = 85
 
@@ -42,14 +45,25 @@ def recognize(data: bytes, *, with_crops: bool = False) -> RecognitionResult:
     per_box: dict[int, list[tuple[np.ndarray, list[tuple[str, float]]]]] = {}
     for (index, crop), reading in zip(cuts, readings, strict=True):
         per_box.setdefault(index, []).append((crop, reading))
-    plates = []
+    kept: list[tuple[PlateRead, np.ndarray]] = []
+    screened_out = []
     for index, box_readings in per_box.items():
         merged = merge_readings([reading for _, reading in box_readings])
-        if merged and merged[0][1] >= MIN_READ_CONFIDENCE:
-            crop = _crop_reading(box_readings, merged[0][0])
-            plates.append(_to_plate(image, detections[index], crop, merged, with_crops))
+        if not merged:
+            continue
+        crop = _crop_reading(box_readings, merged[0][0])
+        plate = _to_plate(image, detections[index], crop, merged, with_crops)
+        verdict = screen(plate.text, plate.confidence, plate.box[2] / plate.box[3])
+        if verdict.kept:
+            kept.append((plate, crop))
+        else:
+            screened_out.append(ScreenedOut(plate, verdict.verdict.value))
+    states = classify_states(networks, [crop for _, crop in kept])
+    plates = [replace(plate, state=state, state_confidence=confidence)
+              for (plate, _), (state, confidence) in zip(kept, states, strict=True)]
     plates.sort(key=lambda plate: -plate.confidence)
-    return RecognitionResult(tuple(_drop_duplicate_texts(plates)), image.width, image.height)
+    return RecognitionResult(tuple(_drop_duplicate_texts(plates)), image.width, image.height,
+                             tuple(screened_out))
 
 
 def merge_readings(readings: list[list[tuple[str, float]]]) -> list[tuple[str, float]]:
@@ -96,7 +110,7 @@ def _to_plate(
     )
     return PlateRead(
         text=top.text,
-        confidence=round(top.confidence * min(1.0, detection.score * 2), 4),
+        confidence=top.confidence,
         candidates=candidates,
         box=box,
         corners=corners,

@@ -44,8 +44,10 @@ def render_monthly_report(document: Mapping[str, Any]) -> str:
         _refusals(document["refusals"]),
         _retention(document["retention"], document["holds"], document["accounts"]),
         _releases(document["releases"]),
+        _directory(document.get("directory", {})),
         _chain(document["audit_chain"], document.get("posted_policy"),
                document["hotlist"]),
+        _anchoring(document.get("anchoring")),
         _thresholds(document["thresholds"]),
     ]
     return (
@@ -148,16 +150,47 @@ def _retention(retention: Mapping[str, Any], holds: Mapping[str, Any],
 
 
 def _releases(releases: Mapping[str, Any]) -> str:
-    approved = [[row["request_id"], row["agency"], row["jurisdiction"], row["decided_at"]]
+    approved = [[row["request_id"], row["agency"], row["decided_at"], row.get("filed_by", ""),
+                 row.get("approved_by", ""), row.get("reads_released", ""),
+                 _history(row.get("directory")),
+                 ", ".join(row.get("warnings_acknowledged", [])) or "none"]
                 for row in releases["approved"]]
+    pairs = [[row["filed_by"], row["approved_by"], row["releases"]]
+             for row in releases.get("filer_approver_pairs", [])]
     return (
         "<h2>Release requests (policy 428.7)</h2>"
         f"<p>{_text(releases['pending_at_end'])} pending at the end of the period.</p>"
         + bar_chart("Requests decided, by outcome", list(releases["decided"].items()))
-        + "<h3>Approved releases</h3>"
-        + (_table(("request", "agency", "jurisdiction", "decided"), approved) if approved
+        + "<h3>Approved releases, with the agency's directory history</h3>"
+        + (_table(("request", "agency", "decided", "filed by", "approved by", "reads",
+                   "directory entry", "warnings acknowledged"), approved) if approved
            else '<p class="empty">None.</p>')
+        + "<h3>Who filed and who approved</h3>"
+        + _table(("filed by", "approved by", "releases"), pairs)
     )
+
+
+def _history(directory: Mapping[str, Any] | None) -> str:
+    if not directory:
+        return "no directory entry"
+    return (f"ORI {directory['ori']}; proposed by {directory['proposed_by']} "
+            f"{directory['proposed_at']}; confirmed by {directory['confirmed_by']} "
+            f"{directory['confirmed_at']} "
+            f"({directory['days_confirmed_before_release']} days before the release)")
+
+
+def _directory(directory: Mapping[str, Any]) -> str:
+    if not directory:
+        return ""
+    counts = ", ".join(f"{status}: {count}"
+                       for status, count in directory["entries_by_status"].items())
+    rows = [[row["at"], row["what"], row["agency"], row["by"]]
+            for row in directory["changes_in_month"]]
+    return ("<h2>The agency directory</h2>"
+            f"<p>Entries by status: {_text(counts)}. Each entry is proposed by one administrator "
+            "and confirmed by a second; active entries are checked against both records.</p>"
+            "<h3>Changes in the month</h3>"
+            + _table(("when", "what", "agency", "by"), rows))
 
 
 def _chain(chain: Mapping[str, Any], policy: Mapping[str, Any] | None,
@@ -172,6 +205,36 @@ def _chain(chain: Mapping[str, Any], policy: Mapping[str, Any] | None,
         f"{_text(chain['head_seq'])}, hash <code>{_text(chain['head_hash'])}</code>.</p>"
         f"<p>Hotlist entries checked: {_text(hotlist['entries_checked'])}.</p>"
         f"<p>Posted policy: {policy_text}.</p>"
+    )
+
+
+def _anchoring(anchoring: Mapping[str, Any] | None) -> str:
+    """The signed checkpoint the report was built against, and what disagrees with it."""
+    if anchoring is None:
+        return ""
+    checkpoint = anchoring.get("checkpoint")
+    if checkpoint is None:
+        anchor = ('<p><span class="review">No signed checkpoint exists yet</span>: nothing '
+                  "anchors the access record outside the database.</p>")
+    else:
+        anchor = (
+            f"<p>Built against signed checkpoint #{_text(checkpoint['number'])}: record "
+            f"{_text(checkpoint['seq'])}, hash <code>{_text(checkpoint['hash'])}</code>, signed "
+            f"{_text(checkpoint['signed_at'])} by the checkpoint key (public key SHA-256 "
+            f"<code>{_text(anchoring['public_key_sha256'])}</code>). Every record of the month "
+            + ("is anchored by it." if anchoring["month_anchored"] else
+               '<span class="review">is not yet anchored by it</span>.') + "</p>")
+    tail = anchoring.get("unanchored")
+    pending = (f"<p>Records {_text(tail['first_seq'])}-{_text(tail['last_seq'])} "
+               f"({_text(tail['count'])}) were written after the newest checkpoint and are not "
+               "yet anchored.</p>" if tail else "")
+    problems = [[row["kind"], row["detail"]] for row in anchoring["problems"]]
+    return (
+        "<h2>Signed checkpoints of the access record</h2>" + anchor + pending
+        + f"<p>Earlier versions of this month's report compared: "
+          f"{_text(anchoring['earlier_versions_compared'])}.</p>"
+        + ("<h3>Disagreements with the checkpoints</h3>"
+           + _table(("kind", "detail"), problems) if problems else "")
     )
 
 

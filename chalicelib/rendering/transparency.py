@@ -41,6 +41,13 @@ def render_transparency(figures: TransparencyFigures) -> str:
         for role in figures.authorized_roles)
     prerequisites = "".join(f"<li>{_text(item)}</li>" for item in figures.prerequisites)
     sharing = "".join(f"<li>{_text(rule)}</li>" for rule in figures.sharing_rules)
+    released = "".join(
+        f"<tr><td>{_text(row.agency)}</td><td>{_text(row.releases)}</td>"
+        f"<td>{_text(row.reads)}</td></tr>" for row in figures.released_to)
+    released_table = (
+        "<table><thead><tr><th>agency</th><th>releases</th><th>plate reads released</th></tr>"
+        f"</thead><tbody>{released}</tbody></table>" if figures.released_to else
+        f"<p>No data was released to another agency in the last {window} days.</p>")
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">'
@@ -58,6 +65,7 @@ def render_transparency(figures: TransparencyFigures) -> str:
         f"<table><thead><tr><th>job title</th><th>may</th></tr></thead><tbody>{roles}</tbody>"
         "</table>"
         f"<h2>Sharing</h2><ul>{sharing}</ul>"
+        f"<h3>Agencies that received data in the last {window} days</h3>{released_table}"
         f'<h2>The posted policy</h2><div class="policy">{render_policy_text(figures.policy.text)}'
         f'</div><p class="meta">Document {_text(figures.policy.name)}, SHA-256 '
         f"{_text(figures.policy.sha256)}.</p>"

@@ -14,11 +14,15 @@ from chalicelib.adapters.identity import (
     Unauthenticated,
     parse_day,
 )
-from chalicelib.domain.access import Caller, Permission, UserAccount
+from chalicelib.domain.access import Caller, Permission, Role, UserAccount
 from chalicelib.domain.audit import AuditEntry, AuditRecord
 from chalicelib.domain.errors import Refused
 from chalicelib.domain.reads import parse_time
 from chalicelib.policy.access import Refusal, account_refusal, permission_refusal
+from chalicelib.policy.separation_of_duties import (
+    AdministratorChange,
+    administrator_change_refusal,
+)
 from chalicelib.services.auditing import entry_for
 
 
@@ -139,13 +143,35 @@ def record_training(username: str, training_date: str, clets_cert_date: str, cal
 
 
 def set_enabled(username: str, enabled: bool, caller: Caller, deps: AccountDependencies) -> None:
+    """Enable or disable an account; disabling may not leave the program without an active
+    administrator, or leave the caller as the only one (policy/separation_of_duties.py)."""
     now = deps.clock()
+    action = "enable_user" if enabled else "disable_user"
     try:
+        if not enabled:
+            _check_administrator_change(username, AdministratorChange.DISABLE, caller, deps)
         deps.identity.set_enabled(username, enabled)
     except AccountNotFound as error:
         raise AdminRefused("USER_NOT_FOUND", "no user has this username", 404) from error
-    deps.audit.append(entry_for(caller, "enable_user" if enabled else "disable_user", now,
-                                allowed=True, query={"target": username}, result_count=1))
+    except AdminRefused as refused:
+        deps.audit.append(entry_for(caller, action, now, allowed=False,
+                                    refusal_code=refused.code, query={"target": username}))
+        raise
+    deps.audit.append(entry_for(caller, action, now, allowed=True, query={"target": username},
+                                result_count=1))
+
+
+def _check_administrator_change(username: str, change: AdministratorChange, caller: Caller,
+                                deps: AccountDependencies) -> None:
+    """Refuse a change that would lock the administrators out (reused by role changes)."""
+    target = user_account(deps.identity.account(username), deps)
+    if Role.ADMINISTRATOR not in target.roles:
+        return
+    accounts = [user_account(account, deps) for account in deps.identity.list_accounts()]
+    refusal = administrator_change_refusal(caller.account, target, change, accounts,
+                                           deps.clock())
+    if refusal is not None:
+        raise AdminRefused(refusal.code, refusal.message, refusal.status)
 
 
 def _change(username: str, caller: Caller, deps: AccountDependencies, action: str,

@@ -48,10 +48,13 @@ def alerts_for_reads(reads: Sequence[Read], deps: AlertDependencies) -> list[Ale
         for hit in match_read(read.plate, readings_of[read.read_id], entries, now):
             alert = alert_from_hit(hit, read_id=read.read_id, plate=read.plate,
                                    camera_id=read.camera_id, captured_at=read.captured_at,
-                                   now=now, expires_at=read.expires_at)
+                                   now=now, expires_at=read.expires_at,
+                                   read_state=read.state)
             # A redelivered image finds its alert already stored and does not announce twice.
             if deps.alerts.put(alert):
-                deps.notices.publish(f"ALPR hotlist hit: {alert.category}",
+                subject = ("ALPR hotlist hit (STATE MISMATCH)" if alert.state_mismatch
+                           else "ALPR hotlist hit")
+                deps.notices.publish(f"{subject}: {alert.category}",
                                      _message(alert), "hotlist_alert")
                 created.append(alert)
     return created
@@ -60,6 +63,8 @@ def alerts_for_reads(reads: Sequence[Read], deps: AlertDependencies) -> list[Ale
 def _message(alert: Alert) -> str:
     return json.dumps({
         "alert_id": alert.alert_id, "plate": alert.plate, "category": alert.category,
+        "entry_state": alert.entry_state, "read_state": alert.read_state,
+        "state_mismatch": alert.state_mismatch,
         "matched": alert.match, "camera_id": alert.camera_id, "captured_at": alert.captured_at,
         "hotlist_case_number": alert.case_number, "instruction": VERIFY_INSTRUCTION,
     }, sort_keys=True)

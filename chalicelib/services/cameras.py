@@ -25,6 +25,7 @@ from chalicelib.domain.cameras import (
 from chalicelib.domain.errors import Refused
 from chalicelib.domain.images import JPEG, PNG
 from chalicelib.domain.times import TimeInvalid, parse_zoned_time
+from chalicelib.domain.uploads import UploadTicket
 from chalicelib.services.auditing import entry_for
 
 # How far back a camera may date a frame (a patrol car offline for a shift) and ahead (drift).
@@ -48,8 +49,15 @@ class CameraStore(Protocol):
 
 
 class UploadSigner(Protocol):
-    def presigned_post(self, key: str, content_type: str, max_bytes: int,
-                       metadata: dict[str, str], seconds: int) -> dict[str, Any]: ...
+    def presigned_post(self, key: str, content_type: str, content_length: int,
+                       metadata: dict[str, str], seconds: int,
+                       session_name: str = ...) -> dict[str, Any]: ...
+
+
+class TicketStore(Protocol):
+    """Issued upload tickets (adapters/uploads_tables.UploadTicketsTable)."""
+
+    def put(self, ticket: UploadTicket) -> None: ...
 
 
 class AuditWriter(Protocol):
@@ -60,6 +68,7 @@ class AuditWriter(Protocol):
 class CameraDependencies:
     cameras: CameraStore
     signer: UploadSigner
+    tickets: TicketStore
     audit: AuditWriter
     clock: Callable[[], datetime]
     max_upload_bytes: int
@@ -100,7 +109,9 @@ def authenticate_camera(credential: str | None, deps: CameraDependencies) -> Cam
 
 def upload_ticket(camera: Camera, body: Mapping[str, Any],
                   deps: CameraDependencies) -> dict[str, Any]:
-    """A presigned POST for one frame under the camera's own prefix and capture day."""
+    """A presigned POST for one frame: one exact key under the camera's prefix and capture day,
+    the declared type, size, capture time and position. The ticket is recorded first, so the
+    ingest can hold the stored object against it."""
     now = deps.clock()
     content_type = body.get("content_type")
     if content_type not in _EXTENSIONS:
@@ -111,11 +122,18 @@ def upload_ticket(camera: Camera, body: Mapping[str, Any],
                             f"content_length must be 1-{deps.max_upload_bytes} bytes")
     captured = _captured_at(body.get("captured_at"), now)
     metadata = {"captured-at": captured.isoformat(), **_position(camera, body)}
+    ticket_id = uuid.uuid4().hex
     key = (f"cameras/{camera.camera_id}/{captured.date().isoformat()}/"
-           f"{uuid.uuid4().hex}.{_EXTENSIONS[str(content_type)]}")
-    post = deps.signer.presigned_post(key, str(content_type), deps.max_upload_bytes, metadata,
-                                      deps.upload_url_seconds)
-    return {"url": post["url"], "fields": post["fields"], "key": key,
+           f"{ticket_id}.{_EXTENSIONS[str(content_type)]}")
+    ticket = UploadTicket(
+        ticket_id=ticket_id, camera_id=camera.camera_id, object_key=key,
+        content_type=str(content_type), content_length=size, metadata=metadata,
+        issued_at=now, expires_at=now + timedelta(seconds=deps.upload_url_seconds))
+    deps.tickets.put(ticket)
+    post = deps.signer.presigned_post(key, str(content_type), size, metadata,
+                                      deps.upload_url_seconds,
+                                      session_name=f"{camera.camera_id}-{ticket_id[:8]}")
+    return {"url": post["url"], "fields": post["fields"], "key": key, "ticket_id": ticket_id,
             "expires_in": deps.upload_url_seconds}
 
 

@@ -72,7 +72,8 @@ class HoldDependencies:
     holds: HoldRecords
     reads: ReadLookup
     read_holds: ReadHolds
-    images: LegalHolds
+    images: LegalHolds  # frames, in the raw bucket
+    crops: LegalHolds  # crops, in the derived bucket
     audit: AuditWriter
     clock: Callable[[], datetime]
     retention_days: int
@@ -122,9 +123,9 @@ def place_hold(reads: Sequence[Read], request: HoldRequest, caller: Caller,
         changed += 1
         held.append(read)
     deps.on_held(held, hold.hold_id)
-    keys = _object_keys(held)
-    for key in keys:
-        deps.images.set_legal_hold(key, True)
+    keys = _object_keys(held, deps)
+    for store, key in keys:
+        store.set_legal_hold(key, True)
     deps.audit.append(entry_for(
         caller, PLACE_ACTION, now, allowed=True, purpose=hold.reason,
         case_number=hold.case_number, result_count=changed,
@@ -209,7 +210,7 @@ def _lift_legal_holds(freed: Sequence[Read], still_held: Sequence[Read],
     lifted = 0
     for read in freed:
         if read.crop_key:
-            deps.images.set_legal_hold(read.crop_key, False)
+            deps.crops.set_legal_hold(read.crop_key, False)
             lifted += 1
     for image_key in dict.fromkeys(read.image_key for read in freed):
         if image_key in kept or deps.image_held_elsewhere(image_key, ours):
@@ -219,14 +220,15 @@ def _lift_legal_holds(freed: Sequence[Read], still_held: Sequence[Read],
     return lifted
 
 
-def _object_keys(reads: Iterable[Read]) -> list[str]:
-    """Every image and crop key of the reads, each once."""
-    keys: dict[str, None] = {}
+def _object_keys(reads: Iterable[Read], deps: HoldDependencies
+                 ) -> list[tuple[LegalHolds, str]]:
+    """Every frame key (raw bucket) and crop key (derived bucket) of the reads, each once."""
+    keys: dict[tuple[str, str], LegalHolds] = {}
     for read in reads:
-        keys[read.image_key] = None
+        keys[("frame", read.image_key)] = deps.images
         if read.crop_key:
-            keys[read.crop_key] = None
-    return list(keys)
+            keys[("crop", read.crop_key)] = deps.crops
+    return [(store, key) for (_, key), store in keys.items()]
 
 
 def _unique(reads: Iterable[Read]) -> list[Read]:

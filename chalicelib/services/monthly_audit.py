@@ -20,9 +20,11 @@ from typing import Any, Protocol
 from chalicelib.adapters.errors import ObjectNotFound
 from chalicelib.adapters.policy_document import PolicyDocument, PolicyDocumentUnavailable
 from chalicelib.adapters.reads_table import Partition, QueryStats
-from chalicelib.adapters.report_store import StoredObject
+from chalicelib.adapters.report_store import StoredObject, StoredVersion
 from chalicelib.domain.access import Caller, UserAccount
-from chalicelib.domain.audit import ALLOWED, AuditEntry, AuditRecord, ChainCheck, verify_chain
+from chalicelib.domain.agencies import AgencyEntry, EntryStatus
+from chalicelib.domain.audit import ALLOWED, AuditEntry, AuditRecord, ChainCheck
+from chalicelib.domain.checkpoints import RecordAnchoring
 from chalicelib.domain.holds import Hold, HoldStatus
 from chalicelib.domain.monthly_audit import (
     Finding,
@@ -32,9 +34,13 @@ from chalicelib.domain.monthly_audit import (
     ReportPeriod,
 )
 from chalicelib.domain.reads import Read, days_between, format_time
+from chalicelib.domain.signatures import fingerprint
+from chalicelib.domain.uploads import DailyCount
+from chalicelib.policy import audit_integrity
 from chalicelib.policy import monthly_audit as rules
 from chalicelib.rendering.monthly_report import render_monthly_report
 from chalicelib.services.auditing import entry_for
+from chalicelib.services.checkpoints import CheckpointObjects, PublicKeySource, verify_record
 
 REPORT_PREFIX = "monthly/"
 SCHEMA = "platekeeper-monthly-audit/1"
@@ -52,10 +58,14 @@ SYSTEM_USER = "system"
 class AuditSource(Protocol):
     def append(self, entry: AuditEntry) -> AuditRecord: ...
 
+    def record(self, seq: int) -> AuditRecord | None: ...
+
     def between(self, start: str, end: str,
                 user_id: str | None = None) -> Iterator[AuditRecord]: ...
 
     def records(self, after_seq: int = 0) -> Iterator[AuditRecord]: ...
+
+    def head(self) -> AuditRecord | None: ...
 
 
 class HoldSource(Protocol):
@@ -72,6 +82,10 @@ class ReleaseSource(Protocol):
     def filed_before(self, end: str) -> list[ReleaseRecord]: ...
 
 
+class DirectorySource(Protocol):
+    def all_entries(self) -> list[AgencyEntry]: ...
+
+
 class HotlistSource(Protocol):
     def listed_entries(self) -> Iterator[ListedEntry]: ...
 
@@ -85,11 +99,21 @@ class ReportObjects(Protocol):
 
     def list(self, prefix: str) -> list[StoredObject]: ...
 
+    def versions(self, key: str) -> tuple[StoredVersion, ...]: ...
+
+    def get_version(self, key: str, version_id: str) -> bytes: ...
+
     def presigned_get(self, key: str, seconds: int) -> str: ...
 
 
 class Notifier(Protocol):
     def publish(self, subject: str, message: str, kind: str) -> None: ...
+
+
+class UploadCounts(Protocol):
+    """Rejected and duplicate uploads per camera and day (adapters/uploads_tables)."""
+
+    def counts(self, day: str) -> list[DailyCount]: ...
 
 
 @dataclass(frozen=True)
@@ -99,6 +123,7 @@ class MonthlyAuditDependencies:
     holds: HoldSource
     reads: ReadSource
     releases: ReleaseSource
+    directory: DirectorySource
     hotlist: HotlistSource
     store: ReportObjects
     notices: Notifier
@@ -107,6 +132,10 @@ class MonthlyAuditDependencies:
     retention_days: int
     zone: tzinfo
     agency: str
+    # The signed checkpoints the chain is checked against, and the key that signed them.
+    checkpoints: CheckpointObjects
+    checkpoint_key: PublicKeySource
+    uploads: UploadCounts
 
 
 @dataclass(frozen=True)
@@ -131,7 +160,9 @@ class MonthlyReport:
     refusals: rules.RefusalSummary
     purges: rules.PurgeTotals
     releases_decided: tuple[ReleaseRecord, ...]
+    releases_approved: tuple[rules.ApprovedRelease, ...]
     releases_pending: int
+    directory: tuple[AgencyEntry, ...]
     accounts_checked: int
     holds_in_force: int
     reads_checked: int
@@ -139,6 +170,10 @@ class MonthlyReport:
     chain: ChainState
     policy_document: PolicyDocument | None
     findings: tuple[Finding, ...]
+    anchoring: RecordAnchoring
+    public_key_sha256: str
+    month_last_seq: int
+    earlier_versions: tuple[audit_integrity.EarlierHead, ...]
 
 
 @dataclass(frozen=True)
@@ -181,8 +216,14 @@ def build_report(period: ReportPeriod, deps: MonthlyAuditDependencies) -> Monthl
     reads = _reads_past_retention(as_of, deps)
     releases = deps.releases.filed_before(end)
     decided = rules.decided_in(releases, start, end)
+    directory = deps.directory.all_entries()
+    approved = rules.approved_releases(decided, {entry.agency_id: entry for entry in directory})
     entries = _Counted(deps.hotlist.listed_entries())
-    chain = _check_chain(deps.audit.records())
+    earlier = _earlier_heads(period, deps)
+    public_key = deps.checkpoint_key.public_key()
+    anchoring = verify_record(deps.audit, deps.checkpoints, public_key, complete=False,
+                              extra_seqs=[version.head_seq for version in earlier])
+    chain = ChainState(anchoring.chain, anchoring.head_seq, anchoring.head_hash)
     policy = _policy_document(deps)
     findings = [
         *rules.invalid_purpose_findings(records),
@@ -193,8 +234,17 @@ def build_report(period: ReportPeriod, deps: MonthlyAuditDependencies) -> Monthl
         *rules.hold_findings(holds, as_of),
         *rules.retention_findings(reads, as_of, deps.retention_days),
         *rules.release_findings(decided),
+        *rules.approved_release_findings(approved),
+        *rules.directory_findings(directory, deps.audit.record),
+        *rules.refused_agency_findings(records),
+        *rules.separation_findings(records),
         *rules.hotlist_findings(entries, as_of),  # streamed: counted, not kept
         *rules.chain_findings(chain.check),
+        *audit_integrity.checkpoint_findings(anchoring, now),
+        *audit_integrity.report_history_findings(earlier, anchoring, period.month),
+        *rules.evidence_integrity_findings(records),
+        *rules.camera_upload_findings(count for day in days_between(period.start, as_of)
+                                      for count in deps.uploads.counts(day)),
     ]
     if policy is None:
         findings.append(Finding(FindingKind.POLICY_NOT_POSTED, "posted policy",
@@ -205,11 +255,15 @@ def build_report(period: ReportPeriod, deps: MonthlyAuditDependencies) -> Monthl
         time_zone=getattr(deps.zone, "key", str(deps.zone)), retention_days=deps.retention_days,
         records_in_month=len(records), access=rules.access_summary(records),
         refusals=rules.refusal_summary(records), purges=rules.purge_totals(records),
-        releases_decided=tuple(decided), releases_pending=rules.pending_at(releases, end),
+        releases_decided=tuple(decided), releases_approved=tuple(approved),
+        releases_pending=rules.pending_at(releases, end), directory=tuple(directory),
         accounts_checked=sum(1 for account in accounts if account.enabled),
         holds_in_force=sum(1 for hold in holds if rules.in_force_at(hold, as_of)),
         reads_checked=len(reads), hotlist_checked=entries.count,
-        chain=chain, policy_document=policy, findings=tuple(findings))
+        chain=chain, policy_document=policy, findings=tuple(findings), anchoring=anchoring,
+        public_key_sha256=fingerprint(public_key),
+        month_last_seq=max((record.seq for record in records), default=0),
+        earlier_versions=tuple(earlier))
 
 
 def publish(report: MonthlyReport, deps: MonthlyAuditDependencies,
@@ -331,11 +385,13 @@ def report_document(report: MonthlyReport) -> dict[str, Any]:
                       "images_deleted": report.purges.images_deleted,
                       "kept_under_legal_hold": report.purges.kept_under_legal_hold},
         "releases": _release_section(report),
+        "directory": _directory_section(report),
         "hotlist": {"entries_checked": report.hotlist_checked},
         "audit_chain": {"intact": report.chain.check.intact,
                         "records_checked": report.chain.check.records_checked,
                         "head_seq": report.chain.head_seq, "head_hash": report.chain.head_hash,
                         "problem": report.chain.check.problem},
+        "anchoring": _anchoring_section(report),
         "posted_policy": ({"name": report.policy_document.name,
                            "sha256": report.policy_document.sha256}
                           if report.policy_document else None),
@@ -356,12 +412,23 @@ QUESTIONS: tuple[tuple[str, tuple[FindingKind, ...]], ...] = (
     ("Was ALPR data kept no longer than the retention period unless under a reviewed hold?",
      (FindingKind.READ_PAST_RETENTION, FindingKind.HOLD_PAST_REVIEW)),
     ("Was data shared only with California public agencies, on approved written requests?",
-     (FindingKind.RELEASE_PROHIBITED,)),
+     (FindingKind.RELEASE_PROHIBITED, FindingKind.RELEASE_TO_NEW_AGENCY,
+      FindingKind.RELEASE_SENDER_UNVERIFIED, FindingKind.DIRECTORY_ENTRY_UNVERIFIED,
+      FindingKind.AGENCY_REFUSED_BY_SCREEN)),
+    ("Did two people take part in every release and every directory entry, and did no one try "
+     "to act alone or lock the administrators out?",
+     (FindingKind.RELEASE_SELF_APPROVED, FindingKind.RELEASE_BY_DIRECTORY_PAIR,
+      FindingKind.SEPARATION_OF_DUTIES_ATTEMPT)),
     ("Were hotlist entries tied to a case and set to expire?",
      (FindingKind.HOTLIST_WITHOUT_CASE_NUMBER, FindingKind.HOTLIST_WITHOUT_EXPIRY,
       FindingKind.HOTLIST_EXPIRED_NOT_REMOVED)),
-    ("Is the record of access complete and unaltered?", (FindingKind.AUDIT_CHAIN_BROKEN,)),
+    ("Is the record of access complete and unaltered?",
+     (FindingKind.AUDIT_CHAIN_BROKEN, FindingKind.AUDIT_CHECKPOINT_FAILED,
+      FindingKind.AUDIT_HEAD_WENT_BACKWARDS)),
     ("Is the ALPR policy posted for the public?", (FindingKind.POLICY_NOT_POSTED,)),
+    ("Did cameras upload only what their tickets allowed, and were frames exported or released "
+     "as the cameras captured them?",
+     (FindingKind.CAMERA_UPLOADS_REFUSED, FindingKind.EVIDENCE_NOT_AS_CAPTURED)),
 )
 
 
@@ -394,14 +461,24 @@ def _question_basis(report: MonthlyReport) -> list[str]:
         f"Release requests decided: {decided.get('approved', 0)} approved, "
         f"{decided.get('denied', 0)} denied, {decided.get('prohibited', 0)} prohibited by rule, "
         f"{decided.get('routed', 0)} routed to records release; {report.releases_pending} "
-        "pending at the month's end.",
+        f"pending at the month's end. {_active(report)} active directory entries were checked "
+        "against their proposal and confirmation records.",
+        f"{len(report.releases_approved)} approved releases were checked for who filed and who "
+        "approved them (listed with the agency's directory history); refused attempts by the "
+        "two-person rules are named.",
         f"{report.hotlist_checked} hotlist entries were checked.",
         f"The hash chain was verified over {chain.records_checked} records"
-        + (f" up to record {report.chain.head_seq}." if chain.intact else
-           f" and breaks at record {chain.first_broken_seq}: {chain.problem}."),
+        + (f" up to record {report.chain.head_seq}" if chain.intact else
+           f" and breaks at record {chain.first_broken_seq}: {chain.problem}")
+        + f"; {_anchoring_basis(report)}",
         (f"The posted policy document is {report.policy_document.name} (SHA-256 "
          f"{report.policy_document.sha256[:16]}...), shown at /transparency."
          if report.policy_document else "The posted policy document cannot be read."),
+        "Every upload is held against the ticket issued for its key; cameras with refused uploads "
+        f"(or {rules.DUPLICATE_UPLOADS_PER_CAMERA} or more duplicates) are named here. Every "
+        "evidence export and release approval compares each frame and crop with the SHA-256 the "
+        "ingest took at capture and reads the version the ingest stored; replaced or "
+        "overwritten objects are named here.",
     ]
 
 
@@ -419,10 +496,42 @@ def _release_section(report: MonthlyReport) -> dict[str, Any]:
     return {
         "decided": rules.release_counts(decided),
         "pending_at_end": report.releases_pending,
-        "approved": [{"request_id": release.request_id, "agency": release.agency,
-                      "jurisdiction": release.jurisdiction, "decided_at": release.decided_at}
-                     for release in decided if release.status == "approved"],
+        "approved": [_approved_row(row) for row in report.releases_approved],
+        "filer_approver_pairs": [
+            {"filed_by": filer, "approved_by": approver, "releases": count}
+            for filer, approver, count in rules.filer_approver_pairs(report.releases_approved)],
     }
+
+
+def _approved_row(row: rules.ApprovedRelease) -> dict[str, Any]:
+    release, entry = row.release, row.entry
+    return {"request_id": release.request_id, "agency": release.agency,
+            "agency_id": release.agency_id, "jurisdiction": release.jurisdiction,
+            "decided_at": release.decided_at, "filed_by": release.filed_by,
+            "approved_by": release.decided_by, "reads_released": release.reads_released,
+            "warnings_acknowledged": list(release.acknowledged),
+            "directory": ({"ori": entry.facts.ori, "status": entry.status.value,
+                           "proposed_by": entry.proposed_by, "proposed_at": entry.proposed_at,
+                           "confirmed_by": entry.confirmed_by,
+                           "confirmed_at": entry.confirmed_at,
+                           "days_confirmed_before_release": row.days_after_confirmation}
+                          if entry else None)}
+
+
+def _directory_section(report: MonthlyReport) -> dict[str, Any]:
+    start, end = format_time(report.period.start), format_time(report.period.end)
+    counts = Counter(entry.status.value for entry in report.directory)
+    return {
+        "entries_by_status": {status.value: counts.get(status.value, 0)
+                              for status in EntryStatus},
+        "changes_in_month": [{"at": at, "what": what, "agency": name, "by": by}
+                             for at, what, name, by in rules.directory_changes(
+                                 report.directory, start, end)],
+    }
+
+
+def _active(report: MonthlyReport) -> int:
+    return sum(1 for entry in report.directory if entry.status is EntryStatus.ACTIVE)
 
 
 def _thresholds() -> dict[str, int | str]:
@@ -433,6 +542,7 @@ def _thresholds() -> dict[str, int | str]:
         "off_hours": f"{rules.OFF_HOURS_START_HOUR:02d}:00-{rules.OFF_HOURS_END_HOUR:02d}:00",
         "off_hours_accesses_per_night": rules.OFF_HOURS_SPIKE_ACCESSES,
         "ttl_lag_allowance_days": rules.TTL_LAG_ALLOWANCE.days,
+        "new_agency_days": rules.NEW_AGENCY_DAYS,
     }
 
 
@@ -460,17 +570,72 @@ class _Counted(Iterable[ListedEntry]):
             yield entry
 
 
-def _check_chain(records: Iterable[AuditRecord]) -> ChainState:
-    last: list[AuditRecord] = []
+def _earlier_heads(period: ReportPeriod,
+                   deps: MonthlyAuditDependencies) -> list[audit_integrity.EarlierHead]:
+    """What every stored version of this month's report recorded about the chain's head."""
+    json_key, _ = report_keys(period.month)
+    heads = []
+    for version in deps.store.versions(json_key):
+        try:
+            document = json.loads(deps.store.get_version(json_key, version.version_id))
+            chain = document["audit_chain"]
+            anchoring = document.get("anchoring") or {}
+            heads.append(audit_integrity.EarlierHead(
+                str(document.get("generated_at", version.last_modified)), version.version_id,
+                int(chain["head_seq"]), str(chain["head_hash"]),
+                int((anchoring.get("checkpoint") or {}).get("number", 0))))
+        except (ValueError, KeyError, TypeError):
+            continue  # not a report this code wrote; the bucket's versions keep it for review
+    return heads
 
-    def remembered() -> Iterator[AuditRecord]:
-        for record in records:
-            last[:] = [record]
-            yield record
 
-    check = verify_chain(remembered())
-    head = last[0] if last else None
-    return ChainState(check, head.seq if head else 0, head.hash if head else "")
+def _anchoring_section(report: MonthlyReport) -> dict[str, Any]:
+    """The checkpoint the report was built against (signed, so anyone can re-check it), what it
+    anchors, and what the chain and earlier versions of this report said about each other."""
+    anchoring = report.anchoring
+    newest = anchoring.newest
+    tail = anchoring.unanchored
+    anchored_through = newest.checkpoint.seq if newest else 0
+    return {
+        "checkpoint": newest.checkpoint.fields() if newest else None,
+        "checkpoint_document": json.loads(newest.document()) if newest else None,
+        "public_key_sha256": report.public_key_sha256,
+        "anchored_through_seq": anchored_through,
+        "month_last_seq": report.month_last_seq,
+        "month_anchored": bool(newest) and anchoring.intact and (
+            report.month_last_seq <= anchored_through),
+        "unanchored": ({"first_seq": tail.first_seq, "last_seq": tail.last_seq,
+                        "count": tail.count, "first_at": tail.first_at} if tail else None),
+        "problems": [{"kind": problem.kind.value, "checkpoint": problem.checkpoint,
+                      "detail": problem.text} for problem in anchoring.problems],
+        "earlier_versions_compared": len(report.earlier_versions),
+    }
+
+
+def _anchoring_basis(report: MonthlyReport) -> str:
+    newest, anchoring = report.anchoring.newest, report.anchoring
+    if newest is None:
+        return "no signed checkpoint exists yet, so nothing anchors the chain outside the database."
+    checked = (f"it was checked against {newest.checkpoint.describe()}"
+               + (" and reproduces it" if not anchoring.problems else
+                  f", with {len(anchoring.problems)} disagreement(s) listed as findings"))
+    tail = anchoring.unanchored
+    pending = (f"; records {tail.first_seq}-{tail.last_seq} were written after it and are not "
+               "yet anchored" if tail else "")
+    return (f"{checked}{pending}; {len(report.earlier_versions)} earlier version(s) of this "
+            "month's report were compared.")
+
+
+def _checkpoint_notice(report: MonthlyReport) -> str:
+    """A copy of the anchor outside the account: whoever keeps this notice can later show that
+    the access record up to that record was not rewritten."""
+    newest = report.anchoring.newest
+    if newest is None:
+        return "No signed checkpoint of the access record exists yet."
+    checkpoint = newest.checkpoint
+    return (f"Access record anchored by checkpoint #{checkpoint.number}: record "
+            f"{checkpoint.seq}, hash {checkpoint.hash}, signed {checkpoint.signed_at} "
+            f"(checkpoint key SHA-256 {report.public_key_sha256}). Keep this notice.")
 
 
 def _policy_document(deps: MonthlyAuditDependencies) -> PolicyDocument | None:
@@ -493,6 +658,7 @@ def _notice(report: MonthlyReport, bucket: str, keys: tuple[str, str],
         f"Data accesses: {report.access.data_accesses}; refused attempts: "
         f"{report.refusals.total}.",
         f"Report: s3://{bucket}/{keys[0]} (HTML) and s3://{bucket}/{keys[1]} (JSON).",
+        _checkpoint_notice(report),
         f"Auditors open it through GET /reports/monthly/{report.period.month}.",
     ]
     subject = f"Monthly ALPR audit {report.period.month}: {len(report.findings)} findings"

@@ -26,7 +26,8 @@ class ObjectDeleter(Protocol):
 
 @dataclass(frozen=True)
 class PurgeDependencies:
-    images: ObjectDeleter
+    images: ObjectDeleter  # frames, in the raw bucket
+    crops: ObjectDeleter  # crops, in the derived bucket
     # True while a live or held read other than the purged one uses this image (the wiring
     # answers it from the images table's read ids).
     image_still_needed: Callable[[str], bool]
@@ -113,7 +114,7 @@ def find_overdue(reads: Iterable[Read], now: datetime,
 def _purge_objects(image_key: str | None, crop_key: str | None, deps: PurgeDependencies,
                    counts: _Counts) -> None:
     counts.reads += 1
-    if crop_key and _delete(crop_key, deps.images, counts):
+    if crop_key and _delete(crop_key, deps.crops, counts):
         counts.crops += 1
     if not image_key:
         return

@@ -51,6 +51,8 @@ SEARCH_SCHEMA: dict[str, Any] = {
     "case_number": {"type": "string"},
     "page_size": {"type": "integer", "minimum": 1, "maximum": 200},
     "cursor": {"type": "string"},
+    "state": {"type": "string", "description": "two-letter state code: reads of that state or "
+              "whose state was not read", "maxLength": 2},
 }
 
 
@@ -70,7 +72,8 @@ class ImageLinks(Protocol):
 class SearchDependencies:
     reads: ReadSource
     audit: AuditWriter
-    images: ImageLinks
+    images: ImageLinks  # frames, in the raw bucket
+    crops: ImageLinks  # crops, in the derived bucket
     clock: Callable[[], datetime]
     index: IndexEntries | None = None  # the plate index; partial and fuzzy search need it
     budget: WorkBudget = SEARCH_WORK_BUDGET
@@ -141,8 +144,9 @@ def view_read(read_id: str, purpose: str, case_number: str, caller: Caller,
         case_number=case_number.upper(), result_count=1 if read else 0))
     if read is None:
         raise ReadNotFound(read_id)
+    # Both links name the version the ingest stored: a later write under the key is not shown.
     image_url = deps.images.presigned_get(read.image_key, read.image_version, IMAGE_URL_SECONDS)
-    crop_url = (deps.images.presigned_get(read.crop_key, None, IMAGE_URL_SECONDS)
+    crop_url = (deps.crops.presigned_get(read.crop_key, read.crop_version, IMAGE_URL_SECONDS)
                 if read.crop_key else None)
     return read, image_url, crop_url
 
@@ -217,12 +221,14 @@ def _reason(query: SearchQuery, read: Read) -> str | None:
         return None
     if query.near is not None and not query.near.contains(read.lat, read.lon):
         return None
+    if query.state and read.state not in (None, query.state):
+        return None
     return match_reason(query, read)
 
 
 def _fingerprint(query: SearchQuery) -> str:
     parts = [query.mode.value, query.text, str(query.start), str(query.end),
-             ",".join(query.cameras), str(query.near), str(query.page_size)]
+             ",".join(query.cameras), str(query.near), str(query.page_size), query.state]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
@@ -271,6 +277,8 @@ def _query_elements(body: Mapping[str, Any]) -> dict[str, str]:
         elements["cameras"] = ",".join(str(camera) for camera in body["cameras"])[:200]
     if body.get("near"):
         elements["near"] = json.dumps(body["near"], sort_keys=True, default=str)[:200]
+    if body.get("state"):
+        elements["state"] = _text(body.get("state"))[:2]
     return elements
 
 

@@ -17,13 +17,15 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from chalicelib.adapters.policy_document import PolicyDocument
+from chalicelib.domain.access import Permission
+from chalicelib.domain.agencies import AgencyEntry, EntryStatus
 from chalicelib.domain.cameras import Camera
 from chalicelib.domain.reads import days_between, format_time
 from chalicelib.policy.transparency import (
     PREREQUISITES,
-    SHARING_RULES,
     AuthorizedRole,
     authorized_roles,
+    sharing_rules,
 )
 from chalicelib.services.monthly_audit import ReportObjects, latest_report
 from chalicelib.services.search import SEARCH_ACTION
@@ -44,6 +46,14 @@ class AlertCounter(Protocol):
     def count_created_between(self, start: str, end: str) -> int: ...
 
 
+class ReleaseCounter(Protocol):
+    def approved_between(self, start: str, end: str) -> list[tuple[str, int]]: ...
+
+
+class DirectorySource(Protocol):
+    def list_by_status(self, status: EntryStatus) -> list[AgencyEntry]: ...
+
+
 class AuditCounter(Protocol):
     def count_between(self, start: str, end: str, action: str, outcome: str = "allowed") -> int:
         ...
@@ -60,6 +70,17 @@ class TransparencyDependencies:
     clock: Callable[[], datetime]
     agency: str
     retention_days: int
+    releases: ReleaseCounter
+    directory: DirectorySource
+
+
+@dataclass(frozen=True)
+class ReleasedTo:
+    """An agency that received data in the window: how many releases, how many reads."""
+
+    agency: str
+    releases: int
+    reads: int
 
 
 @dataclass(frozen=True)
@@ -78,20 +99,28 @@ class TransparencyFigures:
     last_monthly_audit: str | None
     last_monthly_audit_generated: str | None
     policy: PolicyDocument
+    released_to: tuple[ReleasedTo, ...] = ()
+    directory_agencies: int = 0
 
 
-def compute_figures(deps: TransparencyDependencies) -> TransparencyFigures:
-    """Read every figure now (no cache): counts over the last WINDOW_DAYS days."""
+def compute_figures(deps: TransparencyDependencies,
+                    in_use: frozenset[Permission] = frozenset(Permission)
+                    ) -> TransparencyFigures:
+    """Read every figure now (no cache): counts over the last WINDOW_DAYS days. `in_use` is
+    the set of permissions some route requires: the page claims nothing beyond it."""
     policy = deps.policy_document()  # a page without its policy is not posted: fail loudly
     now = deps.clock()
     start = now - timedelta(days=WINDOW_DAYS)
     low, high = format_time(start), format_time(now)
     reads = sum(deps.reads.count_captured(day, low, high) for day in days_between(start, now))
     latest = latest_report(deps.reports)
+    directory = len(deps.directory.list_by_status(EntryStatus.ACTIVE))
     return TransparencyFigures(
         agency=deps.agency, generated_at=high, window_days=WINDOW_DAYS,
-        retention_days=deps.retention_days, authorized_roles=authorized_roles(),
-        prerequisites=PREREQUISITES, sharing_rules=SHARING_RULES,
+        retention_days=deps.retention_days, authorized_roles=authorized_roles(in_use),
+        prerequisites=PREREQUISITES, sharing_rules=sharing_rules(in_use, directory),
+        released_to=released_to(deps.releases.approved_between(low, high)),
+        directory_agencies=directory,
         cameras=sum(1 for camera in deps.cameras.list_all() if camera.active),
         reads=reads,
         hotlist_hits=deps.alerts.count_created_between(start.isoformat(), now.isoformat()),
@@ -99,6 +128,17 @@ def compute_figures(deps: TransparencyDependencies) -> TransparencyFigures:
         last_monthly_audit=latest[0] if latest else None,
         last_monthly_audit_generated=latest[1] if latest else None,
         policy=policy)
+
+
+def released_to(approved: list[tuple[str, int]]) -> tuple[ReleasedTo, ...]:
+    """Approved releases grouped by agency, most releases first."""
+    counts: dict[str, list[int]] = {}
+    for agency, reads in approved:
+        row = counts.setdefault(agency, [0, 0])
+        row[0] += 1
+        row[1] += reads
+    return tuple(ReleasedTo(agency, releases, reads) for agency, (releases, reads) in
+                 sorted(counts.items(), key=lambda item: (-item[1][0], item[0])))
 
 
 class TransparencyCache:
@@ -110,14 +150,15 @@ class TransparencyCache:
         self._figures: TransparencyFigures | None = None
         self._computed_at: datetime | None = None
 
-    def figures(self, deps: TransparencyDependencies) -> TransparencyFigures:
+    def figures(self, deps: TransparencyDependencies,
+                in_use: frozenset[Permission] = frozenset(Permission)) -> TransparencyFigures:
         now = deps.clock()
         with self._lock:
             fresh = (self._figures is not None and self._computed_at is not None
                      and timedelta(0) <= now - self._computed_at < timedelta(
                          seconds=self._seconds))
             if not fresh:
-                self._figures, self._computed_at = compute_figures(deps), now
+                self._figures, self._computed_at = compute_figures(deps, in_use), now
             assert self._figures is not None  # noqa: S101 - set just above
             return self._figures
 
@@ -132,6 +173,10 @@ def figures_document(figures: TransparencyFigures) -> dict[str, Any]:
                              for role in figures.authorized_roles],
         "prerequisites_for_every_user": list(figures.prerequisites),
         "sharing_rules": list(figures.sharing_rules),
+        "agencies_in_directory": figures.directory_agencies,
+        f"data_released_last_{figures.window_days}_days": [
+            {"agency": row.agency, "releases": row.releases, "reads": row.reads}
+            for row in figures.released_to],
         "cameras": figures.cameras,
         "window_days": figures.window_days,
         f"reads_last_{figures.window_days}_days": figures.reads,

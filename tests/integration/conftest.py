@@ -128,3 +128,23 @@ def reads_of(local_stack: RunningStack, image_key: str) -> list[dict[str, Any]]:
             ExpressionAttributeValues={":key": {"S": image_key}}):
         items.extend(page["Items"])
     return items
+
+
+def directory_entry(client_for: Callable[[str], ApiClient], name: str, ori: str,
+                    domains: list[str], county: str = "Santa Clara",
+                    agency_type: str = "law_enforcement") -> dict[str, Any]:
+    """An active directory entry (proposed by admin.demo, confirmed by admin2.demo), made once
+    per session. ORIs in tests are made-up values of the right shape ("CA9TEST01")."""
+    admin = client_for("admin.demo")
+    active = admin.get("/agencies", {"status": "active"}).json()["agencies"]
+    found = [entry for entry in active if entry["name"] == name]
+    if found:
+        return found[0]
+    proposed = admin.post("/agencies", {"name": name, "ori": ori, "agency_type": agency_type,
+                                        "level": "local", "county": county,
+                                        "domains": domains})
+    assert proposed.status_code == 201, proposed.text
+    confirmed = client_for("admin2.demo").post(
+        f"/agencies/{proposed.json()['agency_id']}/confirmation")
+    assert confirmed.status_code == 200, confirmed.text
+    return dict(confirmed.json())

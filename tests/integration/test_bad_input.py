@@ -57,7 +57,7 @@ def camera(admin: ApiClient) -> dict[str, Any]:
 def crops_of(local_stack: RunningStack, image_key: str) -> list[str]:
     stem = image_key.removeprefix("cameras/").rsplit(".", 1)[0]
     listed = boto3.client("s3").list_objects_v2(
-        Bucket=local_stack.environment["PLATEKEEPER_RAW_BUCKET"], Prefix=f"crops/{stem}")
+        Bucket=local_stack.environment["PLATEKEEPER_DERIVED_BUCKET"], Prefix=f"crops/{stem}")
     return [item["Key"] for item in listed.get("Contents", [])]
 
 
@@ -109,7 +109,9 @@ def test_an_upload_ticket_over_the_size_limit_is_refused(
 
 def test_the_upload_policy_pins_the_key_type_and_size(
         local_stack: RunningStack, camera: dict[str, Any]) -> None:
-    """S3 in AWS enforces the signed policy, so a camera cannot write outside its own key."""
+    """S3 in AWS enforces the signed policy, so a camera cannot write outside its own key; the
+    POST is signed by a camera-upload session limited to that key, and the ticket is recorded
+    (tests/integration/test_camera_integrity.py holds what a camera tries where S3 does not)."""
     body = {"content_type": "image/jpeg", "content_length": 1000,
             "captured_at": local_stack.clock().isoformat()}
     ticket = requests.post(f"{local_stack.api_url}/uploads", json=body, timeout=30,
@@ -118,7 +120,8 @@ def test_the_upload_policy_pins_the_key_type_and_size(
     conditions = policy["conditions"]
     assert {"key": ticket["key"]} in conditions
     assert ticket["key"].startswith(f"cameras/{camera['camera_id']}/")
-    assert ["content-length-range", 1, MAX_UPLOAD_BYTES] in conditions
+    assert ["content-length-range", 1000, 1000] in conditions  # exactly the declared size
+    assert "x-amz-security-token" in ticket["fields"]  # a session of the camera upload role
     assert {"Content-Type": "image/jpeg"} in conditions
     assert {"x-amz-meta-captured-at": body["captured_at"]} in conditions
     assert ticket["fields"]["x-amz-algorithm"] == "AWS4-HMAC-SHA256"

@@ -1,7 +1,8 @@
 """The web console in a real browser (Debian's headless Chromium driven by Playwright) against the
-running local stack: an administrator works the release queue (files a request from a letter,
-approves it, denies a prohibited one that cannot be approved), an officer searches, an auditor
-sees only the access record. Screenshots of every page go to build/screenshots/."""
+running local stack: an administrator files a request from a letter (the agency picked from the
+directory), cannot approve it herself, denies a prohibited one; a second administrator approves
+it after ticking its warnings; two administrators add a directory entry; an officer searches; an
+auditor sees only the access record. Screenshots of every page go to build/screenshots/."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from local_stack.api_client import ApiClient
 from local_stack.seed import LOCAL_MFA_CODE, DemoUser
 from local_stack.stack import RunningStack
+from tests.integration.conftest import directory_entry
 from tests.integration.test_release_requests import letter_request
 
 pytestmark = pytest.mark.integration
@@ -94,12 +97,15 @@ def confirm(page: Page) -> None:
 
 
 def test_administrator_works_the_release_queue(
-        page: Page, local_stack: RunningStack, demo_users: dict[str, DemoUser],
-        client_for: Callable[[str], ApiClient], reads_for_release: int) -> None:
+        page: Page, browser: Browser, local_stack: RunningStack,
+        demo_users: dict[str, DemoUser], client_for: Callable[[str], ApiClient],
+        reads_for_release: int) -> None:
+    sheriff = directory_entry(client_for, "Santa Clara County Sheriff's Office", "CA9TEST05",
+                              ["sheriff.example.gov"])
     admin = client_for("admin.demo")
     banned = admin.post("/releases", letter_request(
-        agency="U.S. Immigration and Customs Enforcement", jurisdiction="federal",
-        plate=PLATE, now=local_stack.clock()))
+        agency_name="U.S. Immigration and Customs Enforcement", plate=PLATE,
+        now=local_stack.clock()))
     assert banned.status_code == 201, banned.text
 
     base = local_stack.api_url
@@ -107,9 +113,12 @@ def test_administrator_works_the_release_queue(
     shot(page, "01-login-admin-release-queue")
     expect(page.get_by_role("link", name="Release requests")).to_be_visible()
 
-    # File the sheriff's letter through the form, as records staff would.
+    # File the sheriff's letter through the form, picking the agency from the directory.
     form = page.locator("#file-request")
-    form.get_by_label("Agency", exact=True).fill("Santa Clara County Sheriff's Office")
+    form.get_by_label("Agency (from the directory)").fill("Santa Clara County Sheriff's Office")
+    expect(form.locator("#agency-facts")).to_contain_text(sheriff["ori"])
+    form.get_by_label("Sent from (e-mail address of the letter)").fill(
+        "arivera@sheriff.example.gov")
     form.get_by_label("Requester's name").fill("Det. A. Rivera")
     form.get_by_label("Requester's e-mail or phone").fill("arivera@sheriff.example.gov")
     form.get_by_label("Purpose").select_option("stolen_vehicle")
@@ -123,24 +132,19 @@ def test_administrator_works_the_release_queue(
     form.get_by_role("button", name="File request").click()
     expect(page.locator("#message")).to_contain_text("Request filed as pending")
 
-    # Review and approve it.
+    # The filer sees the directory facts but no Approve button: a second person decides.
     row = page.locator("#release-list tr", has_text="Santa Clara County Sheriff")
-    row.get_by_role("button", name="Open").click()
+    row.first.get_by_role("button", name="Open").click()
     detail = page.locator("#release-detail")
     expect(detail).to_contain_text("SO-26-7001")
-    detail.get_by_label("Reason (kept on file)").fill("Written request verified by phone")
-    detail.get_by_role("button", name="Approve and export").click()
-    confirm(page)
-    expect(page.locator("#message")).to_contain_text(f"Approved: {reads_for_release} reads")
-    expect(page.locator("#delivery")).to_contain_text("download package")
-    shot(page, "03-request-approved")
-    approved = admin.get("/releases", {"status": "approved"}).json()["requests"]
-    mine = next(item for item in approved if item["case_number"] == "SO-26-7001")
-    assert mine["reads_released"] == reads_for_release and mine["decided_by"] == "admin.demo"
+    expect(detail).to_contain_text(sheriff["ori"])
+    expect(detail.locator("#own-request")).to_contain_text("two-person rule")
+    expect(detail.get_by_role("button", name="Approve and export")).to_have_count(0)
+    shot(page, "03-own-request-no-approve")
 
     # The federal request: prohibited, no approve button anywhere; the denial is recorded.
     page.get_by_role("button", name="prohibited").click()
-    page.locator("#release-list tr", has_text="Immigration").get_by_role(
+    page.locator("#release-list tr", has_text="Immigration").first.get_by_role(
         "button", name="Open").click()
     expect(page.locator("#prohibited-banner")).to_contain_text("Sharing prohibited by law")
     expect(detail.get_by_role("button", name="Approve and export")).to_have_count(0)
@@ -150,7 +154,8 @@ def test_administrator_works_the_release_queue(
     expect(page.locator("#message")).to_contain_text("Request denied")
     shot(page, "04-prohibited-request-denied")
     request_id = banned.json()["request_id"]
-    forced = admin.post(f"/releases/{request_id}/approval", {"reason": "try anyway"})
+    forced = client_for("admin2.demo").post(f"/releases/{request_id}/approval",
+                                            {"reason": "try anyway"})
     assert forced.status_code == 403 and forced.json()["error"] == "RELEASE_PROHIBITED"
 
     for name in ("holds", "alerts", "audit", "search"):
@@ -158,6 +163,80 @@ def test_administrator_works_the_release_queue(
                                        "audit": "Audit log", "search": "Search"}[name]).click()
         expect(page.locator("main h1")).to_be_visible()
         shot(page, f"05-admin-{name}")
+
+    # A second administrator approves, ticking the warning shown next to Approve.
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, timezone_id="UTC")
+    second = context.new_page()
+    try:
+        sign_in(second, base, demo_users["admin2.demo"])
+        row = second.locator("#release-list tr", has_text="Santa Clara County Sheriff")
+        row.first.get_by_role("button", name="Open").click()
+        panel = second.locator("#release-detail")
+        warnings = panel.locator("#warnings")
+        expect(warnings).to_contain_text("confirmed in the directory only")
+        panel.get_by_label("Reason (kept on file)").fill("Written request verified by phone")
+        panel.get_by_role("button", name="Approve and export").click()
+        confirm(second)
+        expect(second.locator("#message")).to_contain_text("acknowledge each warning")
+        for box in warnings.locator("input[type=checkbox]").all():
+            box.check()
+        shot(second, "06-second-administrator-acknowledges-warnings")
+        panel.get_by_role("button", name="Approve and export").click()
+        confirm(second)
+        expect(second.locator("#message")).to_contain_text(f"Approved: {reads_for_release} reads")
+        expect(second.locator("#delivery")).to_contain_text("download package")
+        shot(second, "07-request-approved-by-second-administrator")
+    finally:
+        context.close()
+    approved = admin.get("/releases", {"status": "approved"}).json()["requests"]
+    mine = next(item for item in approved if item["case_number"] == "SO-26-7001")
+    assert mine["reads_released"] == reads_for_release and mine["decided_by"] == "admin2.demo"
+    assert mine["filed_by"] == "admin.demo" and mine["acknowledged_warnings"] == ["AGENCY_NEW"]
+
+
+def test_the_directory_needs_two_administrators_in_the_console(
+        page: Page, browser: Browser, local_stack: RunningStack,
+        demo_users: dict[str, DemoUser]) -> None:
+    base = local_stack.api_url
+    sign_in(page, base, demo_users["admin.demo"])
+    page.get_by_role("link", name="Agency directory").click()
+    form = page.locator("#propose-agency")
+    form.get_by_label("Name", exact=True).fill("Chico Police Department")  # from the seed file
+    expect(form.get_by_label("County", exact=True)).to_have_value("Butte")
+    form.get_by_label("ORI", exact=True).fill("CA9TEST06")
+    form.get_by_label("Mail domains", exact=True).fill("chicopd.example.gov")
+    shot(page, "08-propose-agency")
+    form.get_by_role("button", name="Propose").click()
+    expect(page.locator("#message")).to_contain_text("a second administrator must confirm it")
+    waiting = page.locator("#awaiting-confirmation")
+    expect(waiting).to_contain_text("Chico Police Department")
+    waiting.locator("tr", has_text="Chico").get_by_role("button", name="Review").click()
+    expect(page.locator("#own-proposal")).to_contain_text("second administrator")
+    expect(page.locator("#confirm-agency")).to_be_disabled()
+    shot(page, "09-own-proposal-awaiting-second-administrator")
+
+    # A federal body is refused with the law named, before anything is stored.
+    form = page.locator("#propose-agency")
+    form.get_by_label("Name", exact=True).fill("U.S. Immigration and Customs Enforcement")
+    form.get_by_label("ORI", exact=True).fill("CA9TEST07")
+    form.get_by_label("County", exact=True).fill("Santa Clara")
+    form.get_by_role("button", name="Propose").click()
+    expect(page.locator("#message .error")).to_contain_text("1798.90.55(b)")
+
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, timezone_id="UTC")
+    second = context.new_page()
+    try:
+        sign_in(second, base, demo_users["admin2.demo"])
+        second.get_by_role("link", name="Agency directory").click()
+        second.locator("#awaiting-confirmation tr", has_text="Chico").get_by_role(
+            "button", name="Review").click()
+        second.locator("#confirm-agency").click()
+        confirm(second)
+        expect(second.locator("#message")).to_contain_text("Chico Police Department confirmed")
+        expect(second.locator("#agency-list")).to_contain_text("Chico Police Department")
+        shot(second, "10-directory-confirmed-by-second-administrator")
+    finally:
+        context.close()
 
 
 def test_officer_searches_and_sees_only_officer_pages(
@@ -203,3 +282,26 @@ def test_auditor_sees_the_access_record_only_and_tablet_layout_fits(
         expect(page.locator("main h1")).to_have_text("Audit log")  # no way into other pages
     finally:
         context.close()
+
+
+def test_administrator_sees_refused_and_duplicate_camera_uploads(
+        page: Page, local_stack: RunningStack, demo_users: dict[str, DemoUser],
+        client_for: Callable[[str], ApiClient]) -> None:
+    admin = client_for("admin.demo")
+    camera = admin.post("/admin/cameras", {"camera_id": f"ui-{uuid.uuid4().hex[:6]}",
+                                           "name": "console pole", "kind": "fixed",
+                                           "lat": 37.3, "lon": -121.9, "heading": 0}).json()
+    stray = f"cameras/{camera['camera_id']}/{local_stack.clock().date()}/stray.jpg"
+    boto3.client("s3").put_object(Bucket=local_stack.environment["PLATEKEEPER_RAW_BUCKET"],
+                                  Key=stray, Body=b"\xff\xd8\xffstray")
+    local_stack.event_pump.drain()
+    sign_in(page, local_stack.api_url, demo_users["admin.demo"])
+    page.get_by_role("link", name="Camera uploads").click()
+    expect(page.locator("main h1")).to_have_text("Camera uploads")
+    page.get_by_label("Camera", exact=True).fill(camera["camera_id"])
+    page.get_by_role("button", name="Show", exact=True).click()
+    exceptions = page.locator("#upload-exceptions tbody tr")
+    expect(exceptions).to_have_count(1)
+    expect(exceptions.first).to_contain_text("no upload ticket was issued")
+    expect(page.locator("#upload-counts tbody tr").first).to_contain_text(camera["camera_id"])
+    shot(page, "08-admin-camera-uploads")

@@ -118,15 +118,15 @@ def test_bad_objects_are_recorded_with_a_reason_not_retried(
     assert reason in record["reason"]
 
 
-def test_objects_outside_a_registered_cameras_prefix_are_rejected(
-        local_stack: RunningStack) -> None:
+def test_objects_no_ticket_was_issued_for_are_rejected(local_stack: RunningStack) -> None:
     s3: Any = boto3.client("s3")
     day = local_stack.clock().date().isoformat()
     key = f"cameras/not-registered/{day}/x.jpg"
     s3.put_object(Bucket=local_stack.environment["PLATEKEEPER_RAW_BUCKET"], Key=key,
                   Body=blank_jpeg(), Metadata={"captured-at": local_stack.clock().isoformat()})
     local_stack.event_pump.drain()
-    assert "not a registered, active camera" in image_record(local_stack, key)["reason"]
+    assert image_record(local_stack, key)["reason"] == (
+        "no upload ticket was issued for this object key")
 
 
 @pytest.mark.parametrize(("overrides", "code"), [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -11,7 +12,9 @@ import pytest
 import requests
 
 from chalicelib.adapters.cameras_table import CamerasTable
+from chalicelib.adapters.uploads_tables import UploadTicketsTable
 from chalicelib.domain.cameras import new_camera
+from chalicelib.domain.uploads import UploadTicket
 from local_stack.stack import RunningStack
 from local_stack.synthetic import blank_jpeg
 from local_stack.template import load_template
@@ -104,9 +107,12 @@ def test_pump_delivers_an_upload_to_the_ingest_handler(local_stack: RunningStack
     s3: Any = boto3.client("s3")
     now = local_stack.clock()
     key = f"cameras/cam-pump/{now.date().isoformat()}/{uuid.uuid4().hex}.jpg"
+    body, metadata = blank_jpeg(), {"captured-at": now.isoformat()}
+    UploadTicketsTable(boto3.client("dynamodb"), physical(local_stack, "UploadTicketsTable")).put(
+        UploadTicket(key.rsplit("/", 1)[1][:-4], "cam-pump", key, "image/jpeg", len(body),
+                     metadata, now, now + timedelta(minutes=5)))
     s3.put_object(Bucket=physical(local_stack, "RawImageBucket"), Key=key,
-                  Body=blank_jpeg(), ContentType="image/jpeg",
-                  Metadata={"captured-at": now.isoformat()})
+                  Body=body, ContentType="image/jpeg", Metadata=metadata)
     local_stack.event_pump.drain(timeout=60)
     item = boto3.client("dynamodb").get_item(
         TableName=physical(local_stack, "ImagesTable"), Key={"image_key": {"S": key}})["Item"]

@@ -19,18 +19,24 @@ from botocore.exceptions import ClientError
 
 from local_stack.api_client import ApiClient
 from local_stack.stack import RunningStack
-from tests.integration.conftest import audit_items
+from tests.integration.conftest import audit_items, directory_entry
 
 pytestmark = pytest.mark.integration
 
 LETTER = b"%PDF-1.4\n% Request for ALPR data under policy 428.7\n"
+SJPD = "San Jose Police Department"
+
+
+@pytest.fixture(scope="module")
+def sjpd(client_for: Callable[[str], ApiClient]) -> dict[str, Any]:
+    return directory_entry(client_for, SJPD, "CA9TEST01", ["sjpd.example.gov"])
 
 
 def letter_request(now: datetime, **changes: Any) -> dict[str, Any]:
-    """A complete request as typed in from an agency's letter (the last 7 days of one plate)."""
+    """A complete request as typed in from an agency's letter (the last 7 days of one plate);
+    the agency is named by `agency_id` or, unlisted, `agency_name`."""
     body: dict[str, Any] = {
-        "agency": "San Jose Police Department", "agency_type": "law_enforcement",
-        "jurisdiction": "california_state_or_local", "requester_name": "Sgt. M. Okafor",
+        "sent_from": "m.okafor@sjpd.example.gov", "requester_name": "Sgt. M. Okafor",
         "requester_contact": "m.okafor@sjpd.example.gov", "purpose": "stolen_vehicle",
         "purpose_detail": "Stolen vehicle used in a robbery series",
         "case_number": "SJ-26-55012", "plate": "6REL555",
@@ -70,12 +76,14 @@ def plate_reads(local_stack: RunningStack) -> list[str]:
 
 def test_approval_exports_exactly_the_requested_reads(
         local_stack: RunningStack, client_for: Callable[[str], ApiClient],
-        plate_reads: list[str]) -> None:
-    admin = client_for("admin.demo")
-    filed = admin.post("/releases", letter_request(local_stack.clock()))
+        plate_reads: list[str], sjpd: dict[str, Any]) -> None:
+    admin, second = client_for("admin.demo"), client_for("admin2.demo")
+    filed = admin.post("/releases", letter_request(local_stack.clock(),
+                                                   agency_id=sjpd["agency_id"]))
     assert filed.status_code == 201, filed.text
     request_id = filed.json()["request_id"]
-    assert filed.json()["status"] == "pending"
+    assert filed.json()["status"] == "pending" and filed.json()["agency"] == SJPD
+    assert filed.json()["jurisdiction"] == "california_state_or_local"
     queue = admin.get("/releases").json()["requests"]
     assert request_id in [item["request_id"] for item in queue]
 
@@ -83,7 +91,10 @@ def test_approval_exports_exactly_the_requested_reads(
     assert requests.get(viewed["document_url"], timeout=30).content == LETTER
     assert viewed["document_url_expires_in"] <= 300
 
-    approved = admin.post(f"/releases/{request_id}/approval", {"reason": "Letter verified"})
+    warnings = [warning["code"] for warning in viewed["warnings"]]
+    assert warnings == ["AGENCY_NEW"]  # confirmed today: the reviewer must see that
+    approved = second.post(f"/releases/{request_id}/approval", {
+        "reason": "Letter verified", "acknowledged_warnings": warnings})
     assert approved.status_code == 200, approved.text
     result = approved.json()
     assert result["status"] == "approved" and result["reads_released"] == 2
@@ -93,7 +104,8 @@ def test_approval_exports_exactly_the_requested_reads(
                           for name in archive.namelist() if name.startswith("reads/"))
     assert released == sorted(plate_reads)
 
-    again = admin.post(f"/releases/{request_id}/denial", {"reason": "second thoughts"})
+    assert result["acknowledged_warnings"] == ["AGENCY_NEW"]
+    again = second.post(f"/releases/{request_id}/denial", {"reason": "second thoughts"})
     assert again.status_code == 409 and again.json()["error"] == "ALREADY_DECIDED"
     actions = [(item["action"]["S"], item["outcome"]["S"])
                for item in audit_items(local_stack)[-6:]]
@@ -103,9 +115,11 @@ def test_approval_exports_exactly_the_requested_reads(
 
 def test_letter_and_package_are_under_legal_hold(local_stack: RunningStack,
                                                 client_for: Callable[[str], ApiClient],
-                                                plate_reads: list[str]) -> None:
+                                                plate_reads: list[str],
+                                                sjpd: dict[str, Any]) -> None:
     admin = client_for("admin.demo")
-    filed = admin.post("/releases", letter_request(local_stack.clock())).json()
+    filed = admin.post("/releases", letter_request(local_stack.clock(),
+                                                   agency_id=sjpd["agency_id"])).json()
     s3: Any = boto3.client("s3")
     bucket = local_stack.environment["PLATEKEEPER_EVIDENCE_BUCKET"]
     key = f"releases/{filed['request_id']}/written-request.pdf"
@@ -115,21 +129,25 @@ def test_letter_and_package_are_under_legal_hold(local_stack: RunningStack,
         s3.delete_object(Bucket=bucket, Key=key, VersionId=head["VersionId"])
 
 
-@pytest.mark.parametrize(("jurisdiction", "agency_type", "status"), [
-    ("federal", "law_enforcement", "prohibited"),
-    ("other_state", "prosecutorial", "prohibited"),
-    ("private", "other", "prohibited"),
-    ("california_state_or_local", "other", "routed"),
+@pytest.mark.parametrize(("agency", "status"), [
+    ({"agency_name": "Federal Bureau of Investigation"}, "prohibited"),
+    ({"agency_name": "Oregon State Police"}, "prohibited"),
+    ({"agency_name": "Golden State Recovery, Inc."}, "prohibited"),
+    ({"directory": "San Jose Department of Transportation"}, "routed"),
 ])
 def test_no_path_approves_what_the_law_forbids(
         local_stack: RunningStack, client_for: Callable[[str], ApiClient],
-        plate_reads: list[str], jurisdiction: str, agency_type: str, status: str) -> None:
+        plate_reads: list[str], agency: dict[str, str], status: str) -> None:
     admin = client_for("admin.demo")
-    filed = admin.post("/releases", letter_request(
-        local_stack.clock(), jurisdiction=jurisdiction, agency_type=agency_type))
-    assert filed.status_code == 201 and filed.json()["status"] == status
+    if "directory" in agency:
+        entry = directory_entry(client_for, agency["directory"], "CA9TEST04",
+                                ["sanjoseca.example.gov"], agency_type="other")
+        agency = {"agency_id": entry["agency_id"]}
+    filed = admin.post("/releases", letter_request(local_stack.clock(), **agency))
+    assert filed.status_code == 201 and filed.json()["status"] == status, filed.text
     request_id = filed.json()["request_id"]
-    approval = admin.post(f"/releases/{request_id}/approval", {"reason": "approve anyway"})
+    approval = client_for("admin2.demo").post(f"/releases/{request_id}/approval",
+                                              {"reason": "approve anyway"})
     assert approval.status_code == 403
     assert approval.json()["error"] in {"RELEASE_PROHIBITED", "RELEASE_ROUTED"}
     delivery = admin.post(f"/releases/{request_id}/delivery")
@@ -140,10 +158,11 @@ def test_no_path_approves_what_the_law_forbids(
 
 def test_records_staff_file_but_only_the_administrator_decides(
         local_stack: RunningStack, client_for: Callable[[str], ApiClient],
-        make_user: Callable[..., Any]) -> None:
+        make_user: Callable[..., Any], sjpd: dict[str, Any]) -> None:
     records = make_user(group="records_specialist")
     clerk = ApiClient(local_stack.api_url).login(records.username, records.password)
-    filed = clerk.post("/releases", letter_request(local_stack.clock(), plate="6REL999"))
+    filed = clerk.post("/releases", letter_request(local_stack.clock(), plate="6REL999",
+                                                   agency_id=sjpd["agency_id"]))
     assert filed.status_code == 201
     request_id = filed.json()["request_id"]
     refused = clerk.post(f"/releases/{request_id}/approval", {"reason": "I approve myself"})
@@ -152,10 +171,11 @@ def test_records_staff_file_but_only_the_administrator_decides(
     assert officer.get("/releases").status_code == 403
     assert client_for("auditor.demo").post(
         "/releases", letter_request(local_stack.clock())).status_code == 403
+    assert clerk.post("/agencies", {"name": "Gilroy Police Department"}).status_code == 403
 
 
 @pytest.mark.parametrize(("changes", "code"), [
-    ({"agency": ""}, "AGENCY_REQUIRED"),
+    ({"agency_name": ""}, "AGENCY_REQUIRED"),
     ({"requester_name": ""}, "REQUESTER_NAME_REQUIRED"),
     ({"purpose_detail": ""}, "PURPOSE_DETAIL_REQUIRED"),
     ({"document": None}, "DOCUMENT_REQUIRED"),
@@ -165,7 +185,8 @@ def test_incomplete_request_is_refused_and_nothing_is_filed(
         changes: dict[str, Any], code: str) -> None:
     admin = client_for("admin.demo")
     before = len(admin.get("/releases").json()["requests"])
-    answer = admin.post("/releases", letter_request(local_stack.clock(), **changes))
+    answer = admin.post("/releases", letter_request(
+        local_stack.clock(), **{"agency_name": "Gilroy Police Department", **changes}))
     assert answer.status_code == 400 and answer.json()["error"] == code
     assert len(admin.get("/releases").json()["requests"]) == before
     refusals = [item for item in audit_items(local_stack)

@@ -65,7 +65,7 @@ def seed_frame(stack: RunningStack, plate: str) -> Read:
     crop = key.replace("cameras/", "crops/").replace(".jpg", "-0.jpg")
     version = s3.put_object(Bucket=env["PLATEKEEPER_RAW_BUCKET"], Key=key,
                             Body=frame_jpeg(plate))["VersionId"]
-    s3.put_object(Bucket=env["PLATEKEEPER_RAW_BUCKET"], Key=crop, Body=blank_jpeg())
+    s3.put_object(Bucket=env["PLATEKEEPER_DERIVED_BUCKET"], Key=crop, Body=blank_jpeg())
     read = Read(read_id=read_id_for(key, version, 0), plate=plate,
                 captured_at=format_time(now), camera_id="cam-r", confidence=0.9,
                 image_key=key, image_version=version, crop_key=crop,
@@ -80,15 +80,16 @@ def seed_frame(stack: RunningStack, plate: str) -> Read:
 
 def exists(stack: RunningStack, read: Read) -> dict[str, bool]:
     s3: Any = boto3.client("s3")
-    bucket = stack.environment["PLATEKEEPER_RAW_BUCKET"]
     stored = ReadsTable(boto3.client("dynamodb"),
                         stack.environment["PLATEKEEPER_READS_TABLE"]).get(read.read_id)
 
-    def has(key: str | None) -> bool:
-        listing = s3.list_object_versions(Bucket=bucket, Prefix=key or "-")
+    def has(bucket: str, key: str | None) -> bool:
+        listing = s3.list_object_versions(Bucket=stack.environment[bucket], Prefix=key or "-")
         return bool(listing.get("Versions"))
 
-    return {"read": stored is not None, "image": has(read.image_key), "crop": has(read.crop_key)}
+    return {"read": stored is not None,
+            "image": has("PLATEKEEPER_RAW_BUCKET", read.image_key),
+            "crop": has("PLATEKEEPER_DERIVED_BUCKET", read.crop_key)}
 
 
 @pytest.fixture
@@ -160,10 +161,12 @@ def test_export_packages_reads_with_hashes_and_holds_them(
     import requests
 
     package = requests.get(body["url"], timeout=30).content
-    report = verify_package(package)
-    assert report.ok and report.case_number == "2026-007002"
+    key = boto3.client("kms").get_public_key(
+        KeyId=stack.environment["PLATEKEEPER_EVIDENCE_SIGNING_KEY_ARN"])["PublicKey"]
+    report = verify_package(package, key)
+    assert report.genuine and report.case_number == "2026-007002"
     names = zipfile.ZipFile(io.BytesIO(package)).namelist()
-    assert "manifest.json" in names and "chain_of_custody.json" in names
+    assert {"manifest.json", "manifest.signature.json", "chain_of_custody.json"} <= set(names)
     stored = ReadsTable(boto3.client("dynamodb"), physical(stack, "ReadsTable")).get(read.read_id)
     assert stored is not None and body["hold_id"] in stored.holds
 

@@ -146,3 +146,21 @@ def test_a_frame_costs_one_hotlist_lookup_and_each_read_gets_only_its_own_hits()
     assert sorted((alert.read_id, alert.entry_id) for alert in created) == [
         ("rd-a", "he-stolen"), ("rd-b", "he-pattern")]
     assert len(notices.published) == 2
+
+
+@pytest.mark.parametrize(("read_state", "entry_state", "mismatch"), [
+    ("NV", "CA", True), ("CA", "CA", False), (None, "CA", False), ("NV", "", False),
+])
+def test_a_hit_on_another_state_is_marked_for_the_officer(
+        read_state: str | None, entry_state: str, mismatch: bool) -> None:
+    entry = replace(ENTRY, plate="7XYZ789", state=entry_state)
+    notices = Notices()
+    deps = AlertDependencies(hotlist=CountingHotlist([entry]), alerts=StoredAlerts(),
+                             notices=notices, clock=lambda: NOW)
+    read = replace(frame_read("rd-s", "7XYZ789"), state=read_state)
+
+    (alert,) = alerts_for_reads([read], deps)
+
+    assert alert.state_mismatch is mismatch
+    assert alert.read_state == (read_state or "")
+    assert ("STATE MISMATCH" in notices.published[0]) is mismatch

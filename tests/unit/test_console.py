@@ -27,9 +27,10 @@ def test_only_listed_files_exist() -> None:
         console.asset("../__init__.py")
 
 
-def test_script_never_writes_markup_from_data() -> None:
+@pytest.mark.parametrize("name", ["app.js", "agencies.js"])
+def test_script_never_writes_markup_from_data(name: str) -> None:
     """Plates, agency names and reasons come from users: the script sets text, never HTML."""
-    script = console.asset("app.js")
+    script = console.asset(name)
     assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(", script)
 
 

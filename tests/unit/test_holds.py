@@ -151,7 +151,8 @@ def hold_deps(store: FakeReadStore, clock: datetime = NOW,
               audit: FakeAudit | None = None) -> HoldDependencies:
     return HoldDependencies(
         holds=records or FakeHoldRecords(), reads=store, read_holds=store,
-        images=images or FakeLegalHolds(), audit=audit or FakeAudit(), clock=lambda: clock,
+        images=images or FakeLegalHolds(), crops=FakeLegalHolds(), audit=audit or FakeAudit(),
+        clock=lambda: clock,
         retention_days=RETENTION,
         image_held_elsewhere=lambda key, exclude: key in held_elsewhere)
 
@@ -162,8 +163,11 @@ def audit_of(deps: HoldDependencies) -> list[AuditEntry]:
 
 
 def legal_holds_of(deps: HoldDependencies) -> set[str]:
-    assert isinstance(deps.images, FakeLegalHolds)
-    return deps.images.on
+    """Frames lock in the raw bucket, crops in the derived one; both must lock."""
+    assert isinstance(deps.images, FakeLegalHolds) and isinstance(deps.crops, FakeLegalHolds)
+    assert all(key.startswith("cameras/") for key in deps.images.on)
+    assert all(key.startswith("crops/") for key in deps.crops.on)
+    return deps.images.on | deps.crops.on
 
 
 # ------------------------------------------------------------------ domain rules

@@ -124,8 +124,10 @@ def test_the_monthly_audit_role_reads_alpr_data_but_changes_none_of_it() -> None
                         and action not in {"dynamodb:Query", "dynamodb:Scan", "dynamodb:GetItem"}}
         if table_writes:  # only its own run, appended to the access record
             assert table_writes == {"dynamodb:PutItem"} and resources == audit_table, statement
-        if any(action.startswith("s3:") for action in actions):
-            assert actions == {"s3:PutObject"}, statement
+        s3_writes = {action for action in actions if action.startswith("s3:")
+                     and not action.startswith(("s3:Get", "s3:List"))}
+        if s3_writes:  # only the report itself; earlier versions and checkpoints are read
+            assert s3_writes == {"s3:PutObject"}, statement
             assert resources == [{"Fn::Sub": "${ReportsBucket.Arn}/monthly/*"}], statement
         assert not any(action.startswith("cognito-idp:Admin") and "Get" not in action
                        and "List" not in action for action in actions), statement
@@ -149,6 +151,29 @@ def test_every_function_runs_under_its_own_declared_role() -> None:
         assert config["stages"][stage]["iam_role_arn"] in roles
 
 
+def test_every_scheduled_functions_role_may_keep_its_failed_runs() -> None:
+    """Packaging sends a scheduled function's failed runs to FunctionFailuresQueue; its role
+    must be allowed to, or a failed checkpoint or audit run would vanish."""
+    import json
+    from pathlib import Path
+
+    from chalice.app import ScheduledEventConfig
+
+    from app import app
+
+    config = json.loads((Path(__file__).resolve().parents[2] / ".chalice" / "config.json")
+                        .read_text(encoding="utf-8"))
+    scheduled = {source.name for source in app.event_sources
+                 if isinstance(source, ScheduledEventConfig)}
+    assert {"retention_check", "monthly_audit", "checkpoint"} <= scheduled
+    roles = of_type("AWS::IAM::Role")
+    for name in scheduled:
+        role = config["stages"]["prod"]["lambda_functions"][name]["iam_role_arn"]
+        sends = [statement["Resource"] for statement in statements(roles[role])
+                 if "sqs:SendMessage" in as_list(statement["Action"])]
+        assert {"Fn::GetAtt": ["FunctionFailuresQueue", "Arn"]} in sends, (name, role)
+
+
 def test_ingest_dead_letters_after_the_deliveries_the_code_expects() -> None:
     """The ingest handler dead-letters (with a reason) on the delivery the queue calls last."""
     from chalicelib.settings import INGEST_MAX_RECEIVES
@@ -159,3 +184,59 @@ def test_ingest_dead_letters_after_the_deliveries_the_code_expects() -> None:
              if statement["Action"] == "sqs:SendMessage"]
     assert [statement["Resource"] for statement in sends] == [
         {"Fn::GetAtt": ["IngestDeadLetterQueue", "Arn"]}]
+
+
+# ---------------------------------------------------------------------- what a camera can write
+WRITES = {"s3:PutObject", "s3:PutObjectAcl"}
+
+
+def bucket_policy(bucket: str) -> list[dict[str, Any]]:
+    [policy] = [props for props in of_type("AWS::S3::BucketPolicy").values()
+                if props["Bucket"] == {"Ref": bucket}]
+    return list(policy["PolicyDocument"]["Statement"])
+
+
+@pytest.mark.parametrize(("bucket", "makers"), [
+    ("RawImageBucket", ["CameraUploadRole"]),
+    ("DerivedBucket", ["IngestFunctionRole"]),
+    ("EvidenceBucket", ["ApiFunctionRole"]),
+    ("ReportsBucket", ["ApiFunctionRole", "MonthlyAuditFunctionRole"]),
+    ("CheckpointBucket", ["CheckpointFunctionRole"]),
+])
+def test_each_bucket_denies_writes_to_every_principal_but_its_makers(
+        bucket: str, makers: list[str]) -> None:
+    denies = [statement for statement in bucket_policy(bucket)
+              if statement["Effect"] == "Deny" and set(as_list(statement["Action"])) >= WRITES]
+    assert len(denies) == 1, bucket
+    [deny] = denies
+    assert deny["Principal"] == "*"
+    allowed = as_list(deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"])
+    assert allowed == [{"Fn::GetAtt": [maker, "Arn"]} for maker in makers]
+
+
+def test_crops_live_in_a_locked_derived_bucket_the_camera_role_cannot_reach() -> None:
+    assert of_type("AWS::S3::Bucket")["DerivedBucket"]["ObjectLockEnabled"] is True
+    camera = statements(of_type("AWS::IAM::Role")["CameraUploadRole"])
+    s3 = [statement for statement in camera if str(statement["Action"]).startswith("s3:")]
+    assert [(statement["Action"], statement["Resource"]) for statement in s3] == [
+        ("s3:PutObject", {"Fn::Sub": "${RawImageBucket.Arn}/cameras/*"})]
+    trust = of_type("AWS::IAM::Role")["CameraUploadRole"]["AssumeRolePolicyDocument"]
+    assert [statement["Principal"] for statement in trust["Statement"]] == [
+        {"AWS": {"Fn::GetAtt": ["ApiFunctionRole", "Arn"]}}]
+
+
+@pytest.mark.parametrize("role", ["ApiFunctionRole", "IngestFunctionRole"])
+def test_neither_the_api_nor_the_ingest_may_write_the_landing_area(role: str) -> None:
+    for statement in statements(of_type("AWS::IAM::Role")[role]):
+        if "s3:PutObject" in as_list(statement["Action"]):
+            assert not any("RawImageBucket" in str(resource)
+                           for resource in as_list(statement["Resource"])), statement
+
+
+def test_the_trail_covers_every_region_and_the_derived_bucket_and_upload_tables() -> None:
+    [trail] = of_type("AWS::CloudTrail::Trail").values()
+    assert trail["IsMultiRegionTrail"] is True
+    selectors = str(trail["AdvancedEventSelectors"])
+    for name in ("DerivedBucket", "UploadTicketsTable", "FrameFingerprintsTable",
+                 "UploadExceptionsTable", "CheckpointBucket"):
+        assert name in selectors, name

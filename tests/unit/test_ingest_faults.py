@@ -32,9 +32,12 @@ from chalicelib.services.ingest import (
 )
 from tests.unit.fakes import (
     FakeCameras,
+    FakeExceptions,
+    FakeFingerprints,
     FakeImageRecords,
     FakeRawImages,
     FakeReads,
+    FakeTickets,
     StoredObject,
 )
 
@@ -42,9 +45,10 @@ NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 MAX_RECEIVES = 5
 JPEG = b"\xff\xd8\xff\xe0" + b"x" * 100 + b"\xff\xd9"
 # The calls ingest makes on its adapters, any of which may throttle or fail.
-FAULT_POINTS = ("raw_images.head", "raw_images.read", "raw_images.put",
+FAULT_POINTS = ("raw_images.head", "raw_images.read", "crops.put",
                 "image_records.get", "image_records.claim", "image_records.finish",
-                "reads.put_new", "cameras.active_position")
+                "reads.put_new", "cameras.active_position", "tickets.get", "tickets.mark_used",
+                "fingerprints.claim", "exceptions.record")
 
 
 class Crash(BaseException):
@@ -127,10 +131,19 @@ def world(frames: int) -> tuple[World, list[str]]:
     faults = Faults()
     raw, records, reads = FakeRawImages(), FakeImageRecords(), CountingReads()
     keys = [f"cameras/cam-1/2026-11-29/frame-{index:03d}.jpg" for index in range(frames)]
-    for key in keys:
-        raw.objects[key] = StoredObject(JPEG, metadata={"captured-at": "2026-11-29T11:00:00Z"})
+    tickets = FakeTickets()
+    for index, key in enumerate(keys):
+        frame = JPEG + index.to_bytes(2, "big")  # each frame different: none is a duplicate
+        metadata = {"captured-at": "2026-11-29T11:00:00Z"}
+        raw.objects[key] = StoredObject(frame, metadata=metadata)
+        tickets.issue(key, frame, metadata)
     deps = IngestDependencies(
         raw_images=Faulty("raw_images", raw, faults),  # type: ignore[arg-type]
+        crops=Faulty("crops", FakeRawImages(), faults),  # type: ignore[arg-type]
+        tickets=Faulty("tickets", tickets, faults),  # type: ignore[arg-type]
+        fingerprints=Faulty("fingerprints", FakeFingerprints(),  # type: ignore[arg-type]
+                            faults),
+        exceptions=Faulty("exceptions", FakeExceptions(), faults),  # type: ignore[arg-type]
         image_records=Faulty("image_records", records, faults),  # type: ignore[arg-type]
         reads=Faulty("reads", reads, faults),  # type: ignore[arg-type]
         cameras=Faulty("cameras", FakeCameras({"cam-1": (True, None)}),  # type: ignore[arg-type]

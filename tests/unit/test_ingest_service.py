@@ -1,9 +1,10 @@
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.domain.images import ImageStatus, ObjectRef
+from chalicelib.domain.images import ImageStatus, ObjectRef, sniff_content_type
 from chalicelib.domain.reads import Read
 from chalicelib.policy.retention import expiry_epoch
 from chalicelib.services.ingest import (
@@ -15,9 +16,12 @@ from chalicelib.services.ingest import (
 )
 from tests.unit.fakes import (
     FakeCameras,
+    FakeExceptions,
+    FakeFingerprints,
     FakeImageRecords,
     FakeRawImages,
     FakeReads,
+    FakeTickets,
     StoredObject,
 )
 
@@ -40,8 +44,10 @@ def recognizer(plates: Sequence[PlateFound]) -> object:
 def make_deps(plates: Sequence[PlateFound] = (PLATE,),
               cameras: FakeCameras | None = None) -> IngestDependencies:
     return IngestDependencies(
-        raw_images=FakeRawImages(), image_records=FakeImageRecords(), reads=FakeReads(),
+        raw_images=FakeRawImages(), crops=FakeRawImages(), image_records=FakeImageRecords(),
+        reads=FakeReads(),
         cameras=cameras or FakeCameras({"cam-1": (True, (37.35, -121.95, 90.0))}),
+        tickets=FakeTickets(), fingerprints=FakeFingerprints(), exceptions=FakeExceptions(),
         recognize=recognizer(plates),  # type: ignore[arg-type]
         retention_days=365, max_upload_bytes=1000, clock=lambda: NOW)
 
@@ -52,11 +58,14 @@ def deps() -> IngestDependencies:
 
 
 def store(deps: IngestDependencies, key: str = KEY, body: bytes = JPEG_BYTES,
-          captured_at: str | None = "2026-11-29T11:59:00+00:00",
+          captured_at: str | None = "2026-11-29T11:59:00+00:00", ticket: bool = True,
           **metadata: str) -> ObjectRef:
+    """What a camera does: get a ticket for the object (as the API issues it), then write it."""
     if captured_at is not None:
         metadata["captured-at"] = captured_at
-    assert isinstance(deps.raw_images, FakeRawImages)
+    assert isinstance(deps.raw_images, FakeRawImages) and isinstance(deps.tickets, FakeTickets)
+    if ticket:
+        deps.tickets.issue(key, body, metadata, sniff_content_type(body[:16]) or "image/jpeg")
     deps.raw_images.objects[key] = StoredObject(body, metadata=metadata)
     return ObjectRef("raw", key, "v1", len(body), NOW.isoformat())
 
@@ -78,11 +87,18 @@ def test_each_plate_becomes_a_read_with_retention_crop_and_position(
     assert [candidate.text for candidate in read.candidates] == ["7ABC123", "7A8C123"]
     assert (read.lat, read.lon, read.heading) == (37.35, -121.95, 90.0)
     assert read.crop_key == crop_key_for(KEY, 0) == "crops/cam-1/2026-11-29/frame-0.jpg"
-    assert isinstance(deps.raw_images, FakeRawImages)
-    assert deps.raw_images.objects[read.crop_key].body == b"\xff\xd8crop"
+    assert isinstance(deps.crops, FakeRawImages)
+    assert deps.crops.objects[read.crop_key].body == b"\xff\xd8crop"
     record = deps.image_records.get(KEY)
     assert record is not None
     assert (record.plates_found, record.read_ids) == (1, (read.read_id,))
+
+
+def test_the_state_read_off_the_plate_is_stored_with_the_read() -> None:
+    deps = make_deps((replace(PLATE, state="NV", state_confidence=0.91),))
+    ingest_object(store(deps), deps)
+    [read] = written_reads(deps)
+    assert (read.state, read.state_confidence) == ("NV", 0.91)
 
 
 def test_mobile_camera_position_comes_from_metadata(deps: IngestDependencies) -> None:
@@ -104,7 +120,7 @@ def test_redelivery_writes_nothing_new(deps: IngestDependencies) -> None:
     ref = store(deps)
     ingest_object(ref, deps)
     again = ingest_object(ref, deps)
-    assert again.duplicate
+    assert again.redelivered
     assert isinstance(deps.image_records, FakeImageRecords)
     assert deps.image_records.claims == 1
     assert len(written_reads(deps)) == 1
@@ -113,9 +129,9 @@ def test_redelivery_writes_nothing_new(deps: IngestDependencies) -> None:
 def test_crash_after_claim_is_completed_by_the_retry(deps: IngestDependencies) -> None:
     ref = store(deps)
     failing = make_deps()
-    object.__setattr__(failing, "raw_images", deps.raw_images)
-    object.__setattr__(failing, "image_records", deps.image_records)
-    object.__setattr__(failing, "reads", deps.reads)
+    for shared in ("raw_images", "crops", "image_records", "reads", "tickets", "fingerprints",
+                   "exceptions"):
+        object.__setattr__(failing, shared, getattr(deps, shared))
 
     def crash(reads: Sequence[Read]) -> None:
         raise RuntimeError("lambda timed out")
@@ -124,7 +140,7 @@ def test_crash_after_claim_is_completed_by_the_retry(deps: IngestDependencies) -
     with pytest.raises(RuntimeError):
         ingest_object(ref, failing)
     retry = ingest_object(ref, deps)
-    assert retry.status == ImageStatus.PROCESSED and not retry.duplicate
+    assert retry.status == ImageStatus.PROCESSED and not retry.redelivered
     assert len(written_reads(deps)) == 1
 
 
@@ -172,6 +188,8 @@ def test_key_outside_camera_prefix_is_rejected(deps: IngestDependencies) -> None
 
 
 def test_vanished_object_is_rejected_not_retried(deps: IngestDependencies) -> None:
+    assert isinstance(deps.tickets, FakeTickets)
+    deps.tickets.issue(KEY, JPEG_BYTES, {})
     ref = ObjectRef("raw", KEY, "v1", 10, NOW.isoformat())
     outcome = ingest_object(ref, deps)
     assert outcome.status == ImageStatus.REJECTED

@@ -332,3 +332,46 @@ def test_purge_totals_add_up_what_the_purge_runs_recorded() -> None:
     ))
     assert dict(totals.runs) == {"purge_reads": 1, "purge_images": 1, "retention_check": 2}
     assert (totals.reads_purged, totals.images_deleted, totals.kept_under_legal_hold) == (9, 6, 1)
+
+
+# ---------------------------------------------------------------------- evidence integrity
+def test_exports_and_releases_that_found_images_not_as_captured_are_named() -> None:
+    def evidence(action: str, query: dict[str, str], outcome: str = "allowed",
+                 refusal_code: str = "") -> AuditEntry:
+        return AuditEntry(at="2026-05-03T17:00:00Z", user_id="id-admin", username="admin.a",
+                          agency="PD", role="administrator", action=action, outcome=outcome,
+                          query=query, purpose="criminal_investigation",
+                          case_number="2026-000123", refusal_code=refusal_code)
+
+    chain = records(
+        evidence("export_reads", {"export_id": "e-clean", "sha256": "ab"}),
+        evidence("export_reads", {"export_id": "e-swap",
+                                  "replaced_after_ingest": "images/crops/c1/x-0.jpg"}),
+        evidence("export_reads", {"export_id": "e-later",
+                                  "superseded_in_storage": "images/crops/c1/y-0.jpg"}),
+        evidence("approve_release", {"request_id": "r-1",
+                                     "replaced_after_ingest": "images/cameras/c1/z.jpg"},
+                 outcome="refused", refusal_code="EVIDENCE_INTEGRITY_FAILED"),
+        access("2026-05-03T18:00:00Z"))
+    findings = rules.evidence_integrity_findings(chain)
+    assert kinds_and_subjects(findings) == {
+        ("evidence_not_as_captured", "e-swap"), ("evidence_not_as_captured", "e-later"),
+        ("evidence_not_as_captured", "r-1")}
+    refused = next(finding for finding in findings if finding.subject == "r-1")
+    assert "EVIDENCE_INTEGRITY_FAILED" in refused.detail
+    assert refused.facts["replaced_after_ingest"] == "images/cameras/c1/z.jpg"
+    assert all("7ABC123" not in repr(finding) for finding in findings)
+
+
+def test_cameras_with_refused_uploads_or_bulk_duplicates_are_named() -> None:
+    from chalicelib.domain.uploads import DailyCount
+
+    counts = [DailyCount("2026-05-02", "pole-1", rejected=1),
+              DailyCount("2026-05-03", "pole-1", duplicate=3),
+              DailyCount("2026-05-02", "pole-2", duplicate=rules.DUPLICATE_UPLOADS_PER_CAMERA),
+              DailyCount("2026-05-04", "pole-3", duplicate=2)]
+    findings = rules.camera_upload_findings(counts)
+    assert kinds_and_subjects(findings) == {("camera_uploads_refused", "pole-1"),
+                                            ("camera_uploads_refused", "pole-2")}
+    first = findings[0]
+    assert first.facts == {"rejected": 1, "duplicate": 3, "days": "2026-05-02,2026-05-03"}

@@ -75,8 +75,8 @@ class Store:
     def search(self, budget: WorkBudget = SEARCH_WORK_BUDGET, **fields: Any) -> dict[str, Any]:
         """Every page of a search: the hits in order, the pages and whether any stopped early."""
         deps = SearchDependencies(reads=self.reads, audit=FakeAuditLog(), images=NoLinks(),
-                                  clock=lambda: NOW, index=self.index, budget=budget,
-                                  timer=lambda: 0.0)
+                                  crops=NoLinks(), clock=lambda: NOW, index=self.index,
+                                  budget=budget, timer=lambda: 0.0)
         body = search_body(**fields)
         hits, pages, early, examined = [], 0, False, 0
         while True:

@@ -55,3 +55,21 @@ def test_a_quiet_month_reads_no_findings() -> None:
     page = render_monthly_report(document(world))
     assert "No findings this month." in page
     assert 'class="review"' not in page
+
+
+def test_the_page_shows_the_signed_checkpoint_and_every_disagreement_escaped() -> None:
+    world = World()
+    normal_month(world)
+    data = document(world)
+    checkpoint = data["anchoring"]["checkpoint"]
+    page = render_monthly_report(data)
+    assert f"Built against signed checkpoint #{checkpoint['number']}" in page
+    assert checkpoint["hash"] in page and data["anchoring"]["public_key_sha256"] in page
+    assert "Every record of the month is anchored by it." in page
+    data["anchoring"]["problems"] = [{"kind": "chain_cut_below_checkpoint", "checkpoint": 1,
+                                      "detail": HOSTILE}]
+    page = render_monthly_report(data)
+    assert "Disagreements with the checkpoints" in page
+    assert "<script" not in page and "&lt;script&gt;" in page
+    data["anchoring"]["checkpoint"] = None
+    assert "No signed checkpoint exists yet" in render_monthly_report(data)

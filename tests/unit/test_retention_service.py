@@ -79,7 +79,8 @@ def test_a_read_that_lost_its_ttl_without_a_hold_is_caught_by_capture_time() -> 
 def test_ttl_removal_deletes_crop_and_every_version_of_the_image() -> None:
     read = make_read("r1", image_key="cameras/c1/f1.jpg")
     images = images_with("cameras/c1/f1.jpg", "crops/c1/r1.jpg")
-    summary = purge_expired_reads([removal(read)], PurgeDependencies(images, lambda key: False))
+    summary = purge_expired_reads([removal(read)],
+                                  PurgeDependencies(images, images, lambda key: False))
     assert images.objects == {}
     assert (summary.reads_purged, summary.crops_deleted, summary.images_deleted,
             summary.versions_deleted) == (1, 1, 1, 4)
@@ -94,7 +95,7 @@ def test_an_image_shared_with_a_live_read_is_kept_until_the_last_read_goes() -> 
     def image_still_needed(key: str) -> bool:
         return bool(live)
 
-    deps = PurgeDependencies(images, image_still_needed)
+    deps = PurgeDependencies(images, images, image_still_needed)
     summary = purge_expired_reads([removal(first)], deps)
     assert set(images.objects) == {"cameras/c1/f1.jpg", "crops/c1/r2.jpg"}
     assert summary.images_still_needed == 1
@@ -109,7 +110,7 @@ def test_object_lock_is_counted_never_raised() -> None:
     images = images_with("cameras/c1/f1.jpg", "crops/c1/r1.jpg", "cameras/c1/f2.jpg",
                          "crops/c1/r2.jpg", locked=frozenset({"cameras/c1/f1.jpg"}))
     summary = purge_expired_reads([removal(read), removal(other)],
-                                  PurgeDependencies(images, lambda key: False))
+                                  PurgeDependencies(images, images, lambda key: False))
     assert set(images.objects) == {"cameras/c1/f1.jpg"}
     assert summary.kept_under_legal_hold == 1
     assert (summary.images_deleted, summary.crops_deleted) == (1, 2)
@@ -121,7 +122,7 @@ def test_only_ttl_removals_of_unheld_reads_purge() -> None:
     images = images_with(read.image_key, "crops/c1/r1.jpg", "crops/c1/r2.jpg")
     insert = {"eventName": "INSERT", "dynamodb": {"NewImage": to_item(read)}}
     summary = purge_expired_reads([removal(read, by_ttl=False), insert, removal(held)],
-                                  PurgeDependencies(images, lambda key: False))
+                                  PurgeDependencies(images, images, lambda key: False))
     assert len(images.objects) == 3
     assert (summary.records_seen, summary.reads_purged, summary.held_reads_skipped) == (3, 0, 1)
     assert "7ABC123" not in repr(summary)
@@ -133,7 +134,7 @@ def test_reads_deleted_by_the_daily_check_get_the_same_clean_up() -> None:
     assert [read.read_id for read in overdue] == ["r1"]
     images = images_with("cameras/c1/f1.jpg", "crops/c1/r1.jpg", "crops/c1/r2.jpg")
     summary = purge_reads([*overdue, make_read("r2", holds=("h1",))],
-                          PurgeDependencies(images, lambda key: False))
+                          PurgeDependencies(images, images, lambda key: False))
     assert set(images.objects) == {"crops/c1/r2.jpg"}
     assert (summary.reads_purged, summary.held_reads_skipped) == (1, 1)
 
@@ -141,5 +142,14 @@ def test_reads_deleted_by_the_daily_check_get_the_same_clean_up() -> None:
 def test_an_image_the_image_purge_already_deleted_is_not_counted_twice() -> None:
     images = images_with("crops/c1/r1.jpg")
     summary = purge_expired_reads([removal(make_read("r1"))],
-                                  PurgeDependencies(images, lambda key: False))
+                                  PurgeDependencies(images, images, lambda key: False))
     assert (summary.crops_deleted, summary.images_deleted) == (1, 0)
+
+
+def test_crops_are_deleted_from_the_derived_store_and_frames_from_the_raw_one() -> None:
+    read = make_read("r1", image_key="cameras/c1/f1.jpg")
+    frames, crops = images_with("cameras/c1/f1.jpg"), images_with("crops/c1/r1.jpg")
+    summary = purge_expired_reads([removal(read)],
+                                  PurgeDependencies(frames, crops, lambda key: False))
+    assert frames.objects == {} and crops.objects == {}
+    assert (summary.crops_deleted, summary.images_deleted) == (1, 1)

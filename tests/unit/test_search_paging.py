@@ -48,7 +48,7 @@ def _search(body: dict[str, Any]) -> RecordingReads:
     for read in stored:
         index_read(read, IndexDependencies(index, reads, 365, lambda: NOW))
     deps = SearchDependencies(reads=reads, audit=FakeAuditLog(), images=NoLinks(),
-                              clock=lambda: NOW, index=index)
+                              crops=NoLinks(), clock=lambda: NOW, index=index)
     search_reads(search_body(**body), caller(), deps)
     return reads
 

@@ -9,13 +9,17 @@ from pathlib import Path
 
 import pytest
 
+from app import api
 from chalicelib.adapters.policy_document import (
     PolicyDocument,
     PolicyDocumentUnavailable,
     load_policy_document,
 )
+from chalicelib.domain.access import ROLE_PERMISSIONS, Permission, Role
+from chalicelib.domain.agencies import AgencyEntry, EntryStatus
 from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.cameras import Camera
+from chalicelib.policy.transparency import ABILITIES, authorized_roles, sharing_rules
 from chalicelib.rendering.transparency import render_transparency
 from chalicelib.services.transparency import (
     CACHE_SECONDS,
@@ -67,6 +71,23 @@ class FakeAlertCounter:
 
 
 @dataclass
+class FakeReleaseCounter:
+    approved: list[tuple[str, int]] = field(default_factory=list)
+
+    def approved_between(self, start: str, end: str) -> list[tuple[str, int]]:
+        assert start < end
+        return self.approved
+
+
+@dataclass
+class FakeDirectory:
+    active: int = 0
+
+    def list_by_status(self, status: EntryStatus) -> list[AgencyEntry]:
+        return [object()] * self.active if status is EntryStatus.ACTIVE else []  # type: ignore
+
+
+@dataclass
 class Page:
     now: datetime = NOW
     cameras: FakeCameraList = field(default_factory=lambda: FakeCameraList(
@@ -77,6 +98,8 @@ class Page:
     store: FakeReportStore = field(default_factory=FakeReportStore)
     policy: PolicyDocument | None = field(default_factory=lambda: load_policy_document(
         DEFAULT_POLICY_DOCUMENT))
+    releases: FakeReleaseCounter = field(default_factory=FakeReleaseCounter)
+    directory: FakeDirectory = field(default_factory=lambda: FakeDirectory(3))
 
     def deps(self) -> TransparencyDependencies:
         def policy() -> PolicyDocument:
@@ -87,7 +110,8 @@ class Page:
         return TransparencyDependencies(
             cameras=self.cameras, reads=self.reads, alerts=FakeAlertCounter(3), audit=self.audit,
             reports=self.store, policy_document=policy, clock=lambda: self.now,
-            agency="Test Police Department", retention_days=365)
+            agency="Test Police Department", retention_days=365, releases=self.releases,
+            directory=self.directory)
 
 
 def search(at: datetime, username: str, outcome: str = "allowed") -> AuditEntry:
@@ -142,6 +166,46 @@ def test_figures_are_cached_for_a_few_minutes_per_instance() -> None:
     assert cache.figures(page.deps()) is first and page.cameras.calls == 1
     page.now = NOW + timedelta(seconds=CACHE_SECONDS)
     assert cache.figures(page.deps()) is not first and page.cameras.calls == 2
+
+
+def test_every_claim_about_who_may_do_what_comes_from_the_live_permission_table() -> None:
+    """The roles table and the sharing rules claim an ability only for a permission some route
+    of the API requires, and only for the roles holding it."""
+    in_use = api.permissions_in_use()
+    assert {Permission.REQUEST_HOLD, Permission.SYSTEM_STATUS} <= in_use  # both promises built
+    claimed = {role.role: set(role.may) for role in authorized_roles(in_use)}
+    for role in Role:
+        expected = {ABILITIES[permission] for permission in ROLE_PERMISSIONS[role] & in_use}
+        assert claimed[role.value] == expected
+    assert "ask for data to be held as evidence" in claimed["sworn_officer"]
+    assert claimed["vendor_representative"] == {"see the system's status"}
+    # A permission no route requires is not promised to anyone.
+    without = authorized_roles(in_use - {Permission.REQUEST_HOLD})
+    assert not any("ask for data to be held as evidence" in role.may for role in without)
+    rules = " ".join(sharing_rules(in_use, 7))
+    assert "directory (7 agencies at present)" in rules
+    assert "recorded by a records specialist or an ALPR administrator" in rules
+    assert "never the person who recorded it" in rules
+    assert "proposed by an ALPR administrator" in rules and "second, different one" in rules
+    assert "directory" not in " ".join(sharing_rules(in_use - {Permission.MANAGE_AGENCIES}))
+
+
+def test_agencies_that_received_data_are_listed_with_counts() -> None:
+    page = Page(releases=FakeReleaseCounter([("San Jose Police Department", 4),
+                                             ("Fresno County Sheriff's Office", 2),
+                                             ("San Jose Police Department", 1)]))
+    figures = compute_figures(page.deps())
+    assert [(row.agency, row.releases, row.reads) for row in figures.released_to] == [
+        ("San Jose Police Department", 2, 5), ("Fresno County Sheriff's Office", 1, 2)]
+    document = figures_document(figures)
+    assert document["data_released_last_30_days"][0] == {
+        "agency": "San Jose Police Department", "releases": 2, "reads": 5}
+    assert document["agencies_in_directory"] == 3
+    html = render_transparency(figures)
+    assert "Agencies that received data in the last 30 days" in html
+    assert "Fresno County Sheriff&#x27;s Office" in html
+    empty = render_transparency(compute_figures(Page().deps()))
+    assert "No data was released to another agency in the last 30 days." in empty
 
 
 def test_a_missing_policy_document_is_a_clear_error_not_an_empty_page() -> None:
