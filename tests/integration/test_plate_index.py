@@ -25,8 +25,8 @@ from local_stack.api_client import ApiClient
 from local_stack.seed import DemoUser, create_user, seed_users, store_reads
 from local_stack.stack import RunningStack
 from local_stack.synthetic import frame_jpeg
-from tests.integration.conftest import reads_of
-from tests.integration.test_local_stack import physical, register_camera
+from tests.integration.conftest import reads_of, upload
+from tests.integration.test_local_stack import physical
 
 pytestmark = pytest.mark.integration
 DAY = 86400
@@ -119,13 +119,14 @@ def test_partial_fuzzy_and_alternative_readings_are_found_over_a_year(
 
 
 def test_the_ingest_indexes_each_read_before_writing_it(stack: RunningStack) -> None:
-    register_camera(stack, "cam-index")
-    s3: Any = boto3.client("s3")
-    now = stack.clock()
-    key = f"cameras/cam-index/{now.date().isoformat()}/{uuid.uuid4().hex}.jpg"
-    s3.put_object(Bucket=physical(stack, "RawImageBucket"), Key=key,
-                  Body=frame_jpeg("6IDX244"), ContentType="image/jpeg",
-                  Metadata={"captured-at": now.isoformat()})
+    admin = user_of_today(stack, "administrator")
+    camera = admin.post("/admin/cameras", {
+        "camera_id": f"pole-{uuid.uuid4().hex[:6]}", "name": "Index test pole", "kind": "fixed",
+        "lat": 37.35, "lon": -121.95, "heading": 90})
+    assert camera.status_code == 201, camera.text
+    ticket = upload(stack, camera.json()["credential"], frame_jpeg("6IDX244"))
+    assert ticket.status_code == 201, ticket.text
+    key = ticket.json()["key"]
     stack.event_pump.drain(timeout=120)
     reads = [from_item(item) for item in reads_of(stack, key)]
     assert reads, "the synthetic frame gave no read"
