@@ -143,6 +143,8 @@ class Loaded:
     index_items: int = 0
     index_bytes: list[int] = field(default_factory=list)
     ingest_index_writes: int = 0  # what the ingest path would have written, in arrival order
+    purge_index_writes: int = 0  # what the purge of every read would delete or update
+    purge_index_lookups: int = 0
     plate_months: int = 0
     far_readings: int = 0
     sample: list[Read] = field(default_factory=list)
@@ -168,6 +170,28 @@ class IngestModel:
             known |= alternatives
 
 
+def purge_writes(reads: list[Read]) -> tuple[int, int]:
+    """(index items deleted or updated, index reads) when these reads expire in capture order,
+    as `services.plate_index.forget_reads` does it (tests/unit/test_bench_model.py checks)."""
+    writes = lookups = 0
+    for (plate, month), group in plate_months(reads).items():
+        group = sorted(group, key=lambda read: read.captured_at)
+        listed = set().union(*(far_alternatives(read) for read in group))
+        for position, read in enumerate(group):
+            remaining = group[position + 1:]
+            lookups += 1  # the plate-month's remaining reads, one consistent query
+            if not remaining:
+                lookups += 1  # the marker
+                writes += len(plate_keys(plate, month)) + len(listed) + 1
+                continue
+            orphans = far_alternatives(read) - set().union(
+                *(far_alternatives(other) for other in remaining))
+            if orphans:
+                writes += len(orphans) + 1  # their entries, and the marker's list
+                listed -= orphans
+    return writes, lookups
+
+
 def load(stack: RunningStack, count: int, plates: int, rng: random.Random,
          threads: int) -> Loaded:
     env = stack.environment
@@ -180,6 +204,7 @@ def load(stack: RunningStack, count: int, plates: int, rng: random.Random,
         model.add(read)
         stored.append(read)
     loaded.ingest_index_writes = model.writes
+    loaded.purge_index_writes, loaded.purge_index_lookups = purge_writes(stored)
     loaded.sample = rng.sample(stored, min(len(stored), 2_000))
 
     def read_items() -> Iterator[dict[str, Any]]:
@@ -373,6 +398,10 @@ def _print_sizes(loaded: Loaded) -> None:
           f"{index_writes:.2f} (+1 consistent marker read); write amplification in items "
           f"{1 + index_writes:.2f}x, in WRU {(read_wru + index_writes) / read_wru:.2f}x "
           f"(a read is {read_wru} WRU with its GSIs)")
+    print(f"bench-search: purging them takes per read "
+          f"{loaded.purge_index_writes / loaded.reads:.2f} index deletes or updates and "
+          f"{loaded.purge_index_lookups / loaded.reads:.2f} consistent reads (TTL deletes of "
+          "the reads themselves are free)")
 
 
 def _wru(size: float) -> int:

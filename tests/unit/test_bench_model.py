@@ -7,9 +7,9 @@ import random
 from datetime import UTC, datetime
 
 from bench.common import dynamodb_item_bytes
-from bench.search import CANDIDATES, IngestModel, make_reads
+from bench.search import CANDIDATES, IngestModel, make_reads, purge_writes
 from chalicelib.domain.plate_index import far_alternatives
-from chalicelib.services.plate_index import IndexDependencies, index_read
+from chalicelib.services.plate_index import IndexDependencies, forget_reads, index_read
 from tests.unit.fakes import FakePlateIndex, FakePlateReads
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -37,3 +37,22 @@ def test_benchmark_reads_carry_ten_readings_some_far_from_the_plate() -> None:
 def test_item_sizes_follow_the_dynamodb_rules() -> None:
     assert dynamodb_item_bytes({"id": {"S": "abc"}, "n": {"N": "12345"}}) == 2 + 3 + 1 + 4
     assert dynamodb_item_bytes({"l": {"L": [{"S": "ab"}, {"N": "1"}]}}) == 1 + 3 + 3 + 3
+
+
+def test_the_benchmark_counts_what_the_purge_deletes() -> None:
+    reads = sorted(make_reads(300, 40, NOW, random.Random(4)), key=lambda read: read.captured_at)
+    stored = FakePlateReads()
+    index = FakePlateIndex()
+    deps = IndexDependencies(index, stored, 365, lambda: NOW)
+    for read in reads:
+        index_read(read, deps)
+        stored.put_new(read)
+    expected_writes, expected_lookups = purge_writes(reads)
+    writes = 0
+    for read in reads:
+        work = forget_reads([stored.remove(read.read_id)], deps)
+        writes += work.items_deleted + work.items_written
+    assert index.items == {}
+    assert writes == expected_writes
+    assert expected_lookups == len(reads) + len({(read.plate, read.captured_at[:7])
+                                                 for read in reads})
