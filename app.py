@@ -34,11 +34,13 @@ from chalicelib.services import (
     monthly_audit,
     releases,
     search,
+    search_approvals,
+    sign_in,
     system_status,
     transparency,
     uploads,
 )
-from chalicelib.web import IMPORT_BYTES, Api, BadRequest, json_body, query_params
+from chalicelib.web import IMPORT_BYTES, Api, BadRequest, json_body, origin, query_params
 
 app = Chalice(app_name="platekeeper", configure_logs=False)
 app.register_middleware(powertools_middleware, "all")
@@ -79,25 +81,38 @@ def console_agencies_script(request: Request) -> Response:
 @api.route("/console/catalog.json", "GET", None,
            "Roles with their permissions, purposes and release statuses (public rules)")
 def console_catalog(request: Request) -> dict[str, Any]:
-    return console.catalog()
+    return console.catalog(bootstrap.container().settings.extended_search_days)
 
 
-@api.route("/auth/login", "POST", None, "Sign in with username and password",
+@api.route("/auth/login", "POST", None,
+           "Sign in with username and password (then a one-time code, or an enrolment)",
            request_schema={"username": STRING, "password": STRING})
 def login(request: Request) -> dict[str, Any]:
     body = json_body(request)
-    result = bootstrap.container().identity.login(str(body.get("username", "")),
-                                                  str(body.get("password", "")))
-    return vars(result)
+    answer = sign_in.sign_in(str(body.get("username", "")), str(body.get("password", "")),
+                             origin(request), bootstrap.container().sign_in)
+    return vars(answer)
 
 
 @api.route("/auth/mfa", "POST", None, "Answer the one-time-code challenge",
            request_schema={"username": STRING, "session": STRING, "code": STRING})
 def login_mfa(request: Request) -> dict[str, Any]:
     body = json_body(request)
-    result = bootstrap.container().identity.answer_mfa(
-        str(body.get("username", "")), str(body.get("session", "")), str(body.get("code", "")))
-    return vars(result)
+    answer = sign_in.answer_mfa(str(body.get("username", "")), str(body.get("session", "")),
+                                str(body.get("code", "")), origin(request),
+                                bootstrap.container().sign_in)
+    return vars(answer)
+
+
+@api.route("/auth/mfa/setup", "POST", None,
+           "Confirm a new authenticator app with its first one-time code (MFA_SETUP)",
+           request_schema={"username": STRING, "session": STRING, "code": STRING})
+def login_mfa_setup(request: Request) -> dict[str, Any]:
+    body = json_body(request)
+    sign_in.finish_enrolment(str(body.get("username", "")), str(body.get("session", "")),
+                             str(body.get("code", "")), origin(request),
+                             bootstrap.container().sign_in)
+    return {"enrolled": True, "next": "sign in again with a one-time code from the app"}
 
 
 @api.route("/reads/search", "POST", Permission.SEARCH_READS,
@@ -117,6 +132,31 @@ def view_read(request: Request, caller: Caller, read_id: str) -> dict[str, Any]:
         read_id, params.get("purpose", ""), params.get("case_number", ""), caller,
         bootstrap.container().search)
     return views.read_detail(read, image_url, crop_url, search.IMAGE_URL_SECONDS)
+
+
+@api.route("/search-approvals", "POST", Permission.APPROVE_EXTENDED_SEARCH,
+           "Approve another user's search over a long window: one plate, one case, <= 24 h",
+           request_schema=search_approvals.APPROVAL_SCHEMA, success_status=201)
+def approve_extended_search(request: Request, caller: Caller) -> Response:
+    approval = search_approvals.approve(json_body(request), caller,
+                                        bootstrap.container().search_approvals)
+    return Response(body=search_approvals.approval_view(approval), status_code=201)
+
+
+@api.route("/search-approvals", "GET", Permission.SEARCH_READS,
+           "Supervisors' approvals in force that were given to you")
+def my_search_approvals(request: Request, caller: Caller) -> dict[str, Any]:
+    found = search_approvals.given_to_me(caller, bootstrap.container().search_approvals)
+    return {"approvals": [search_approvals.approval_view(item) for item in found]}
+
+
+@api.route("/search-approvals/{approval_id}/revocation", "POST",
+           Permission.APPROVE_EXTENDED_SEARCH, "Withdraw an approval you gave")
+def revoke_search_approval(request: Request, caller: Caller,
+                           approval_id: str) -> dict[str, Any]:
+    approval = search_approvals.revoke(approval_id, caller,
+                                       bootstrap.container().search_approvals)
+    return search_approvals.approval_view(approval)
 
 
 @api.route("/audit", "GET", Permission.READ_AUDIT, "The access record, filtered; CSV export",

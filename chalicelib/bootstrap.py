@@ -31,6 +31,8 @@ from chalicelib.adapters.reads_table import ReadsTable
 from chalicelib.adapters.releases_reader import ReleaseRequestsReader
 from chalicelib.adapters.releases_table import ReleasesTable
 from chalicelib.adapters.report_store import ReportStore
+from chalicelib.adapters.search_approvals_table import SearchApprovalsTable
+from chalicelib.adapters.sign_in_attempts import SignInAttempts
 from chalicelib.adapters.signing_key import KmsSigningKey
 from chalicelib.adapters.upload_signer import ScopedUploadSigner
 from chalicelib.adapters.uploads_tables import (
@@ -60,6 +62,8 @@ from chalicelib.services.plate_index import (
 from chalicelib.services.releases import ReleaseDependencies
 from chalicelib.services.retention import PurgeDependencies
 from chalicelib.services.search import SearchDependencies
+from chalicelib.services.search_approvals import ApprovalDependencies
+from chalicelib.services.sign_in import SignInDependencies
 from chalicelib.services.system_status import SystemStatusDependencies
 from chalicelib.services.transparency import TransparencyCache, TransparencyDependencies
 from chalicelib.services.uploads import UploadsDependencies
@@ -144,13 +148,33 @@ class Container:
 
     @cached_property
     def accounts(self) -> AccountDependencies:
-        return AccountDependencies(identity=self.identity, audit=self.audit_log, clock=self.clock)
+        return AccountDependencies(identity=self.identity, audit=self.audit_log, clock=self.clock,
+                                   mfa_for_plate_data=self.settings.mfa_for_plate_data)
+
+    @cached_property
+    def sign_in(self) -> SignInDependencies:
+        return SignInDependencies(
+            identity=self.identity,
+            attempts=SignInAttempts(self.client("dynamodb"), self.settings.sign_in_attempts_table),
+            audit=self.audit_log, clock=self.clock,
+            mfa_for_plate_data=self.settings.mfa_for_plate_data)
+
+    @cached_property
+    def search_approvals(self) -> ApprovalDependencies:
+        return ApprovalDependencies(
+            approvals=SearchApprovalsTable(self.client("dynamodb"),
+                                           self.settings.search_approvals_table),
+            users=self.identity, audit=self.audit_log, clock=self.clock,
+            case_numbers=self.settings.case_numbers)
 
     @cached_property
     def search(self) -> SearchDependencies:
         return SearchDependencies(reads=self.reads, audit=self.audit_log, images=self.raw_images,
                                   crops=self.derived_images, clock=self.clock,
-                                  index=self.plate_index)
+                                  index=self.plate_index,
+                                  approvals=self.search_approvals.approvals,
+                                  case_numbers=self.settings.case_numbers,
+                                  extended_search_days=self.settings.extended_search_days)
 
     @cached_property
     def cameras(self) -> CameraDependencies:
@@ -206,6 +230,7 @@ class Container:
             images=self.raw_images, crops=self.derived_images, image_records=self.image_records,
             evidence=EvidenceStore(self.client("s3"), self.settings.evidence_bucket),
             holds=self.holds, audit=self.audit_log, clock=self.clock,
+            case_numbers=self.settings.case_numbers,
             signer=self.evidence_signing_key)
 
     @cached_property
@@ -288,6 +313,8 @@ class Container:
             policy_document=self.policy_document, clock=self.clock,
             retention_days=self.settings.retention_days, zone=self.settings.zone,
             agency=self.settings.agency_name, uploads=self.upload_exceptions,
+            case_numbers=self.settings.case_numbers,
+            extended_search_days=self.settings.extended_search_days,
             checkpoints=self.checkpoint_store, checkpoint_key=self.checkpoint_key)
 
     @cached_property
@@ -297,6 +324,8 @@ class Container:
             audit=self.audit_log, reports=self.report_store,
             policy_document=self.policy_document, clock=self.clock,
             agency=self.settings.agency_name, retention_days=self.settings.retention_days,
+            extended_search_days=self.settings.extended_search_days,
+            mfa_for_plate_data=self.settings.mfa_for_plate_data,
             releases=self.releases_table, directory=self.agencies_table)
 
     @cached_property

@@ -9,11 +9,15 @@ runs "locally": boto3 itself honours AWS_ENDPOINT_URL, which is how the local st
 from __future__ import annotations
 
 import os
+import re
 import shlex
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from chalicelib.policy.case_numbers import DEFAULT_CASE_NUMBER_RULE as _DEFAULT_CASE_NUMBERS
+from chalicelib.policy.case_numbers import CaseNumberRule
 
 # Environment variable names, in one place (powertools' shared/constants.py style).
 READS_TABLE = "PLATEKEEPER_READS_TABLE"
@@ -42,6 +46,12 @@ RETENTION_DAYS = "PLATEKEEPER_RETENTION_DAYS"
 AGENCY_NAME = "PLATEKEEPER_AGENCY_NAME"
 TIME_ZONE = "PLATEKEEPER_TIME_ZONE"
 POLICY_DOCUMENT = "PLATEKEEPER_POLICY_DOCUMENT"
+SEARCH_APPROVALS_TABLE = "PLATEKEEPER_SEARCH_APPROVALS_TABLE"
+SIGN_IN_ATTEMPTS_TABLE = "PLATEKEEPER_SIGN_IN_ATTEMPTS_TABLE"
+CASE_NUMBER_PATTERN = "PLATEKEEPER_CASE_NUMBER_PATTERN"
+CASE_NUMBER_EXAMPLE = "PLATEKEEPER_CASE_NUMBER_EXAMPLE"
+EXTENDED_SEARCH_DAYS = "PLATEKEEPER_EXTENDED_SEARCH_DAYS"
+MFA_FOR_PLATE_DATA = "PLATEKEEPER_MFA_FOR_PLATE_DATA"
 REGION = "AWS_REGION"
 # Camera uploads (tickets bound at ingest, derived data no camera can write).
 DERIVED_BUCKET = "PLATEKEEPER_DERIVED_BUCKET"
@@ -61,6 +71,15 @@ DEFAULT_TIME_ZONE = "America/Los_Angeles"
 # The posted policy (428.3.1(g)) shown on the public transparency page; an agency replaces this
 # file with its own document, or points PLATEKEEPER_POLICY_DOCUMENT at another file.
 DEFAULT_POLICY_DOCUMENT = str(Path(__file__).resolve().parent / "static" / "alpr-policy.md")
+# Policy 428.6(b): the agency's case-number format (policy/case_numbers.py has the default and
+# the placeholder values refused whatever the format).
+DEFAULT_CASE_NUMBER_PATTERN = _DEFAULT_CASE_NUMBERS.pattern
+DEFAULT_CASE_NUMBER_EXAMPLE = _DEFAULT_CASE_NUMBERS.example
+# A search covering more days of history than this needs a warrant, court order or a
+# supervisor's approval (policy/long_history.py); an exact search without `from` covers this many.
+DEFAULT_EXTENDED_SEARCH_DAYS = 30
+# CJIS Security Policy: multi-factor sign-in for every role that can see plate data or alerts.
+DEFAULT_MFA_FOR_PLATE_DATA = True
 # Deliveries of an ingest message before it is dead-lettered: the ingest queue's maxReceiveCount
 # in infra/template.yaml (a test keeps the two equal).
 INGEST_MAX_RECEIVES = 5
@@ -106,11 +125,17 @@ class Settings:
     upload_exceptions_table: str
     camera_upload_role_arn: str
     agency_name: str
+    search_approvals_table: str = ""
+    sign_in_attempts_table: str = ""
     retention_days: int = DEFAULT_RETENTION_DAYS
     upload_url_seconds: int = UPLOAD_URL_SECONDS
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     time_zone: str = DEFAULT_TIME_ZONE
     policy_document: str = DEFAULT_POLICY_DOCUMENT
+    case_number_pattern: str = DEFAULT_CASE_NUMBER_PATTERN
+    case_number_example: str = DEFAULT_CASE_NUMBER_EXAMPLE
+    extended_search_days: int = DEFAULT_EXTENDED_SEARCH_DAYS
+    mfa_for_plate_data: bool = DEFAULT_MFA_FOR_PLATE_DATA
 
     def __post_init__(self) -> None:
         if self.retention_days < MINIMUM_RETENTION_DAYS:
@@ -123,6 +148,16 @@ class Settings:
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise SettingsError(f"{TIME_ZONE}: unknown time zone {self.time_zone!r} "
                                 "(use an IANA name such as America/Los_Angeles)") from error
+        try:
+            CaseNumberRule(self.case_number_pattern, self.case_number_example)
+        except (ValueError, re.error) as error:
+            raise SettingsError(f"{CASE_NUMBER_PATTERN}/{CASE_NUMBER_EXAMPLE}: {error}") from error
+        if not 1 <= self.extended_search_days <= self.retention_days:
+            raise SettingsError(f"{EXTENDED_SEARCH_DAYS} must be 1 to {self.retention_days} days")
+
+    @property
+    def case_numbers(self) -> CaseNumberRule:
+        return CaseNumberRule(self.case_number_pattern, self.case_number_example)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -152,6 +187,8 @@ _REQUIRED = {
     "evidence_signing_key_arn": EVIDENCE_SIGNING_KEY_ARN,
     "user_pool_id": USER_POOL_ID,
     "user_pool_client_id": USER_POOL_CLIENT_ID,
+    "search_approvals_table": SEARCH_APPROVALS_TABLE,
+    "sign_in_attempts_table": SIGN_IN_ATTEMPTS_TABLE,
     "derived_bucket": DERIVED_BUCKET,
     "upload_tickets_table": UPLOAD_TICKETS_TABLE,
     "frame_fingerprints_table": FRAME_FINGERPRINTS_TABLE,
@@ -166,22 +203,33 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     missing = sorted(name for name in _REQUIRED.values() if not env.get(name))
     if missing:
         raise SettingsError("missing environment variables: " + ", ".join(missing))
-    retention_text = env.get(RETENTION_DAYS, str(DEFAULT_RETENTION_DAYS))
-    try:
-        retention_days = int(retention_text)
-    except ValueError as error:
-        raise SettingsError(f"{RETENTION_DAYS} must be a whole number of days") from error
     names = {field: env[name] for field, name in _REQUIRED.items()}
     return Settings(
         region=env.get(REGION, "us-west-2"),
         agency_name=env.get(AGENCY_NAME, "Police Department"),
-        retention_days=retention_days,
+        retention_days=_days(env, RETENTION_DAYS, DEFAULT_RETENTION_DAYS),
         time_zone=env.get(TIME_ZONE) or DEFAULT_TIME_ZONE,
         policy_document=env.get(POLICY_DOCUMENT) or DEFAULT_POLICY_DOCUMENT,
+        case_number_pattern=env.get(CASE_NUMBER_PATTERN) or DEFAULT_CASE_NUMBER_PATTERN,
+        case_number_example=env.get(CASE_NUMBER_EXAMPLE) or DEFAULT_CASE_NUMBER_EXAMPLE,
+        extended_search_days=_days(env, EXTENDED_SEARCH_DAYS, DEFAULT_EXTENDED_SEARCH_DAYS),
+        mfa_for_plate_data=_flag(env, MFA_FOR_PLATE_DATA, DEFAULT_MFA_FOR_PLATE_DATA),
         **names,  # type: ignore[arg-type]  # every _REQUIRED field is a str
     )
 
 
+def _days(env: Mapping[str, str], name: str, default: int) -> int:
+    try:
+        return int(env.get(name) or default)
+    except ValueError as error:
+        raise SettingsError(f"{name} must be a whole number of days") from error
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    text = (env.get(name) or str(default)).strip().lower()
+    if text not in {"true", "false"}:
+        raise SettingsError(f"{name} must be true or false")
+    return text == "true"
 def adopt_local_stack_environment(path: Path = LOCAL_STACK_ENV_FILE,
                                   environ: MutableMapping[str, str] | None = None) -> bool:
     """For command-line tools: when no deployment is named (no PLATEKEEPER_AUDIT_TABLE) and the

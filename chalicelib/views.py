@@ -35,6 +35,10 @@ def search_page(page: SearchPage) -> dict[str, Any]:
         "work": {"index_items": page.examined_index,
                  "read_items": page.examined - page.examined_index,
                  "requests": page.requests, "stopped_early": page.stopped_early},
+        # One search, one record: its pages share the id and add up in the access record.
+        "search_id": page.search_id,
+        "page": page.page_number,
+        "results_so_far": page.cumulative,
     }
 
 
@@ -67,7 +71,8 @@ def account(user: UserAccount) -> dict[str, Any]:
 
 AUDIT_COLUMNS = ("seq", "at", "user_id", "username", "agency", "role", "action", "outcome",
                  "refusal_code", "purpose", "case_number", "query", "result_count", "source_ip",
-                 "request_id", "hash")
+                 "request_id", "search_id", "page", "cumulative_results", "authority",
+                 "authority_ref", "hash")
 
 
 def audit_row(record: AuditRecord) -> dict[str, Any]:
@@ -78,7 +83,10 @@ def audit_row(record: AuditRecord) -> dict[str, Any]:
         "outcome": entry.outcome, "refusal_code": entry.refusal_code, "purpose": entry.purpose,
         "case_number": entry.case_number, "query": dict(entry.query),
         "result_count": entry.result_count, "source_ip": entry.source_ip,
-        "request_id": entry.request_id, "hash": record.hash,
+        "request_id": entry.request_id, "search_id": entry.search_id,
+        "page": entry.page or None, "cumulative_results": entry.cumulative_results,
+        "authority": entry.authority, "authority_ref": entry.authority_ref,
+        "hash": record.hash,
     }
 
 

@@ -20,10 +20,11 @@ from chalicelib.adapters.alerts_table import InvalidPageToken
 from chalicelib.adapters.audit_log import AuditUnavailable
 from chalicelib.adapters.cameras_table import CredentialChanged
 from chalicelib.adapters.errors import StorageError, TransientStorageError
-from chalicelib.adapters.identity import LoginFailed
+from chalicelib.adapters.identity import LoginFailed, MfaSetupFailed
 from chalicelib.adapters.policy_document import PolicyDocumentUnavailable
-from chalicelib.domain.access import Permission
+from chalicelib.domain.access import Caller, Permission
 from chalicelib.domain.alerts import AlertNotOpen, InvalidDisposition
+from chalicelib.domain.cameras import Camera
 from chalicelib.domain.errors import Refused
 from chalicelib.domain.hotlist import InvalidHotlistEntry
 from chalicelib.domain.hotlist_import import HotlistFileError
@@ -37,6 +38,7 @@ from chalicelib.services.accounts import (
     authorize,
 )
 from chalicelib.services.agencies import AgencyNotFound
+from chalicelib.services.auditing import camera_entry, entry_for
 from chalicelib.services.cameras import CameraDependencies, authenticate_camera
 from chalicelib.services.hold_requests import HoldRequestNotFound
 from chalicelib.services.holds import HoldNotFound
@@ -44,14 +46,33 @@ from chalicelib.services.hotlists import AlertNotFound
 from chalicelib.services.monthly_audit import ReportNotFound
 from chalicelib.services.releases import ReleaseNotFound
 from chalicelib.services.search import ReadNotFound
+from chalicelib.services.sign_in import Origin
 
 MAX_BODY_BYTES = 64 * 1024
 # Hotlist files pasted into the console can be larger; bulk lists go through the CLI.
 IMPORT_BYTES = 5 * 1024 * 1024
+# No request of this API nests deeper than a few levels; anything deeper is refused before any
+# code walks it (a 6 KB `[[[...]]]` used to exhaust the parser's recursion and answer 500).
+MAX_BODY_DEPTH = 32
+# What a refused body is recorded as, when the route's own action is not known yet.
+REJECTED_BODY_ACTION = "request_rejected"
 
 
 class BadRequest(Refused):
     """A request body or query string that cannot be used (not JSON, too large, ...)."""
+
+
+class BodyRejected(BadRequest):
+    """A body that cannot be read at all (missing, too large, not JSON, too deep): the attempt
+    is recorded in the access record at the edge, with whoever sent it."""
+
+
+@dataclass
+class Attempt:
+    """Who is calling, as far as the edge has established it (for recording a rejected body)."""
+
+    caller: Caller | None = None
+    camera: Camera | None = None
 
 
 @dataclass(frozen=True)
@@ -98,8 +119,11 @@ class Api:
                 request = self.app.current_request
                 if request is None:  # pragma: no cover - Chalice always sets it
                     raise RuntimeError("no current request")
+                attempt = Attempt()
                 try:
-                    return as_response(self._call(spec, view, request, params))
+                    return as_response(self._call(spec, view, request, params, attempt))
+                except BodyRejected as rejected:
+                    return self._record_rejected_body(spec, view, request, attempt, rejected)
                 except Exception as error:  # noqa: BLE001 - mapped to a clean response below
                     return error_response(error)
 
@@ -115,15 +139,38 @@ class Api:
                          if route.permission is not None)
 
     def _call(self, spec: RouteSpec, view: Callable[..., Any], request: Request,
-              params: dict[str, str]) -> Any:
+              params: dict[str, str], attempt: Attempt) -> Any:
         if spec.camera:
             credential = request.headers.get("x-camera-credential")
-            return view(request, authenticate_camera(credential, self.cameras()), **params)
+            attempt.camera = authenticate_camera(credential, self.cameras(),
+                                                 source_ip(request), request_id(request))
+            return view(request, attempt.camera, **params)
         if spec.permission is None:
             return view(request, **params)
-        caller = authorize(bearer_token(request), spec.permission,
-                           request_meta(request, spec.permission), self.accounts())
-        return view(request, caller, **params)
+        attempt.caller = authorize(bearer_token(request), spec.permission,
+                                   request_meta(request, spec.permission), self.accounts())
+        return view(request, attempt.caller, **params)
+
+    def _record_rejected_body(self, spec: RouteSpec, view: Callable[..., Any],
+                              request: Request, attempt: Attempt,
+                              rejected: BodyRejected) -> Response:
+        """Record a body that could not be read (with its sender), then answer its 4xx."""
+        action = spec.permission.value if spec.permission else view.__name__
+        query = {"route": f"{spec.method} {spec.path}", "action": action}
+        now = self.accounts().clock()
+        if attempt.camera is not None:
+            entry = camera_entry(attempt.camera.camera_id, REJECTED_BODY_ACTION, now,
+                                 allowed=False, query=query, refusal_code=rejected.code,
+                                 source_ip=source_ip(request), request_id=request_id(request))
+        else:
+            entry = entry_for(attempt.caller, REJECTED_BODY_ACTION, now, allowed=False,
+                              query=query, refusal_code=rejected.code,
+                              source_ip=source_ip(request), request_id=request_id(request))
+        try:
+            self.accounts().audit.append(entry)
+        except Exception as error:  # noqa: BLE001 - fail closed: the error is the answer
+            return error_response(error)
+        return error_response(rejected)
 
 
 def bearer_token(request: Request) -> str | None:
@@ -159,20 +206,49 @@ def request_id(request: Request) -> str:
     return str(request.context.get("requestId", ""))
 
 
+def origin(request: Request) -> Origin:
+    """Where a sign-in attempt came from (its access record keeps both)."""
+    return Origin(source_ip(request), request_id(request))
+
+
 def json_body(request: Request, max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
     """The request's JSON object body, or a clear 400/413."""
     raw = request.raw_body or b""
     if len(raw) > max_bytes:
-        raise BadRequest("BODY_TOO_LARGE", f"request body exceeds {max_bytes} bytes", 413)
+        raise BodyRejected("BODY_TOO_LARGE", f"request body exceeds {max_bytes} bytes", 413)
     if not raw:
-        raise BadRequest("BODY_REQUIRED", "send a JSON object body")
+        raise BodyRejected("BODY_REQUIRED", "send a JSON object body")
+    too_deep = BodyRejected("BODY_TOO_DEEP",
+                            f"request body nests deeper than {MAX_BODY_DEPTH} levels")
     try:
         body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise BadRequest("BODY_NOT_JSON", "request body is not valid JSON") from None
+    except RecursionError:
+        raise too_deep from None
+    except (UnicodeDecodeError, ValueError):  # incl. numbers past Python's 4300-digit limit
+        raise BodyRejected("BODY_NOT_JSON", "request body is not valid JSON") from None
     if not isinstance(body, dict):
-        raise BadRequest("BODY_NOT_OBJECT", "request body must be a JSON object")
+        raise BodyRejected("BODY_NOT_OBJECT", "request body must be a JSON object")
+    if nesting_depth(body) > MAX_BODY_DEPTH:
+        raise too_deep
     return body
+
+
+def nesting_depth(value: Any) -> int:
+    """How deeply lists and objects nest in a parsed JSON value (walked without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_BODY_DEPTH:
+            return deepest
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _loose_body(request: Request) -> dict[str, Any]:
@@ -222,6 +298,7 @@ _KNOWN_ERRORS: dict[type[Exception], tuple[str, str | None, int]] = {
     HoldNotFound: ("NOT_FOUND", "no such hold", 404),
     HoldRequestNotFound: ("NOT_FOUND", "no such hold request", 404),
     LoginFailed: ("LOGIN_FAILED", None, 401),
+    MfaSetupFailed: ("MFA_SETUP_FAILED", None, 401),
     ReadNotFound: ("NOT_FOUND", "no such read (it may have been purged)", 404),
     AlertNotFound: ("NOT_FOUND", "no such alert", 404),
     ReleaseNotFound: ("NOT_FOUND", "no such release request", 404),

@@ -12,9 +12,11 @@ from pathlib import Path
 from chalicelib.settings import LOCAL_STACK_ENV_FILE
 from local_stack import demo_sharing
 from local_stack.demo import Demo, run_demo
-from local_stack.seed import LOCAL_MFA_CODE
+from local_stack.seed import one_time_code
 from local_stack.stack import LOCAL_CREDENTIALS, ROOT, RunningStack
 
+# The one TOTP secret moto's Cognito hands every user (moto/cognitoidp/models.py).
+MOTO_TOTP_SECRET = "asdfasdfasdf"  # noqa: S105 - moto's public test value, local only
 # `make audit-now`, `python -m chalicelib.audit verify` and other command-line tools read the
 # running stack's names from here (chalicelib.settings.adopt_local_stack_environment).
 ENV_FILE = LOCAL_STACK_ENV_FILE
@@ -64,9 +66,13 @@ def _print_welcome(stack: RunningStack, demo: Demo) -> None:
           "grows (`make audit-verify`)")
     print("  Demo users (local only):")
     for user in demo.users.values():
-        print(f"    {user.username:<14} {user.password:<22} {user.group}")
-    print(f"  Administrators also give a one-time code: locally {LOCAL_MFA_CODE} "
-          "(moto accepts any six digits).")
+        groups = ", ".join((user.group, *user.extra_groups))
+        print(f"    {user.username:<14} {user.password:<22} {groups}")
+    secrets = sorted({user.totp_secret for user in demo.users.values() if user.totp_secret})
+    if secrets:
+        print(f"  One-time codes: every user above has an authenticator with the secret "
+              f"{secrets[0]} (moto gives every user this one); add it to an authenticator app, "
+              f"or run `python -m local_stack code` (now: {one_time_code(secrets[0])}).")
     if demo.camera:
         print(f"  Demo camera {demo.camera['camera_id']} credential (shown once): "
               f"{demo.camera['credential']}")
@@ -79,9 +85,14 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--port", type=int, default=8000)
     demo_parser = commands.add_parser("demo", help="run the scripted tour and stop")
     demo_parser.add_argument("--images", type=Path, default=None)
+    code_parser = commands.add_parser("code", help="print the demo users' current one-time code")
+    code_parser.add_argument("--secret", default=MOTO_TOTP_SECRET)
     args = parser.parse_args(argv)
     if args.command == "run":
         return run(args.port)
+    if args.command == "code":
+        print(one_time_code(args.secret))
+        return 0
     return run_demo(args.images)
 
 

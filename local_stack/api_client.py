@@ -7,7 +7,7 @@ from typing import Any
 
 import requests
 
-from local_stack.seed import LOCAL_MFA_CODE
+from local_stack.seed import code_for
 
 
 class LoginError(RuntimeError):
@@ -21,16 +21,21 @@ class ApiClient:
     session: requests.Session = field(default_factory=requests.Session)
     timeout: float = 60.0  # seconds to wait for an answer
 
-    def login(self, username: str, password: str, mfa_code: str = LOCAL_MFA_CODE) -> ApiClient:
-        """Sign in (answering a TOTP challenge if the account has MFA); keep the ID token."""
+    def login(self, username: str, password: str, mfa_code: str | None = None) -> ApiClient:
+        """Sign in, answering the one-time-code challenge with `mfa_code` or, by default, the
+        current code of the user's authenticator as seeded in this process; keep the ID token."""
         answer = self.post("/auth/login", {"username": username, "password": password},
                            auth=False)
         body = answer.json()
         if answer.status_code != 200:
             raise LoginError(f"{username}: {body}")
         if body.get("challenge") == "SOFTWARE_TOKEN_MFA":
+            code = mfa_code or code_for(username)
+            if code is None:
+                raise LoginError(f"{username}: a one-time code is needed and no authenticator "
+                                 "secret is known for this user")
             answer = self.post("/auth/mfa", {"username": username, "session": body["session"],
-                                             "code": mfa_code}, auth=False)
+                                             "code": code}, auth=False)
             body = answer.json()
         if not body.get("id_token"):
             raise LoginError(f"{username}: no token in {body}")
@@ -61,3 +66,8 @@ def search_body(**fields: Any) -> dict[str, Any]:
     """A search request body with what every search must carry (purpose, case number) filled
     in unless given: the one place tests and benchmarks build search bodies."""
     return {"purpose": "criminal_investigation", "case_number": "2026-000123", **fields}
+
+
+# A search warrant's number, as an officer states it for a window longer than the extended-
+# search limit (policy/long_history.py): the demo's and benchmarks' year-long searches carry it.
+WARRANT = {"kind": "warrant", "reference": "SW-2026-0042"}

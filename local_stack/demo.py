@@ -18,7 +18,7 @@ import requests
 
 from chalicelib.camera import CAPTURED_AT_NOW, CameraClient, image_files, upload_folder
 from chalicelib.recognizer import recognize_plates
-from local_stack import demo_audit, demo_plate_index, demo_sharing
+from local_stack import demo_audit, demo_guardrails, demo_plate_index, demo_sharing
 from local_stack import demo_camera_integrity as camera_integrity
 from local_stack.api_client import ApiClient
 from local_stack.seed import DemoUser, seed_users
@@ -83,7 +83,8 @@ class Demo:
             user = self.users[name]
             self.clients[name] = ApiClient(self.stack.api_url).login(user.username,
                                                                       user.password)
-        return "admin (password + TOTP), officer, auditor and expired users signed in via Cognito"
+        return ("admin, officer, auditor and expired users signed in via Cognito, each with "
+                "password and a one-time code from their enrolled authenticator")
 
     # ------------------------------------------------------------------ capture and ingest
     def register_camera(self) -> str:
@@ -237,7 +238,9 @@ class Demo:
         audit = body["last_monthly_audit"]
         return (f"GET {self.stack.api_url}/transparency: {body['cameras']} camera(s), "
                 f"{body['reads_last_30_days']} reads, {body['hotlist_hits_last_30_days']} "
-                f"hotlist hits, {body['searches_last_30_days']} searches in 30 days, retention "
+                f"hotlist hits, {body['searches_last_30_days']} searches in 30 days ("
+                f"{body['extended_searches_last_30_days']} over "
+                f"{body['extended_search_days']} days of history, on authority), retention "
                 f"{body['retention_days']} days, last audit {audit['month'] if audit else 'none'}"
                 ", no plates shown")
 
@@ -333,6 +336,8 @@ def run_demo(images: Path | None = None) -> int:
             ("search", demo.search),
             ("search-year", lambda: demo_plate_index.search_year(demo)),
             ("refused", demo.refused),
+            ("search-extended", lambda: demo_guardrails.search_extended(demo)),
+            ("signin-failures-recorded", lambda: demo_guardrails.signin_failures_recorded(demo)),
             ("audit-checkpoint", lambda: demo_audit.audit_checkpoint(demo)),
             ("dead-letter", demo.dead_letter), ("hold", demo.hold), ("export", demo.export),
             ("agency-directory", lambda: demo_sharing.agency_directory(demo)),

@@ -12,6 +12,7 @@ import boto3
 from chalicelib.adapters.reads_table import from_item
 from chalicelib.domain.plate_index import far_alternatives
 from chalicelib.domain.plates import fold_plate
+from local_stack.api_client import WARRANT
 
 if TYPE_CHECKING:
     from local_stack.demo import Demo
@@ -31,7 +32,8 @@ def search_year(demo: Demo) -> str:
         raise IndexStepFailed("no reads to search")
     target = max(reads, key=lambda read: len(read.plate))
     now = demo.stack.clock() + timedelta(minutes=5)
-    year = {"from": (now - timedelta(days=365)).isoformat(), "to": now.isoformat()}
+    year = {"from": (now - timedelta(days=365)).isoformat(), "to": now.isoformat(),
+            "authority": WARRANT}
     pattern = target.plate[:3] + "*"
     partial = officer.search(mode="partial", plate=pattern, case_number=CASE,
                              purpose="crime_scene_canvass", **year).json()

@@ -270,7 +270,7 @@ class Provisioner:
         name = props.get("UserPoolName") or self._physical_name(logical_id)
         passthrough = ("Policies", "Schema", "MfaConfiguration", "AdminCreateUserConfig",
                        "UsernameConfiguration", "DeletionProtection", "UserPoolAddOns",
-                       "AutoVerifiedAttributes", "UsernameAttributes")
+                       "AutoVerifiedAttributes", "UsernameAttributes", "UserPoolTier")
         pool = cognito.create_user_pool(
             PoolName=name, **{key: props[key] for key in passthrough if key in props})["UserPool"]
         if "EnabledMfas" in props and "SOFTWARE_TOKEN_MFA" in props["EnabledMfas"]:

@@ -1,18 +1,35 @@
 """Demo data for the local stack: users in every role state the demo needs, and reads placed
-the way the ingest writes them (local only)."""
+the way the ingest writes them (local only).
+
+Every user whose role sees plate data enrols an authenticator the way a person would
+(AssociateSoftwareToken, then VerifySoftwareToken with a real code computed from the secret),
+and the secret is remembered here so that `ApiClient.login` can answer the sign-in challenge
+with the current code. The local stack runs moto with TOTP checking switched on
+(MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP), so a wrong code is refused locally as on AWS.
+"""
 
 from __future__ import annotations
 
+import base64
+import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
 import boto3
+from cryptography.hazmat.primitives.hashes import SHA1
+from cryptography.hazmat.primitives.twofactor.totp import TOTP
 
 from chalicelib.bootstrap import Container
 from chalicelib.domain.reads import Read
 from chalicelib.settings import load_settings
+
+TOTP_STEP_SECONDS = 30
+# A code this close to the end of its 30-second step may be checked in the next one; wait.
+TOTP_SAFETY_SECONDS = 3
+# Secrets of the users seeded in this process, by case-folded username.
+TOTP_SECRETS: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -23,8 +40,10 @@ class DemoUser:
     training_date: str
     clets_cert_date: str
     approved: bool = True
-    mfa: bool = False
+    mfa: bool = True
     approved_on: str = ""
+    extra_groups: tuple[str, ...] = ()
+    totp_secret: str = ""
 
 
 def demo_users(today: date) -> list[DemoUser]:
@@ -37,7 +56,6 @@ def demo_users(today: date) -> list[DemoUser]:
             "administrator",
             recent,
             recent,
-            mfa=True,
             approved_on=approved,
         ),
         # A second administrator: every two-person rule needs one (policy/separation_of_duties).
@@ -85,6 +103,16 @@ def demo_users(today: date) -> list[DemoUser]:
         DemoUser(
             "auditor.demo", "Auditor-Demo-2026!pk", "auditor", recent, recent, approved_on=approved
         ),
+        # A sergeant: a sworn officer who may approve another officer's extended search.
+        DemoUser(
+            "sergeant.demo",
+            "Sergeant-Demo-2026!pk",
+            "sworn_officer",
+            recent,
+            recent,
+            approved_on=approved,
+            extra_groups=("supervisor",),
+        ),
         # CLETS certification older than two years: refused by 428.3.1(b).
         DemoUser(
             "expired.demo",
@@ -97,20 +125,14 @@ def demo_users(today: date) -> list[DemoUser]:
     ]
 
 
-# moto accepts any six digits for a software token; AWS checks the authenticator app's code.
-LOCAL_MFA_CODE = "123456"
-
-
 def seed_users(user_pool_id: str, client_id: str, today: date) -> list[DemoUser]:
-    """Create the demo users with permanent passwords, groups and training records."""
-    users = demo_users(today)
-    for user in users:
-        create_user(user_pool_id, client_id, user)
-    return users
+    """Create the demo users with permanent passwords, groups, training and authenticators."""
+    return [create_user(user_pool_id, client_id, user) for user in demo_users(today)]
 
 
-def create_user(user_pool_id: str, client_id: str, user: DemoUser) -> None:
-    """One user with a permanent password, group, training record and optional TOTP MFA."""
+def create_user(user_pool_id: str, client_id: str, user: DemoUser) -> DemoUser:
+    """One user with a permanent password, groups, training record and, when `mfa`, an enrolled
+    authenticator; returns the user with its TOTP secret."""
     cognito: Any = boto3.client("cognito-idp")
     attributes = [
         {"Name": "email", "Value": f"{user.username}@example.invalid"},
@@ -132,26 +154,51 @@ def create_user(user_pool_id: str, client_id: str, user: DemoUser) -> None:
     cognito.admin_set_user_password(
         UserPoolId=user_pool_id, Username=user.username, Password=user.password, Permanent=True
     )
-    cognito.admin_add_user_to_group(
-        UserPoolId=user_pool_id, Username=user.username, GroupName=user.group
-    )
-    if user.mfa:
-        _enable_totp(cognito, user_pool_id, client_id, user)
+    for group in (user.group, *user.extra_groups):
+        cognito.admin_add_user_to_group(
+            UserPoolId=user_pool_id, Username=user.username, GroupName=group
+        )
+    if not user.mfa:
+        return user
+    secret = _enable_totp(cognito, user_pool_id, client_id, user)
+    TOTP_SECRETS[user.username.casefold()] = secret
+    return replace(user, totp_secret=secret)
 
 
-def _enable_totp(cognito: Any, user_pool_id: str, client_id: str, user: DemoUser) -> None:
+def one_time_code(secret: str, at: float | None = None) -> str:
+    """The current six-digit TOTP code of a secret (RFC 6238, as authenticator apps compute)."""
+    if at is None:
+        remaining = TOTP_STEP_SECONDS - time.time() % TOTP_STEP_SECONDS
+        if remaining < TOTP_SAFETY_SECONDS:
+            time.sleep(remaining + 0.1)
+        at = time.time()
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8), casefold=True)
+    # moto hands every user one short secret; AWS's are 160 bits. Both are checked like this.
+    totp = TOTP(key, 6, SHA1(), TOTP_STEP_SECONDS,  # noqa: S303 - RFC 6238 TOTP is HMAC-SHA1
+                enforce_key_length=False)
+    return totp.generate(int(at)).decode()
+
+
+def code_for(username: str) -> str | None:
+    """The current code of a user seeded in this process (None for users without one)."""
+    secret = TOTP_SECRETS.get(username.casefold())
+    return one_time_code(secret) if secret else None
+
+
+def _enable_totp(cognito: Any, user_pool_id: str, client_id: str, user: DemoUser) -> str:
     tokens = cognito.initiate_auth(
         ClientId=client_id,
         AuthFlow="USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": user.username, "PASSWORD": user.password},
     )["AuthenticationResult"]
-    cognito.associate_software_token(AccessToken=tokens["AccessToken"])
-    cognito.verify_software_token(AccessToken=tokens["AccessToken"], UserCode=LOCAL_MFA_CODE)
-    cognito.admin_set_user_mfa_preference(
-        UserPoolId=user_pool_id,
-        Username=user.username,
+    secret = str(cognito.associate_software_token(AccessToken=tokens["AccessToken"])["SecretCode"])
+    cognito.verify_software_token(AccessToken=tokens["AccessToken"],
+                                  UserCode=one_time_code(secret))
+    cognito.set_user_mfa_preference(
+        AccessToken=tokens["AccessToken"],
         SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True},
     )
+    return secret
 
 
 def store_reads(environment: Mapping[str, str], reads: Iterable[Read]) -> None:

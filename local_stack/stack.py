@@ -125,6 +125,8 @@ class RunningStack:
             [sys.executable, "-m", "local_stack.moto_server", "-H", "127.0.0.1",
              "-p", str(self.moto_port)],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            # moto checks one-time codes only when asked to; the local stack always asks.
+            env={**os.environ, "MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP": "true"},
             # Its own session: Ctrl-C reaches only us, and we stop it after the pump and API.
             start_new_session=True)
         wait_for(f"{self.endpoint_url}/moto-api/")

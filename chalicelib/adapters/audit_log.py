@@ -114,6 +114,32 @@ class AuditLog:
                 raise translate(error, "count audit records") from error
         return total
 
+    def count_searches(self, start: str, end: str, extended_only: bool = False) -> int:
+        """Allowed searches with start <= at < end, each counted once (its first page), or only
+        those that named a legal authority (searches over the extended-search limit)."""
+        total = 0
+        condition = ("#action = :action AND outcome = :allowed AND "
+                     "(attribute_not_exists(page) OR page = :first)")
+        if extended_only:
+            condition += " AND attribute_exists(authority)"
+        paginator = self._dynamodb.get_paginator("query")
+        for month in _months_between(start, end):
+            try:
+                for page in paginator.paginate(
+                        TableName=self.table, IndexName="by_month", Select="COUNT",
+                        KeyConditionExpression="#month = :month AND #at >= :start AND #at < :end",
+                        FilterExpression=condition,
+                        ExpressionAttributeNames={"#month": "month", "#at": "at",
+                                                  "#action": "action"},
+                        ExpressionAttributeValues={
+                            ":month": {"S": month}, ":start": {"S": start}, ":end": {"S": end},
+                            ":action": {"S": "search_reads"}, ":allowed": {"S": "allowed"},
+                            ":first": {"N": "1"}}):
+                    total += int(page.get("Count", 0))
+            except ClientError as error:
+                raise translate(error, "count searches") from error
+        return total
+
     def last_allowed_access(self, user_id: str) -> str | None:
         """When the user last accessed data successfully (for the idle-account rule)."""
         paginator = self._dynamodb.get_paginator("query")
@@ -121,9 +147,13 @@ class AuditLog:
             for page in paginator.paginate(
                     TableName=self.table, IndexName="by_user",
                     KeyConditionExpression="user_id = :user",
-                    FilterExpression="outcome = :allowed",
+                    # Signing in is not using the system: it must not restart the idle clock.
+                    FilterExpression="outcome = :allowed AND NOT #action IN (:sign_in, :enrol)",
+                    ExpressionAttributeNames={"#action": "action"},
                     ExpressionAttributeValues={":user": {"S": user_id},
-                                               ":allowed": {"S": "allowed"}},
+                                               ":allowed": {"S": "allowed"},
+                                               ":sign_in": {"S": "sign_in"},
+                                               ":enrol": {"S": "enrol_authenticator"}},
                     ScanIndexForward=False, PaginationConfig={"PageSize": 50}):
                 if page["Items"]:
                     return str(page["Items"][0]["at"]["S"])
@@ -171,12 +201,20 @@ def to_item(record: AuditRecord) -> dict[str, Any]:
     for name in ("at", "user_id", "username", "agency", "role", "action", "outcome", "purpose",
                  "case_number", "refusal_code", "source_ip", "request_id"):
         item[name] = {"S": str(getattr(entry, name))}
+    # Later fields are stored only when set (records of other actions stay as they were).
+    for name in ("search_id", "next_cursor", "authority", "authority_ref"):
+        if getattr(entry, name):
+            item[name] = {"S": str(getattr(entry, name))}
+    for name in ("page", "cumulative_results"):
+        if getattr(entry, name):
+            item[name] = {"N": str(getattr(entry, name))}
     return item
 
 
 def from_item(item: dict[str, Any]) -> AuditRecord:
     fields: dict[str, Any] = {name: value["S"] for name, value in item.items() if "S" in value}
-    fields["result_count"] = int(item.get("result_count", {}).get("N", "0"))
+    for name in ("result_count", "page", "cumulative_results"):
+        fields[name] = int(item.get(name, {}).get("N", "0"))
     fields["query"] = {name: value["S"] for name, value in
                        item.get("query", {}).get("M", {}).items()}
     return AuditRecord(int(item["seq"]["N"]), entry_from_fields(fields),

@@ -56,6 +56,12 @@ class LoginResult:
     expires_in: int
     challenge: str | None = None
     session: str | None = None
+    # Kept server-side: enrolling an authenticator needs the user's own access token.
+    access_token: str | None = None
+
+
+class MfaSetupFailed(Exception):
+    """The one-time code did not confirm the authenticator being enrolled."""
 
 
 class CognitoIdentity:
@@ -106,6 +112,9 @@ class CognitoIdentity:
                               bool(user.get("Enabled", False)), attributes, roles, mfa)
 
     def login(self, username: str, password: str) -> LoginResult:
+        # No UserContextData: a client without a secret cannot pass the caller's address to
+        # threat protection (EnablePropagateAdditionalUserContextData needs one), so Cognito sees
+        # the function's; the access record keeps the caller's.
         try:
             response = self._cognito.initiate_auth(
                 ClientId=self.client_id, AuthFlow="USER_PASSWORD_AUTH",
@@ -138,6 +147,37 @@ class CognitoIdentity:
             raise translate(error, "verify one-time code") from error
         return _login_result(response)
 
+    def start_mfa_setup(self, access_token: str) -> str:
+        """Begin enrolling an authenticator app: the TOTP secret to put into it."""
+        try:
+            return str(self._cognito.associate_software_token(
+                AccessToken=access_token)["SecretCode"])
+        except ParamValidationError as error:
+            raise MfaSetupFailed("the enrolment session is not valid; sign in again") from error
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {
+                    "NotAuthorizedException", "ResourceNotFoundException"}:
+                raise MfaSetupFailed("the enrolment session is not valid; sign in again") \
+                    from error
+            raise translate(error, "start authenticator enrolment") from error
+
+    def finish_mfa_setup(self, access_token: str, code: str) -> None:
+        """Confirm the enrolment with a code from the app and make TOTP the sign-in factor."""
+        try:
+            self._cognito.verify_software_token(AccessToken=access_token, UserCode=code)
+            self._cognito.set_user_mfa_preference(
+                AccessToken=access_token,
+                SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True})
+        except ParamValidationError as error:  # e.g. a code that is not six digits
+            raise MfaSetupFailed("the one-time code was not accepted") from error
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {
+                    "CodeMismatchException", "EnableSoftwareTokenMFAException",
+                    "NotAuthorizedException", "InvalidParameterException",
+                    "ResourceNotFoundException"}:
+                raise MfaSetupFailed("the one-time code was not accepted") from error
+            raise translate(error, "finish authenticator enrolment") from error
+
     def list_accounts(self) -> list[CognitoAccount]:
         paginator = self._cognito.get_paginator("list_users")
         usernames = [user["Username"] for page in paginator.paginate(
@@ -168,7 +208,8 @@ def _login_result(response: dict[str, Any]) -> LoginResult:
     if "ChallengeName" in response:
         return LoginResult(None, 0, response["ChallengeName"], response.get("Session"))
     tokens = response["AuthenticationResult"]
-    return LoginResult(tokens["IdToken"], int(tokens.get("ExpiresIn", 3600)))
+    return LoginResult(tokens["IdToken"], int(tokens.get("ExpiresIn", 3600)),
+                       access_token=tokens.get("AccessToken"))
 
 
 def parse_day(text: str | None) -> date | None:

@@ -9,7 +9,9 @@ from typing import Any
 
 from chalicelib.domain.access import ROLE_PERMISSIONS, Purpose
 from chalicelib.domain.releases import ReleaseStatus
+from chalicelib.policy.long_history import DEFAULT_EXTENDED_SEARCH_DAYS, AuthorityKind
 from chalicelib.policy.search import MAX_PATTERN_WINDOW_DAYS
+from chalicelib.policy.sign_in import SESSION_IDLE_MINUTES
 
 _HERE = Path(__file__).parent
 ASSETS = {"index.html": "text/html; charset=utf-8",
@@ -30,7 +32,7 @@ def asset(name: str) -> str:
     return (_HERE / name).read_text(encoding="utf-8")
 
 
-def catalog() -> dict[str, Any]:
+def catalog(extended_search_days: int = DEFAULT_EXTENDED_SEARCH_DAYS) -> dict[str, Any]:
     """What the console needs to lay itself out; the API enforces all of it again."""
     return {
         "roles": {role.value: sorted(permission.value for permission in permissions)
@@ -38,4 +40,7 @@ def catalog() -> dict[str, Any]:
         "purposes": [purpose.value for purpose in Purpose],
         "release_statuses": [status.value for status in ReleaseStatus],
         "pattern_window_days": MAX_PATTERN_WINDOW_DAYS,
+        "extended_search_days": extended_search_days,
+        "authority_kinds": [kind.value for kind in AuthorityKind],
+        "session_idle_minutes": SESSION_IDLE_MINUTES,
     }

@@ -133,6 +133,7 @@ async function loadCatalog() {
 async function startSession(token) {
   state.token = token;
   sessionStorage.setItem("pk.token", token);
+  markActive();
   const claims = decodeToken(token);
   state.username = claims["cognito:username"] || claims.username || "";
   state.roles = claims["cognito:groups"] || [];
@@ -140,14 +141,42 @@ async function startSession(token) {
   state.permissions = new Set(state.roles.flatMap((role) => catalog.roles[role] || []));
 }
 
-function signOut(announce) {
+function signOut(announce, message) {
   state.token = null;
   state.permissions = new Set();
   sessionStorage.removeItem("pk.token");
-  if (announce) say("Signed out.");
+  sessionStorage.removeItem("pk.active");
+  if (message) say(message, "error");
+  else if (announce) say("Signed out.");
   location.hash = "#/login";
   render();
 }
+
+// ---------------------------------------------------------------- session lock (CJIS)
+// After the catalog's session_idle_minutes without a key press, click or touch the console
+// signs itself out; the last activity survives a reload, so reloading does not reset the clock.
+
+const IDLE_DEFAULT_MINUTES = 30;
+
+function markActive() { if (state.token) sessionStorage.setItem("pk.active", String(Date.now())); }
+
+function idleMinutes() {
+  return (state.catalog && state.catalog.session_idle_minutes) || IDLE_DEFAULT_MINUTES;
+}
+
+function lockIfIdle() {
+  if (!state.token) return;
+  const last = Number(sessionStorage.getItem("pk.active") || Date.now());
+  if (Date.now() - last >= idleMinutes() * 60000) {
+    signOut(false, `The console locked itself after ${idleMinutes()} minutes without activity ` +
+      "(CJIS session lock). Sign in again to continue.");
+  }
+}
+
+for (const kind of ["keydown", "pointerdown", "click"]) {
+  document.addEventListener(kind, markActive, { capture: true, passive: true });
+}
+setInterval(lockIfIdle, 15000);
 
 const PAGES = [
   { id: "releases", title: "Release requests", permission: "file_release", view: releasesPage },
@@ -156,6 +185,7 @@ const PAGES = [
   { id: "alerts", title: "Alerts", permission: "view_alerts", view: alertsPage },
   { id: "holds", title: "Holds", permission: "approve_hold", view: holdsPage },
   { id: "audit", title: "Audit log", permission: "read_audit", view: auditPage },
+  { id: "approvals", title: "Approvals", permission: "approve_extended_search", view: approvalsPage },
   { id: "uploads", title: "Camera uploads", permission: "manage_cameras", view: uploadsPage },
 ];
 
@@ -175,6 +205,8 @@ async function render() {
     main.replaceChildren(loginPage());
     return;
   }
+  lockIfIdle();
+  if (!state.token) return;
   if (!state.permissions.size) await guarded(() => startSession(state.token));
   if (seq !== renderSeq) return;
   const pages = allowedPages();
@@ -217,12 +249,31 @@ function loginPage() {
     const button = form.querySelector("button[type=submit]");
     await guarded(async () => {
       let result;
+      if (challenge && challenge.kind === "MFA_SETUP") {
+        await api("POST", "auth/mfa/setup", { username: challenge.username,
+          session: challenge.session, code: data.get("code") });
+        form.replaceWith(loginPage());
+        say("Authenticator enrolled. Sign in again with a code from it.");
+        return;
+      }
       if (challenge) {
         result = await api("POST", "auth/mfa", { username: challenge.username,
           session: challenge.session, code: data.get("code") });
       } else {
         result = await api("POST", "auth/login", { username: data.get("username"),
           password: data.get("password") });
+      }
+      if (result.challenge === "MFA_SETUP") {
+        challenge = { kind: "MFA_SETUP", username: data.get("username"), session: result.session };
+        form.querySelector(".fields").append(
+          h("div", { class: "notice ok", id: "enrol" },
+            "Your role sees plate data, so every sign-in needs a one-time code (CJIS Security Policy). ",
+            "Add this key to your authenticator app, then enter the code it shows: ",
+            h("code", { id: "secret" }, result.secret_code), " (", h("code", {}, result.otpauth_uri), ")"),
+          field("One-time code", h("input", { name: "code", id: "code", inputmode: "numeric",
+            autocomplete: "one-time-code", required: true }), "From your authenticator app"));
+        form.querySelector("#code").focus();
+        return;
       }
       if (result.challenge) {
         challenge = { username: data.get("username"), session: result.session };
@@ -463,12 +514,17 @@ async function searchPage(main) {
       field("Case number", h("input", { name: "case_number", id: "case_number", required: true })),
       field("From", h("input", { name: "from", type: "datetime-local",
         value: localValue(new Date(now - 7 * 86400000)) }),
-        `Partial and fuzzy searches need a window of at most ${catalog.pattern_window_days} days`),
+        `Partial and fuzzy searches need a window of at most ${catalog.pattern_window_days} days; left empty, an exact search covers the last ${catalog.extended_search_days} days`),
       field("To", h("input", { name: "to", type: "datetime-local", value: localValue(now) })),
       field("Cameras", h("input", { name: "cameras", placeholder: "optional: cam-1, cam-2" })),
       field("State", h("input", { name: "state", maxlength: 2, placeholder: "optional: CA",
         pattern: "[A-Za-z]{2}" }), "Reads of that state, and reads whose state was not read")),
+    authorityFields(catalog),
     h("div", { class: "actions" }, h("button", { type: "submit", id: "search" }, "Search")));
+  const showAuthority = () => updateAuthority(form, catalog);
+  form.addEventListener("input", showAuthority);
+  form.addEventListener("change", showAuthority);
+  showAuthority();
   let cursor = null;
   let last = null;
   const run = async (more) => {
@@ -478,6 +534,9 @@ async function searchPage(main) {
       case_number: data.get("case_number"), from: isoFromLocal(data.get("from")),
       to: isoEndFromLocal(data.get("to")), page_size: 50,
       cameras: String(data.get("cameras") || "").split(",").map((c) => c.trim()).filter(Boolean) };
+    if (!more && !form.querySelector("#authority").hidden) {
+      body.authority = { kind: data.get("authority_kind"), reference: String(data.get("authority_reference") || "") };
+    }
     const state = String(data.get("state") || "").trim();
     if (state && !(last && more)) body.state = state.toUpperCase();
     last = body;
@@ -493,14 +552,46 @@ async function searchPage(main) {
         onclick: () => showRead(r.read_id, body, detail) }, "View")],
     ], page.results, "No reads match.");
     const moreButton = cursor ? h("button", { type: "button", class: "secondary", onclick: () => run(true) }, "More results") : null;
+    const summary = `Page ${page.page} of search ${page.search_id.slice(0, 8)}: ${page.results_so_far} results so far; ${page.examined} items examined. The pages of a search are recorded as one search.`;
     // A request that reached its work budget says so: "More results" continues where it stopped.
     const budget = page.work && page.work.stopped_early
       ? h("p", { class: "hint" }, "This page stopped at the search's work limit; More results continues the search.") : "";
-    if (more) results.append(rows, budget, moreButton || ""); else results.replaceChildren(
-      h("p", { class: "hint" }, `${page.results.length} shown; ${page.examined} items examined.`), rows, budget, moreButton || "");
+    if (more) results.append(h("p", { class: "hint" }, summary), rows, budget, moreButton || "");
+    else results.replaceChildren(h("p", { class: "hint", id: "search-summary" }, summary), rows, budget, moreButton || "");
   };
   form.addEventListener("submit", (event) => { event.preventDefault(); run(false); });
   main.append(form, h("div", { class: "split" }, results, detail));
+}
+
+// A search over more than the catalog's extended_search_days of history needs legal authority;
+// the form asks for it, and says why, as soon as the window is that long (the server decides).
+function authorityFields(catalog) {
+  const days = catalog.extended_search_days;
+  return h("fieldset", { id: "authority", class: "authority", hidden: true },
+    h("legend", {}, "Legal authority"),
+    h("p", { class: "notice error", id: "authority-why" },
+      `This window covers more than ${days} days of one vehicle's movements. Policy 428.6(b) allows that only `,
+      "on a warrant or court order, or with a supervisor's approval given to you for this plate and this case ",
+      "(valid at most 24 hours, never by yourself). The authority is kept in the record of this search."),
+    h("div", { class: "fields" },
+      field("Authority", select("authority_kind", [["warrant", "Warrant"], ["court_order", "Court order"],
+        ["supervisor_approval", "Supervisor's approval"]])),
+      field("Number", h("input", { name: "authority_reference", id: "authority_reference", autocomplete: "off",
+        maxlength: 40 }), "Warrant or court order number; for an approval, optional (its id)")));
+}
+
+function windowDays(form) {
+  const data = new FormData(form);
+  const to = data.get("to") ? new Date(data.get("to")) : new Date();
+  const end = Math.min(to.getTime(), Date.now());
+  if (!data.get("from")) return data.get("mode") === "exact" ? 0 : Infinity;
+  return (end - new Date(data.get("from")).getTime()) / 86400000;
+}
+
+function updateAuthority(form, catalog) {
+  // Five minutes of grace, like the server: "the last 30 days" chosen a moment ago is not longer.
+  const longer = windowDays(form) > catalog.extended_search_days + 5 / 1440;
+  form.querySelector("#authority").hidden = !longer;
 }
 
 async function showRead(readId, query, area) {
@@ -515,6 +606,44 @@ async function showRead(readId, query, area) {
         read.crop_url ? " / " : "", read.crop_url ? h("a", { href: read.crop_url, target: "_blank", rel: "noopener" }, "plate") : "",
         ` (links valid ${Math.round(read.urls_expire_in / 60)} min)`)]]),
     h("p", { class: "hint" }, "Verify any hit through CLETS before acting on it (policy 428.4(f)).")));
+}
+
+// ---------------------------------------------------------------- approvals (supervisors)
+
+async function approvalsPage(main) {
+  const catalog = await loadCatalog();
+  const out = h("section", { id: "approval-result", "aria-live": "polite" });
+  const form = h("form", { class: "panel", id: "approval-form", "aria-labelledby": "approval-title" },
+    h("h2", { id: "approval-title" }, "Approve an extended search"),
+    h("p", { class: "hint" }, `A search covering more than ${catalog.extended_search_days} days of one vehicle's `,
+      "history needs legal authority. Your approval covers one named user, one plate and one case, for at most ",
+      "24 hours; you cannot approve your own search. It is recorded with your name and reason."),
+    h("div", { class: "fields" },
+      field("Officer's username", h("input", { name: "searcher", id: "searcher", required: true, autocomplete: "off" })),
+      field("Plate", h("input", { name: "plate", id: "approval-plate", required: true, autocomplete: "off", maxlength: 12 })),
+      field("Case number", h("input", { name: "case_number", id: "approval-case", required: true })),
+      field("Hours", h("input", { name: "hours", id: "hours", type: "number", min: 1, max: 24, value: 24, required: true })),
+      field("Reason (kept on file)", h("textarea", { name: "reason", id: "approval-reason", required: true }))),
+    h("div", { class: "actions" }, h("button", { type: "submit", id: "approve-search" }, "Approve")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = Object.fromEntries(new FormData(form));
+    data.hours = Number(data.hours);
+    const approval = await guarded(() => api("POST", "search-approvals", data), form.querySelector("button"));
+    if (!approval) return;
+    say(`Approved for ${approval.searcher} until ${when(approval.expires_at)}.`);
+    const revoke = h("button", { type: "button", class: "danger" }, "Revoke");
+    revoke.addEventListener("click", async () => {
+      if (!(await confirmDialog(`Revoke the approval for ${approval.searcher}? Their next search is refused.`, "Revoke"))) return;
+      const done = await guarded(() => api("POST", `search-approvals/${approval.approval_id}/revocation`), revoke);
+      if (done) say("Approval revoked.");
+    });
+    out.replaceChildren(h("div", { class: "panel" }, h("h2", {}, "Approval given"),
+      details([["Approval id", approval.approval_id], ["Officer", approval.searcher], ["Plate", approval.plate],
+        ["Case", approval.case_number], ["Valid until", when(approval.expires_at)], ["Reason", approval.reason]]),
+      h("div", { class: "actions" }, revoke)));
+  });
+  main.append(form, out);
 }
 
 // ---------------------------------------------------------------- alerts

@@ -20,6 +20,9 @@ class Role(StrEnum):
     VENDOR_REPRESENTATIVE = "vendor_representative"
     ADMINISTRATOR = "administrator"
     AUDITOR = "auditor"
+    # Held beside a job title (a sergeant is also a sworn officer): approves another user's
+    # search over a long window (policy/long_history.py).
+    SUPERVISOR = "supervisor"
 
 
 class Permission(StrEnum):
@@ -39,6 +42,7 @@ class Permission(StrEnum):
     MANAGE_AGENCIES = "manage_agencies"  # propose/confirm agency directory entries (two people)
     READ_AUDIT = "read_audit"
     SYSTEM_STATUS = "system_status"
+    APPROVE_EXTENDED_SEARCH = "approve_extended_search"
 
 
 _INVESTIGATIVE = frozenset({Permission.SEARCH_READS, Permission.VIEW_READ,
@@ -60,7 +64,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # The commander or designee runs the program and its monthly audits (428.3, 428.6(c)).
     Role.ADMINISTRATOR: frozenset(Permission),
     Role.AUDITOR: frozenset({Permission.READ_AUDIT, Permission.SYSTEM_STATUS}),
+    Role.SUPERVISOR: frozenset({Permission.APPROVE_EXTENDED_SEARCH}),
 }
+
+# Permissions that show plate data or alerts (reads, hotlists, release requests, the access
+# record's query elements, approvals naming a plate): their holders sign in with a one-time code
+# (CJIS Security Policy, multi-factor authentication for access to criminal justice information).
+PLATE_DATA_PERMISSIONS = frozenset(Permission) - {
+    Permission.MANAGE_CAMERAS, Permission.MANAGE_USERS, Permission.SYSTEM_STATUS}
+
+
+def sees_plate_data(roles: frozenset[Role]) -> bool:
+    """Whether any of these roles can see plate data or alerts."""
+    return any(ROLE_PERMISSIONS[role] & PLATE_DATA_PERMISSIONS for role in roles)
 
 
 class Purpose(StrEnum):
@@ -80,7 +96,8 @@ class Purpose(StrEnum):
     CIVIL_OR_ADMINISTRATIVE_ACTION = "civil_or_administrative_action"
 
 
-# Department case / incident numbers: letters, digits and dashes, e.g. "2026-001234" or "SC26-4411".
+# Case numbers of holds and of other agencies' requests: letters, digits and dashes, e.g.
+# "2026-001234" or "SC26-4411" (the agency's own format for searches: policy/case_numbers.py).
 CASE_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9-]{3,31}$")
 
 

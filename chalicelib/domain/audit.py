@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 GENESIS_HASH = "0" * 64
@@ -35,10 +35,26 @@ class AuditEntry:
     refusal_code: str = ""
     source_ip: str = ""
     request_id: str = ""
+    # A search and its pages are one event: every page carries the search's id, its page number
+    # (1 for the search itself) and the results returned so far; `next_cursor` is the digest of
+    # the cursor this page handed out, so only that cursor can continue it (services/searches).
+    search_id: str = ""
+    page: int = 0
+    cumulative_results: int = 0
+    next_cursor: str = ""
+    # The legal authority of a search over a long window: warrant, court_order or
+    # supervisor_approval, and its number (or the approval's id).
+    authority: str = ""
+    authority_ref: str = ""
 
     @property
     def month(self) -> str:
         return self.at[:7]
+
+    @property
+    def search_page(self) -> int:
+        """The page of its search this record is (records from before paging was linked: 1)."""
+        return self.page or 1
 
 
 @dataclass(frozen=True)
@@ -51,9 +67,18 @@ class AuditRecord:
     hash: str
 
 
+# Fields added after the first records were written: hashed only when set, so every record
+# written before them still verifies unchanged.
+LATER_FIELDS = frozenset({"search_id", "page", "cumulative_results", "next_cursor", "authority",
+                          "authority_ref"})
+_DEFAULTS = {item.name: item.default for item in fields(AuditEntry)}
+
+
 def content_hash(seq: int, entry: AuditEntry, prev_hash: str) -> str:
     """SHA-256 over a canonical JSON of the sequence number, the entry and the previous hash."""
-    payload = {"seq": seq, "prev_hash": prev_hash, **asdict(entry)}
+    values = {name: value for name, value in asdict(entry).items()
+              if name not in LATER_FIELDS or value != _DEFAULTS[name]}
+    payload = {"seq": seq, "prev_hash": prev_hash, **values}
     payload["query"] = dict(sorted(entry.query.items()))
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -105,5 +130,6 @@ def entry_from_fields(fields: Mapping[str, Any]) -> AuditEntry:
     names = AuditEntry.__dataclass_fields__
     values = {name: fields[name] for name in names if name in fields}
     values["query"] = dict(values.get("query", {}))
-    values["result_count"] = int(values.get("result_count", 0))
+    for name in ("result_count", "page", "cumulative_results"):
+        values[name] = int(values.get(name, 0))
     return AuditEntry(**values)

@@ -93,6 +93,10 @@ class FindingKind(StrEnum):
     AUDIT_CHECKPOINT_FAILED = "audit_checkpoint_failed"
     AUDIT_HEAD_WENT_BACKWARDS = "audit_head_went_backwards"
     POLICY_NOT_POSTED = "posted_policy_unavailable"
+    CATCH_ALL_CASE_NUMBER = "case_number_one_user_many_plates"
+    EXTENDED_SEARCH_WITHOUT_AUTHORITY = "extended_search_without_authority"
+    ACCOUNT_LOCKED = "account_locked_after_failed_sign_ins"
+    HISTORY_IN_PIECES = "long_history_in_short_windows"
     EVIDENCE_NOT_AS_CAPTURED = "evidence_not_as_captured"
     CAMERA_UPLOADS_REFUSED = "camera_uploads_refused"
 
@@ -121,6 +125,10 @@ FINDING_CLAUSES: Mapping[FindingKind, str] = {
     FindingKind.AUDIT_CHECKPOINT_FAILED: "428.6(a), Civil Code 1798.90.52",
     FindingKind.AUDIT_HEAD_WENT_BACKWARDS: "428.6(a), Civil Code 1798.90.52",
     FindingKind.POLICY_NOT_POSTED: "428.3.1(g), Civil Code 1798.90.51(b)",
+    FindingKind.CATCH_ALL_CASE_NUMBER: "428.6(b)",
+    FindingKind.EXTENDED_SEARCH_WITHOUT_AUTHORITY: "428.6(b)",
+    FindingKind.ACCOUNT_LOCKED: "428.6(a), CJIS Security Policy (unsuccessful logon attempts)",
+    FindingKind.HISTORY_IN_PIECES: "428.6(b)",
     FindingKind.EVIDENCE_NOT_AS_CAPTURED: "428.5, Civil Code 1798.90.51",
     FindingKind.CAMERA_UPLOADS_REFUSED: "428.3.1(c), Civil Code 1798.90.51",
 }

@@ -6,12 +6,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from chalicelib.domain.access import (
-    CASE_NUMBER,
     ROLE_PERMISSIONS,
     Permission,
     Purpose,
     Role,
     UserAccount,
+    sees_plate_data,
+)
+from chalicelib.policy.case_numbers import (
+    DEFAULT_CASE_NUMBER_RULE,
+    CaseNumberRule,
+    placeholder_reason,
 )
 
 # 428.3.1(b): CLETS access certification every two years.
@@ -29,16 +34,29 @@ class Refusal:
     status: int = 403
 
 
-def account_refusal(account: UserAccount, today: date, now: datetime) -> Refusal | None:
+def account_refusal(account: UserAccount, today: date, now: datetime,
+                    mfa_for_plate_data: bool = True) -> Refusal | None:
     """The first account-state rule the user fails, or None when the account may be used."""
     checks = (
-        _disabled, _not_approved, _training_missing, _certification_expired, _idle, _mfa_missing,
+        _disabled, _not_approved, _training_missing, _certification_expired, _idle,
     )
     for check in checks:
         refusal = check(account, today, now)
         if refusal is not None:
             return refusal
-    return None
+    return mfa_refusal(account, mfa_for_plate_data)
+
+
+def mfa_refusal(account: UserAccount, mfa_for_plate_data: bool = True) -> Refusal | None:
+    """CJIS Security Policy: every role that sees plate data or alerts (and every administrator)
+    signs in with a one-time code; the account must have an authenticator enrolled."""
+    needs = Role.ADMINISTRATOR in account.roles or (
+        mfa_for_plate_data and sees_plate_data(account.roles))
+    if not needs or account.mfa_enabled:
+        return None
+    return Refusal("MFA_REQUIRED",
+                   "your role sees plate data, so you must sign in with a one-time code: sign "
+                   "in again and enrol an authenticator app")
 
 
 def training_refusal(account: UserAccount, today: date) -> Refusal | None:
@@ -60,18 +78,33 @@ def permission_refusal(account: UserAccount, permission: Permission) -> Refusal 
                    f"your role does not permit {permission.value.replace('_', ' ')}")
 
 
-def purpose_refusal(purpose: str | None, case_number: str | None) -> Refusal | None:
-    """428.6(b): every data access states a listed purpose and a case number."""
+def purpose_refusal(purpose: str | None, case_number: str | None,
+                    rule: CaseNumberRule = DEFAULT_CASE_NUMBER_RULE) -> Refusal | None:
+    """428.6(b): every data access states a listed purpose and a real case number."""
     if not purpose:
         return Refusal("PURPOSE_REQUIRED", "state the purpose of this access", 400)
     if purpose not in Purpose.__members__.values():
         allowed = ", ".join(item.value for item in Purpose)
         return Refusal("PURPOSE_INVALID", f"purpose must be one of: {allowed}", 400)
-    if not case_number:
+    return case_number_refusal(case_number, rule)
+
+
+def case_number_refusal(case_number: str | None,
+                        rule: CaseNumberRule = DEFAULT_CASE_NUMBER_RULE) -> Refusal | None:
+    """A case number is required, is never a placeholder (NONE, 0000, ASDF, ...), and follows
+    the agency's format (policy/case_numbers.py)."""
+    text = (case_number or "").strip()
+    if not text:
         return Refusal("CASE_NUMBER_REQUIRED", "give the case or incident number", 400)
-    if not CASE_NUMBER.match(case_number.strip().upper()):
-        return Refusal("CASE_NUMBER_INVALID",
-                       "case number must be 4-32 letters, digits or dashes", 400)
+    reason = placeholder_reason(text)
+    if reason is not None:
+        return Refusal("CASE_NUMBER_PLACEHOLDER",
+                       f"the case number is {reason}, not the number of a specific "
+                       "investigation (policy 428.6(b)); give the real case or incident number",
+                       400)
+    if not rule.matches(text):
+        return Refusal("CASE_NUMBER_INVALID", "the case number is not in the department's "
+                       f"format (for example {rule.example})", 400)
     return None
 
 
@@ -117,9 +150,3 @@ def _idle(account: UserAccount, today: date, now: datetime) -> Refusal | None:
     return Refusal("ACCOUNT_IDLE",
                    f"this account has not been used for more than {IDLE_LIMIT_DAYS} days; "
                    "ask the ALPR administrator to re-approve it")
-
-
-def _mfa_missing(account: UserAccount, today: date, now: datetime) -> Refusal | None:
-    if Role.ADMINISTRATOR not in account.roles or account.mfa_enabled:
-        return None
-    return Refusal("MFA_REQUIRED", "administrators must sign in with multi-factor authentication")

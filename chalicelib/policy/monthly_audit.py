@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from chalicelib.domain.access import UserAccount
 from chalicelib.domain.agencies import AgencyEntry, EntryStatus
@@ -20,10 +20,13 @@ from chalicelib.domain.audit import ALLOWED, REFUSED, AuditRecord, ChainCheck
 from chalicelib.domain.holds import Hold
 from chalicelib.domain.hotlist import Source
 from chalicelib.domain.monthly_audit import Finding, FindingKind, ListedEntry, ReleaseRecord
+from chalicelib.domain.plates import edit_distance_at_most, fold_plate
 from chalicelib.domain.reads import Read, format_time, parse_time
 from chalicelib.domain.uploads import DailyCount
 from chalicelib.policy.access import idle_refusal, purpose_refusal, training_refusal
+from chalicelib.policy.case_numbers import DEFAULT_CASE_NUMBER_RULE, CaseNumberRule
 from chalicelib.policy.directory import NEW_AGENCY_DAYS, PROPOSE_ACTION, entry_problems
+from chalicelib.policy.long_history import WINDOW_GRACE
 from chalicelib.policy.retention import expiry_epoch
 from chalicelib.policy.separation_of_duties import CODES as SOD_CODES
 from chalicelib.policy.separation_of_duties import same_person
@@ -32,9 +35,14 @@ from chalicelib.policy.separation_of_duties import same_person
 SEARCH_ACTION = "search_reads"
 DATA_ACCESS_ACTIONS = frozenset({SEARCH_ACTION, "view_read", "export_reads", "download_export"})
 PURGE_ACTIONS = ("purge_reads", "purge_images", "retention_check")
+LOCK_ACTION = "account_locked"
 
-# One user searching one plate this many times in a month is flagged (stalking pattern).
+# One user searching one plate this many times in a month is flagged (stalking pattern). The
+# pages of one search are one search (services/search_record.py).
 REPEATED_PLATE_SEARCHES = 5
+# A case number that one user alone used for this many unrelated plates (not look-alikes of each
+# other) in a month is a catch-all, not a specific investigation (428.6(b)).
+CASE_NUMBER_PLATES = 10
 # One user's wildcard (partial plate) searches in one local day that make a sweep.
 BULK_WILDCARD_SEARCHES_PER_DAY = 10
 # One wildcard search returning this many reads is a sweep by itself.
@@ -81,6 +89,20 @@ class AccessSummary:
     by_action: Mapping[str, Mapping[str, int]]
     data_accesses: int
     searches: int
+    search_pages: int = 0
+
+
+@dataclass(frozen=True)
+class SearchEvent:
+    """One search and its pages, as one event (the first record stands for it)."""
+
+    first: AuditRecord
+    pages: int
+    results: int
+
+    @property
+    def plate(self) -> str:
+        return self.first.entry.query.get("plate", "").strip().upper()
 
 
 @dataclass(frozen=True)
@@ -104,12 +126,16 @@ def access_summary(records: Iterable[AuditRecord]) -> AccessSummary:
     by_role: Counter[str] = Counter()
     by_purpose: Counter[str] = Counter()
     by_action: dict[str, Counter[str]] = defaultdict(Counter)
-    searches = 0
+    searches = pages = 0
     for record in records:
         entry = record.entry
         by_action[entry.action][entry.outcome] += 1
         if entry.action not in DATA_ACCESS_ACTIONS:
             continue
+        if entry.action == SEARCH_ACTION and entry.outcome == ALLOWED:
+            pages += 1
+        if _is_continuation(record):
+            continue  # a later page of a search counted once, by its first page
         row = users.get(entry.username) or UserActivity(entry.username, entry.role,
                                                          entry.agency, 0, 0)
         allowed = entry.outcome == ALLOWED
@@ -123,7 +149,7 @@ def access_summary(records: Iterable[AuditRecord]) -> AccessSummary:
                            key=lambda activity: (-activity.data_accesses, activity.username)))
     return AccessSummary(by_user, dict(by_role.most_common()), dict(by_purpose.most_common()),
                          {action: dict(counts) for action, counts in sorted(by_action.items())},
-                         sum(by_role.values()), searches)
+                         sum(by_role.values()), searches, pages)
 
 
 def refusal_summary(records: Iterable[AuditRecord]) -> RefusalSummary:
@@ -178,18 +204,22 @@ def release_counts(decided: Iterable[ReleaseRecord]) -> dict[str, int]:
 
 
 # ---------------------------------------------------------------------- findings
-def invalid_purpose_findings(records: Iterable[AuditRecord]) -> list[Finding]:
-    """428.6(b): allowed data accesses whose recorded purpose or case number is not valid.
+def invalid_purpose_findings(records: Iterable[AuditRecord],
+                             rule: CaseNumberRule = DEFAULT_CASE_NUMBER_RULE) -> list[Finding]:
+    """428.6(b): allowed data accesses whose recorded purpose or case number fails today's rules
+    (the agency's format and the placeholder values: NONE, 0000, ASDF, ...).
 
-    The API refuses such requests, so any found here came in some other way and must be
-    explained; there should be none.
+    The API refuses such requests, so any found here came in some other way, or before the rule
+    was tightened, and must be explained; there should be none. Later pages of a search carry
+    their first page's purpose and case number and are not named again.
     """
     findings = []
     for record in records:
         entry = record.entry
-        if entry.outcome != ALLOWED or entry.action not in DATA_ACCESS_ACTIONS:
+        if entry.outcome != ALLOWED or entry.action not in DATA_ACCESS_ACTIONS \
+                or _is_continuation(record):
             continue
-        refusal = purpose_refusal(entry.purpose, entry.case_number)
+        refusal = purpose_refusal(entry.purpose, entry.case_number, rule)
         if refusal is None:
             continue
         findings.append(Finding(
@@ -204,10 +234,9 @@ def invalid_purpose_findings(records: Iterable[AuditRecord]) -> list[Finding]:
 def repeated_plate_findings(records: Iterable[AuditRecord]) -> list[Finding]:
     """One user searching the same plate REPEATED_PLATE_SEARCHES times or more in the month."""
     searches: dict[tuple[str, str], list[AuditRecord]] = defaultdict(list)
-    for record in _allowed_searches(records):
-        plate = record.entry.query.get("plate", "").strip().upper()
-        if plate:
-            searches[(record.entry.username, plate)].append(record)
+    for event in search_events(records):
+        if event.plate:
+            searches[(event.first.entry.username, event.plate)].append(event.first)
     findings = []
     for (username, plate), found in sorted(searches.items()):
         if len(found) < REPEATED_PLATE_SEARCHES:
@@ -227,21 +256,22 @@ def repeated_plate_findings(records: Iterable[AuditRecord]) -> list[Finding]:
 def bulk_wildcard_findings(records: Iterable[AuditRecord], zone: tzinfo) -> list[Finding]:
     """Wildcard sweeps: many wildcard searches by one user in one local day, or one wildcard
     search returning BULK_WILDCARD_RESULTS reads or more."""
-    per_day: dict[tuple[str, date], list[AuditRecord]] = defaultdict(list)
+    per_day: dict[tuple[str, date], list[SearchEvent]] = defaultdict(list)
     findings = []
-    for record in _allowed_searches(records):
+    for event in search_events(records):
+        record = event.first
         if not _is_wildcard(record.entry.query):
             continue
         day = parse_time(record.entry.at).astimezone(zone).date()
-        per_day[(record.entry.username, day)].append(record)
-        if record.entry.result_count >= BULK_WILDCARD_RESULTS:
+        per_day[(record.entry.username, day)].append(event)
+        if event.results >= BULK_WILDCARD_RESULTS:
             findings.append(Finding(
                 FindingKind.BULK_WILDCARD_SEARCHES, record.entry.username,
-                f"one wildcard search returned {record.entry.result_count} reads "
+                f"one wildcard search returned {event.results} reads in {event.pages} page(s) "
                 f"(threshold {BULK_WILDCARD_RESULTS})",
                 {"seq": record.seq, "at": record.entry.at,
                  "pattern": record.entry.query.get("plate", ""),
-                 "results": record.entry.result_count}))
+                 "results": event.results, "pages": event.pages}))
     for (username, day), found in sorted(per_day.items()):
         if len(found) >= BULK_WILDCARD_SEARCHES_PER_DAY:
             findings.append(Finding(
@@ -249,7 +279,7 @@ def bulk_wildcard_findings(records: Iterable[AuditRecord], zone: tzinfo) -> list
                 f"{len(found)} wildcard searches on {day.isoformat()} "
                 f"(threshold {BULK_WILDCARD_SEARCHES_PER_DAY} a day)",
                 {"day": day.isoformat(), "searches": len(found),
-                 "results": sum(record.entry.result_count for record in found)}))
+                 "results": sum(event.results for event in found)}))
     return findings
 
 
@@ -259,7 +289,8 @@ def off_hours_findings(records: Iterable[AuditRecord], zone: tzinfo) -> list[Fin
     nights: dict[tuple[str, date], list[AuditRecord]] = defaultdict(list)
     for record in records:
         entry = record.entry
-        if entry.outcome != ALLOWED or entry.action not in DATA_ACCESS_ACTIONS:
+        if entry.outcome != ALLOWED or entry.action not in DATA_ACCESS_ACTIONS \
+                or _is_continuation(record):
             continue
         night = off_hours_night(parse_time(entry.at), zone)
         if night is not None:
@@ -594,9 +625,23 @@ def camera_upload_findings(counts: Iterable[DailyCount]) -> list[Finding]:
 
 
 # ---------------------------------------------------------------------- helpers
-def _allowed_searches(records: Iterable[AuditRecord]) -> list[AuditRecord]:
-    return sorted((record for record in records if record.entry.action == SEARCH_ACTION
-                   and record.entry.outcome == ALLOWED), key=lambda record: record.entry.at)
+def search_events(records: Iterable[AuditRecord]) -> list[SearchEvent]:
+    """Allowed searches, one per search (its pages added up), in time order. Records written
+    before searches had ids are one search each."""
+    pages: dict[str, list[AuditRecord]] = defaultdict(list)
+    for record in records:
+        if record.entry.action == SEARCH_ACTION and record.entry.outcome == ALLOWED:
+            pages[record.entry.search_id or f"seq-{record.seq}"].append(record)
+    events = []
+    for found in pages.values():
+        found.sort(key=lambda record: record.seq)
+        events.append(SearchEvent(found[0], len(found),
+                                  sum(record.entry.result_count for record in found)))
+    return sorted(events, key=lambda event: (event.first.entry.at, event.first.seq))
+
+
+def _is_continuation(record: AuditRecord) -> bool:
+    return record.entry.action == SEARCH_ACTION and record.entry.search_page > 1
 
 
 def _is_wildcard(query: Mapping[str, str]) -> bool:
@@ -611,3 +656,173 @@ def _numbers(query: Mapping[str, str]) -> dict[str, int]:
 def _day(value: date | None) -> str:
     return value.isoformat() if value is not None else "(none)"
 
+
+# ---------------------------------------------------------------------- officers' guardrails
+def catch_all_case_findings(records: Iterable[AuditRecord]) -> list[Finding]:
+    """428.6(b): a case number that one user alone used, in the month, for CASE_NUMBER_PLATES or
+    more unrelated plates (plates that are not one-character or look-alike variants of each
+    other): a case number stretched over everyone that user looks up."""
+    users: dict[str, set[str]] = defaultdict(set)
+    plates: dict[str, set[str]] = defaultdict(set)
+    for record in records:
+        entry = record.entry
+        if entry.outcome != ALLOWED or entry.action not in DATA_ACCESS_ACTIONS \
+                or not entry.case_number or _is_continuation(record):
+            continue
+        case = entry.case_number.strip().upper()
+        users[case].add(entry.username)
+        plate = entry.query.get("plate", "").strip().upper()
+        if plate and "*" not in plate and "?" not in plate:
+            plates[case].add(plate)
+    findings = []
+    for case, names in sorted(users.items()):
+        unrelated = unrelated_plates(plates[case])
+        if len(names) != 1 or unrelated < CASE_NUMBER_PLATES:
+            continue
+        username = next(iter(names))
+        findings.append(Finding(
+            FindingKind.CATCH_ALL_CASE_NUMBER, username,
+            f"case number {case} was used by this user alone for {unrelated} unrelated plates "
+            f"(threshold {CASE_NUMBER_PLATES})",
+            {"case_number": case, "unrelated_plates": unrelated,
+             "plates": len(plates[case])}))
+    return findings
+
+
+def unrelated_plates(plates: Iterable[str]) -> int:
+    """How many groups the plates fall into when look-alike and one-character variants of each
+    other (one fuzzy family, one car misread) count as one."""
+    groups: list[str] = []
+    for plate in sorted(fold_plate(plate) for plate in plates):
+        if not any(edit_distance_at_most(plate, other, 1) for other in groups):
+            groups.append(plate)
+    return len(groups)
+
+
+@dataclass(frozen=True)
+class ExtendedSearch:
+    """A search over more than the extended-search limit, and the authority it rested on."""
+
+    username: str
+    at: str
+    plate: str
+    mode: str
+    start: str
+    end: str
+    case_number: str
+    authority: str
+    authority_ref: str
+    pages: int
+    results: int
+
+
+def extended_searches(records: Iterable[AuditRecord], limit_days: int) -> list[ExtendedSearch]:
+    """Every search of the month whose window covered more than `limit_days` days of history."""
+    found = []
+    for event in search_events(records):
+        entry = event.first.entry
+        covered = _days_covered(entry.query, entry.at)
+        if entry.authority or covered is None or covered > timedelta(days=limit_days) \
+                + WINDOW_GRACE:
+            found.append(ExtendedSearch(
+                entry.username, entry.at, event.plate, entry.query.get("mode", "exact"),
+                entry.query.get("from", "") or "(none)", entry.query.get("to", "") or entry.at,
+                entry.case_number, entry.authority, entry.authority_ref, event.pages,
+                event.results))
+    return found
+
+
+def extended_search_findings(searches: Iterable[ExtendedSearch]) -> list[Finding]:
+    """Extended searches recorded without a legal authority (the API refuses them, so each came
+    in some other way, or before the rule): there should be none."""
+    return [Finding(
+        FindingKind.EXTENDED_SEARCH_WITHOUT_AUTHORITY, search.username,
+        f"a search at {search.at} covered {search.start} to {search.end} without a warrant, "
+        "court order or supervisor's approval",
+        {"at": search.at, "plate": search.plate, "from": search.start, "to": search.end,
+         "case_number": search.case_number or "(none)"})
+        for search in searches if not search.authority]
+
+
+def stitched_history_findings(records: Iterable[AuditRecord],
+                              limit_days: int) -> list[Finding]:
+    """One user's searches of one plate, each within the limit and on no authority, whose
+    windows together reach more than the limit further back than the searches themselves moved
+    on: a long history pulled in short pieces. (Searching one plate again and again over weeks,
+    each time for the last 30 days, adds only the time that passed; the repeated-plate flag
+    names that.)"""
+    windows: dict[tuple[str, str], list[tuple[datetime, datetime, datetime]]] = defaultdict(list)
+    for event in search_events(records):
+        entry = event.first.entry
+        if entry.authority or not event.plate or _is_wildcard(entry.query):
+            continue
+        window = _window_of(entry.query, entry.at)
+        if window is not None:
+            windows[(entry.username, event.plate)].append((*window, parse_time(entry.at)))
+    findings = []
+    limit = timedelta(days=limit_days) + WINDOW_GRACE
+    for (username, plate), found in sorted(windows.items()):
+        covered = _union_length([(start, end) for start, end, _ in found])
+        moved_on = max(at for _, _, at in found) - min(at for _, _, at in found)
+        if len(found) < 2 or covered - moved_on <= limit:
+            continue
+        findings.append(Finding(
+            FindingKind.HISTORY_IN_PIECES, username,
+            f"{len(found)} searches of one plate, each {limit_days} days or less, together "
+            f"covered {covered.days} days of its history within {moved_on.days} day(s), "
+            "without a warrant, court order or supervisor's approval",
+            {"plate": plate, "searches": len(found), "days_covered": covered.days,
+             "earliest": format_time(min(start for start, _, _ in found))}))
+    return findings
+
+
+def _window_of(query: Mapping[str, str], at: str) -> tuple[datetime, datetime] | None:
+    try:
+        start = parse_time(_utc_text(query["from"]))
+        end = min(parse_time(_utc_text(query.get("to") or at)), parse_time(at))
+    except (KeyError, ValueError):
+        return None
+    return (start, end) if end > start else None
+
+
+def _union_length(windows: list[tuple[datetime, datetime]]) -> timedelta:
+    total, reach = timedelta(0), None
+    for start, end in sorted(windows):
+        if reach is None or start > reach:
+            total += end - start
+            reach = end
+        elif end > reach:
+            total += end - reach
+            reach = end
+    return total
+
+
+def lock_findings(records: Iterable[AuditRecord]) -> list[Finding]:
+    """Accounts locked after repeated failed sign-ins (password guessing, or a user locked out):
+    each lock is named with its start and end for the administrator to follow up."""
+    return [Finding(
+        FindingKind.ACCOUNT_LOCKED, record.entry.query.get("username", record.entry.username),
+        f"locked after {record.entry.query.get('failures', '?')} failed sign-ins within "
+        f"{record.entry.query.get('window_minutes', '?')} minutes, from "
+        f"{record.entry.query.get('locked_from', record.entry.at)} to "
+        f"{record.entry.query.get('locked_until', '?')}",
+        {"locked_from": record.entry.query.get("locked_from", record.entry.at),
+         "locked_until": record.entry.query.get("locked_until", ""),
+         "source_ip": record.entry.source_ip or "(unknown)",
+         "account": record.entry.username})
+        for record in records if record.entry.action == LOCK_ACTION]
+
+
+def _days_covered(query: Mapping[str, str], at: str) -> timedelta | None:
+    """The history a recorded search covered (None: unbounded, no start)."""
+    try:
+        start = parse_time(_utc_text(query["from"]))
+        end = min(parse_time(_utc_text(query.get("to") or at)), parse_time(at))
+    except (KeyError, ValueError):
+        return None
+    return max(end - start, timedelta(0))
+
+
+def _utc_text(text: str) -> str:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return format_time(moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC))

@@ -77,8 +77,10 @@ def _mode(value: Any) -> SearchMode:
 
 
 def _plate_or_pattern(mode: SearchMode, value: Any) -> tuple[str, PlatePattern | None]:
-    if not isinstance(value, str) or not value.strip():
+    if value is None or (isinstance(value, str) and not value.strip()):
         raise SearchRefused("PLATE_REQUIRED", "give the plate (or partial plate) to search for")
+    if not isinstance(value, str):
+        raise SearchRefused("PLATE_INVALID", "plate must be text, e.g. \"7ABC123\" or \"7AB*\"")
     try:
         if mode is SearchMode.PARTIAL:
             pattern = PlatePattern.parse(value)

@@ -10,8 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from chalicelib.domain.access import ROLE_PERMISSIONS, Permission, Role
+from chalicelib.policy.sign_in import (
+    FAILURE_WINDOW,
+    LOCK_DURATION,
+    MAX_FAILURES,
+    SESSION_IDLE_MINUTES,
+)
 
 # The job titles of 428.3.1(a), as the public reads them.
 ROLE_TITLES: Mapping[Role, str] = {
@@ -25,6 +32,7 @@ ROLE_TITLES: Mapping[Role, str] = {
     Role.ADMINISTRATOR: "ALPR administrator (Administrative Services Division Commander or "
                         "designee)",
     Role.AUDITOR: "Auditors",
+    Role.SUPERVISOR: "Supervisors (beside their own job title)",
 }
 
 # The same titles as one person, for sentences ("approved by an ALPR administrator").
@@ -58,6 +66,9 @@ ABILITIES: Mapping[Permission, str] = {
                                 "second administrator confirms each one)",
     Permission.READ_AUDIT: "read the record of access and the monthly audits",
     Permission.SYSTEM_STATUS: "see the system's status",
+    Permission.APPROVE_EXTENDED_SEARCH: "approve another user's search over more than the "
+                                        "extended-search limit, for one plate and case, for at "
+                                        "most 24 hours",
 }
 
 # Civil Code 1798.90.55(b), policy 428.7 and the Attorney General's bulletin 2023-DLE-06: the
@@ -76,6 +87,31 @@ PREREQUISITES = (
     "approval by the ALPR administrator",
     "use within the last 90 days (idle accounts are suspended)",
 )
+
+
+def search_rules(extended_search_days: int, mfa_for_plate_data: bool) -> tuple[str, ...]:
+    """What every search and every sign-in must carry, from the live settings."""
+    rules = [
+        "Every search and every view of a read names a purpose from a fixed list and the "
+        "number of a specific case; placeholder numbers (NONE, N/A, 0000, 1234, ...) are "
+        "refused.",
+        f"A search covering more than {extended_search_days} days of one vehicle's history "
+        "needs a warrant, a court order, or a supervisor's approval given to that user for "
+        "that plate and case for at most 24 hours; the supervisor cannot approve their own.",
+        "The pages of one search are recorded as one search; every attempt, allowed or "
+        "refused, is recorded, failed sign-ins included.",
+        f"After {MAX_FAILURES} failed sign-ins within {_minutes(FAILURE_WINDOW)} minutes an "
+        f"account is locked for {_minutes(LOCK_DURATION)} minutes.",
+    ]
+    if mfa_for_plate_data:
+        rules.append("Everyone whose role can see plate data or alerts signs in with a "
+                     "one-time code from an authenticator app, and the web console locks "
+                     f"itself after {SESSION_IDLE_MINUTES} minutes without activity.")
+    return tuple(rules)
+
+
+def _minutes(span: timedelta) -> int:
+    return int(span.total_seconds() // 60)
 
 
 @dataclass(frozen=True)

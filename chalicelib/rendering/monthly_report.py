@@ -44,6 +44,7 @@ def render_monthly_report(document: Mapping[str, Any]) -> str:
         _refusals(document["refusals"]),
         _retention(document["retention"], document["holds"], document["accounts"]),
         _releases(document["releases"]),
+        _extended_searches(document.get("extended_searches")),
         _directory(document.get("directory", {})),
         _chain(document["audit_chain"], document.get("posted_policy"),
                document["hotlist"]),
@@ -170,6 +171,28 @@ def _releases(releases: Mapping[str, Any]) -> str:
     )
 
 
+def _extended_searches(extended: Mapping[str, Any] | None) -> str:
+    """Searches over the extended-search limit, per user, and each one's authority."""
+    if extended is None:  # a report built before the rule existed
+        return ""
+    users = [[row["username"], row["searches"], row.get("warrant", 0),
+              row.get("court_order", 0), row.get("supervisor_approval", 0), row.get("none", 0)]
+             for row in extended["by_user"]]
+    searches = [[row["at"], row["username"], row["plate"], f"{row['start']} to {row['end']}",
+                 row["case_number"], row["authority"] or "NONE", row["authority_ref"],
+                 f"{row['results']} in {row['pages']} page(s)"]
+                for row in extended["searches"]]
+    return (
+        f"<h2>Searches over {_text(extended['limit_days'])} days (policy 428.6(b))</h2>"
+        f"<p>{_text(extended['total'])} searches covered more than "
+        f"{_text(extended['limit_days'])} days of one vehicle's history; each needs a warrant, "
+        "a court order or a supervisor's approval.</p>"
+        + _table(("user", "searches", "warrant", "court order", "supervisor approval",
+                  "no authority"), users)
+        + "<h3>Each search</h3>"
+        + _table(("at", "user", "plate", "window", "case", "authority", "reference",
+                  "results"), searches)
+    )
 def _history(directory: Mapping[str, Any] | None) -> str:
     if not directory:
         return "no directory entry"

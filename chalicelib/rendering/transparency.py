@@ -32,6 +32,8 @@ def render_transparency(figures: TransparencyFigures) -> str:
             (f"plate reads in the last {window} days", figures.reads),
             (f"hotlist hits in the last {window} days", figures.hotlist_hits),
             (f"searches in the last {window} days", figures.searches),
+            (f"of them covering more than {figures.extended_search_days} days of history, on "
+             "a warrant, court order or supervisor's approval", figures.extended_searches),
         ))
     audit = (f"The last monthly audit covers {_text(figures.last_monthly_audit)} and was "
              f"completed on {_text((figures.last_monthly_audit_generated or '')[:10])}."
@@ -41,6 +43,7 @@ def render_transparency(figures: TransparencyFigures) -> str:
         for role in figures.authorized_roles)
     prerequisites = "".join(f"<li>{_text(item)}</li>" for item in figures.prerequisites)
     sharing = "".join(f"<li>{_text(rule)}</li>" for rule in figures.sharing_rules)
+    searching = "".join(f"<li>{_text(rule)}</li>" for rule in figures.search_rules)
     released = "".join(
         f"<tr><td>{_text(row.agency)}</td><td>{_text(row.releases)}</td>"
         f"<td>{_text(row.reads)}</td></tr>" for row in figures.released_to)
@@ -64,6 +67,7 @@ def render_transparency(figures: TransparencyFigures) -> str:
         f"<p>Every user needs:</p><ul>{prerequisites}</ul>"
         f"<table><thead><tr><th>job title</th><th>may</th></tr></thead><tbody>{roles}</tbody>"
         "</table>"
+        f"<h2>Searches and sign-in</h2><ul>{searching}</ul>"
         f"<h2>Sharing</h2><ul>{sharing}</ul>"
         f"<h3>Agencies that received data in the last {window} days</h3>{released_table}"
         f'<h2>The posted policy</h2><div class="policy">{render_policy_text(figures.policy.text)}'

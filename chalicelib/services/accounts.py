@@ -49,6 +49,7 @@ class AccountDependencies:
     identity: Identity
     audit: AccessRecord
     clock: Callable[[], datetime]
+    mfa_for_plate_data: bool = True
 
 
 class AccessRefused(Exception):
@@ -83,7 +84,8 @@ def authorize(token: str | None, permission: Permission, meta: RequestMeta,
         _record_refusal(None, meta, "UNAUTHENTICATED", deps, now)
         raise AccessRefused(Refusal("UNAUTHENTICATED", message, 401)) from error
     caller = Caller(account, meta.source_ip, meta.request_id)
-    refusal = account_refusal(account, now.date(), now) or permission_refusal(account, permission)
+    refusal = (account_refusal(account, now.date(), now, deps.mfa_for_plate_data)
+               or permission_refusal(account, permission))
     if refusal is not None:
         _record_refusal(caller, meta, refusal.code, deps, now)
         raise AccessRefused(refusal)

@@ -11,6 +11,8 @@ from chalicelib.domain.audit import ALLOWED, REFUSED, AuditEntry, AuditRecord
 from chalicelib.domain.reads import format_time
 
 ANONYMOUS = "anonymous"
+# Records of camera credentials name the camera: "camera:<camera id>".
+CAMERA_PREFIX = "camera:"
 
 
 class AuditWriter(Protocol):
@@ -39,3 +41,16 @@ def entry_for(caller: Caller | None, action: str, now: datetime, *, allowed: boo
         source_ip=caller.source_ip if caller else source_ip,
         request_id=caller.request_id if caller else request_id,
     )
+
+
+def camera_entry(camera_id: str, action: str, now: datetime, *, allowed: bool,
+                 query: Mapping[str, str] | None = None, refusal_code: str = "",
+                 source_ip: str = "", request_id: str = "") -> AuditEntry:
+    """An audit entry for an attempt by an authenticated camera."""
+    name = f"{CAMERA_PREFIX}{camera_id}"
+    return AuditEntry(
+        at=format_time(now), user_id=name, username=name, agency="", role="camera",
+        action=action,
+        outcome=ALLOWED if allowed else REFUSED,
+        query={key: value[:200] for key, value in (query or {}).items() if value},
+        refusal_code=refusal_code, source_ip=source_ip, request_id=request_id)

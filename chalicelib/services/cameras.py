@@ -32,6 +32,8 @@ from chalicelib.services.auditing import entry_for
 MAX_UPLOAD_DELAY = timedelta(days=7)
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 _EXTENSIONS = {JPEG: "jpg", PNG: "png"}
+CAMERA_AUTH_ACTION = "camera_sign_in"
+CAMERA_UNAUTHORIZED = "CAMERA_UNAUTHORIZED"
 
 
 class CameraRefused(Refused):
@@ -91,19 +93,27 @@ class CameraDirectory:
 
 
 # ---------------------------------------------------------------------- uploads
-def authenticate_camera(credential: str | None, deps: CameraDependencies) -> Camera:
-    """The camera a credential belongs to; unknown, revoked or inactive cameras get 401."""
-    refused = CameraRefused("CAMERA_UNAUTHORIZED",
-                            "unknown, revoked or inactive camera credential", 401)
-    if not credential:
-        raise refused
+def authenticate_camera(credential: str | None, deps: CameraDependencies, source_ip: str = "",
+                        request_id: str = "") -> Camera:
+    """The camera a credential belongs to; unknown, revoked or inactive cameras get 401, and
+    the refused attempt is recorded (with the camera id it claimed, if it names one)."""
+    claimed = ""
     try:
-        camera_id, _ = parse_credential(credential)
+        if not credential:
+            raise InvalidCredential("no credential")
+        claimed, _ = parse_credential(credential)
+        camera = deps.cameras.get(claimed)
+        if camera is None or not verify_credential(credential, camera):
+            raise InvalidCredential("not this camera's current credential")
     except InvalidCredential:
-        raise refused from None
-    camera = deps.cameras.get(camera_id)
-    if camera is None or not verify_credential(credential, camera):
-        raise refused
+        # Nobody is identified: the camera id is only what the credential claims.
+        deps.audit.append(entry_for(
+            None, CAMERA_AUTH_ACTION, deps.clock(), allowed=False,
+            query={"claimed_camera_id": claimed,
+                   "credential": "refused" if credential else "missing"},
+            refusal_code=CAMERA_UNAUTHORIZED, source_ip=source_ip, request_id=request_id))
+        raise CameraRefused(CAMERA_UNAUTHORIZED,
+                            "unknown, revoked or inactive camera credential", 401) from None
     return camera
 
 
@@ -114,7 +124,7 @@ def upload_ticket(camera: Camera, body: Mapping[str, Any],
     ingest can hold the stored object against it."""
     now = deps.clock()
     content_type = body.get("content_type")
-    if content_type not in _EXTENSIONS:
+    if not isinstance(content_type, str) or content_type not in _EXTENSIONS:
         raise CameraRefused("CONTENT_TYPE_INVALID", "content_type must be image/jpeg or image/png")
     size = body.get("content_length")
     if not isinstance(size, int) or isinstance(size, bool) or not 0 < size <= deps.max_upload_bytes:

@@ -38,6 +38,7 @@ from chalicelib.evidence.package import (
 )
 from chalicelib.evidence.signing import sign_manifest
 from chalicelib.policy.access import purpose_refusal
+from chalicelib.policy.case_numbers import DEFAULT_CASE_NUMBER_RULE, CaseNumberRule
 from chalicelib.services.auditing import AuditWriter, entry_for
 from chalicelib.services.holds import HoldDependencies, place_hold
 
@@ -92,6 +93,7 @@ class ExportDependencies:
     # The evidence signing key: every manifest is signed, so a package rebuilt by hand shows.
     signer: Signer
     new_id: Callable[[], str] = _new_export_id
+    case_numbers: CaseNumberRule = DEFAULT_CASE_NUMBER_RULE
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ def export_reads(reads: Sequence[Read], case_number: str, purpose: str, caller: 
     now = deps.clock()
     case = case_number.strip().upper()
     try:
-        _check_request(reads, purpose, case_number)
+        _check_request(reads, purpose, case_number, deps.case_numbers)
         request = HoldRequest(case, "evidence", caller.account.username, approved_by,
                               now.date() + timedelta(days=EXPORT_HOLD_REVIEW_DAYS))
         outcome = place_hold(reads, request, caller, deps.holds)
@@ -213,7 +215,7 @@ def download_export(case_number: str, export_id: str, purpose: str, caller: Call
     """A short-lived URL to a stored package; each download is a custody event in the audit log."""
     now = deps.clock()
     case = case_number.strip().upper()
-    refusal = purpose_refusal(purpose, case_number)
+    refusal = purpose_refusal(purpose, case_number, deps.case_numbers)
     code = refusal.code if refusal else ("" if is_uuid(export_id) else "EXPORT_ID_INVALID")
     if code:
         deps.audit.append(entry_for(caller, DOWNLOAD_ACTION, now, allowed=False,
@@ -227,8 +229,9 @@ def download_export(case_number: str, export_id: str, purpose: str, caller: Call
     return deps.evidence.presigned_get(key, None, EXPORT_URL_SECONDS)
 
 
-def _check_request(reads: Sequence[Read], purpose: str, case_number: str) -> None:
-    refusal = purpose_refusal(purpose, case_number)
+def _check_request(reads: Sequence[Read], purpose: str, case_number: str,
+                   case_numbers: CaseNumberRule) -> None:
+    refusal = purpose_refusal(purpose, case_number, case_numbers)
     if refusal is not None:
         raise ExportRefused(refusal.code, refusal.message)
     if not reads:

@@ -38,6 +38,8 @@ from chalicelib.domain.signatures import fingerprint
 from chalicelib.domain.uploads import DailyCount
 from chalicelib.policy import audit_integrity
 from chalicelib.policy import monthly_audit as rules
+from chalicelib.policy.case_numbers import DEFAULT_CASE_NUMBER_RULE, CaseNumberRule
+from chalicelib.policy.long_history import DEFAULT_EXTENDED_SEARCH_DAYS
 from chalicelib.rendering.monthly_report import render_monthly_report
 from chalicelib.services.auditing import entry_for
 from chalicelib.services.checkpoints import CheckpointObjects, PublicKeySource, verify_record
@@ -136,6 +138,8 @@ class MonthlyAuditDependencies:
     checkpoints: CheckpointObjects
     checkpoint_key: PublicKeySource
     uploads: UploadCounts
+    case_numbers: CaseNumberRule = DEFAULT_CASE_NUMBER_RULE
+    extended_search_days: int = DEFAULT_EXTENDED_SEARCH_DAYS
 
 
 @dataclass(frozen=True)
@@ -174,6 +178,8 @@ class MonthlyReport:
     public_key_sha256: str
     month_last_seq: int
     earlier_versions: tuple[audit_integrity.EarlierHead, ...]
+    extended_searches: tuple[rules.ExtendedSearch, ...] = ()
+    extended_search_days: int = DEFAULT_EXTENDED_SEARCH_DAYS
 
 
 @dataclass(frozen=True)
@@ -225,8 +231,9 @@ def build_report(period: ReportPeriod, deps: MonthlyAuditDependencies) -> Monthl
                               extra_seqs=[version.head_seq for version in earlier])
     chain = ChainState(anchoring.chain, anchoring.head_seq, anchoring.head_hash)
     policy = _policy_document(deps)
+    extended = rules.extended_searches(records, deps.extended_search_days)
     findings = [
-        *rules.invalid_purpose_findings(records),
+        *rules.invalid_purpose_findings(records, deps.case_numbers),
         *rules.repeated_plate_findings(records),
         *rules.bulk_wildcard_findings(records, deps.zone),
         *rules.off_hours_findings(records, deps.zone),
@@ -240,6 +247,7 @@ def build_report(period: ReportPeriod, deps: MonthlyAuditDependencies) -> Monthl
         *rules.separation_findings(records),
         *rules.hotlist_findings(entries, as_of),  # streamed: counted, not kept
         *rules.chain_findings(chain.check),
+        *_guardrail_findings(records, extended, deps.extended_search_days),
         *audit_integrity.checkpoint_findings(anchoring, now),
         *audit_integrity.report_history_findings(earlier, anchoring, period.month),
         *rules.evidence_integrity_findings(records),
@@ -263,7 +271,17 @@ def build_report(period: ReportPeriod, deps: MonthlyAuditDependencies) -> Monthl
         chain=chain, policy_document=policy, findings=tuple(findings), anchoring=anchoring,
         public_key_sha256=fingerprint(public_key),
         month_last_seq=max((record.seq for record in records), default=0),
-        earlier_versions=tuple(earlier))
+        earlier_versions=tuple(earlier),
+        extended_searches=tuple(extended), extended_search_days=deps.extended_search_days)
+
+
+def _guardrail_findings(records: list[AuditRecord], extended: list[rules.ExtendedSearch],
+                        limit_days: int) -> list[Finding]:
+    """What one officer pulled (issue 17): catch-all case numbers, long histories without
+    authority (whole, or stitched from short windows), accounts locked after failed sign-ins."""
+    return [*rules.catch_all_case_findings(records), *rules.extended_search_findings(extended),
+            *rules.stitched_history_findings(records, limit_days),
+            *rules.lock_findings(records)]
 
 
 def publish(report: MonthlyReport, deps: MonthlyAuditDependencies,
@@ -385,6 +403,7 @@ def report_document(report: MonthlyReport) -> dict[str, Any]:
                       "images_deleted": report.purges.images_deleted,
                       "kept_under_legal_hold": report.purges.kept_under_legal_hold},
         "releases": _release_section(report),
+        "extended_searches": _extended_section(report),
         "directory": _directory_section(report),
         "hotlist": {"entries_checked": report.hotlist_checked},
         "audit_chain": {"intact": report.chain.check.intact,
@@ -402,13 +421,16 @@ def report_document(report: MonthlyReport) -> dict[str, Any]:
 # Each State Auditor (report 2019-118) question, and the findings that answer it "review".
 QUESTIONS: tuple[tuple[str, tuple[FindingKind, ...]], ...] = (
     ("Did every access to ALPR data name a permitted purpose and a case number?",
-     (FindingKind.SEARCH_WITHOUT_VALID_PURPOSE,)),
+     (FindingKind.SEARCH_WITHOUT_VALID_PURPOSE, FindingKind.CATCH_ALL_CASE_NUMBER)),
+    ("Were long location histories searched only on a warrant, court order or a supervisor's "
+     "approval?", (FindingKind.EXTENDED_SEARCH_WITHOUT_AUTHORITY,
+                   FindingKind.HISTORY_IN_PIECES)),
     ("Were searches monitored for misuse (one plate searched repeatedly, wildcard sweeps, "
      "off-hours use)?",
      (FindingKind.REPEATED_PLATE_SEARCHES, FindingKind.BULK_WILDCARD_SEARCHES,
       FindingKind.OFF_HOURS_SPIKE)),
     ("Were only trained, certified, approved and active users able to reach the data?",
-     (FindingKind.TRAINING_LAPSED, FindingKind.IDLE_ACCOUNT)),
+     (FindingKind.TRAINING_LAPSED, FindingKind.IDLE_ACCOUNT, FindingKind.ACCOUNT_LOCKED)),
     ("Was ALPR data kept no longer than the retention period unless under a reviewed hold?",
      (FindingKind.READ_PAST_RETENTION, FindingKind.HOLD_PAST_REVIEW)),
     ("Was data shared only with California public agencies, on approved written requests?",
@@ -446,14 +468,19 @@ def _questions(report: MonthlyReport, by_kind: Counter[str]) -> list[dict[str, A
 def _question_basis(report: MonthlyReport) -> list[str]:
     access, purges, chain = report.access, report.purges, report.chain.check
     decided = Counter(release.status for release in report.releases_decided)
+    extended = report.extended_searches
     return [
         f"{access.data_accesses} data accesses were allowed; each was checked for a listed "
-        "purpose and a valid case number.",
-        f"{access.searches} searches were checked against the thresholds listed under "
-        "'thresholds'.",
-        f"{report.refusals.total} attempts were refused, each with its reason; "
-        f"{report.accounts_checked} enabled accounts were checked for training, CLETS "
-        "certification and idleness.",
+        "purpose and a case number in today's format that is not a placeholder, and each case "
+        "number for use by one user across many unrelated plates.",
+        f"{len(extended)} searches covered more than {report.extended_search_days} days; "
+        f"{sum(1 for search in extended if search.authority)} of them named a warrant, court "
+        "order or supervisor's approval (listed under 'extended_searches').",
+        f"{access.searches} searches ({access.search_pages} pages, each search counted once) "
+        "were checked against the thresholds listed under 'thresholds'.",
+        f"{report.refusals.total} attempts were refused, each with its reason (failed sign-ins "
+        f"included); {report.accounts_checked} enabled accounts were checked for training, "
+        "CLETS certification and idleness, and every account lock is named.",
         f"Retention is {report.retention_days} days; {purges.reads_purged} reads and "
         f"{purges.images_deleted} images were purged in {sum(purges.runs.values())} recorded "
         f"purge runs; {report.reads_checked} reads older than retention were still stored; "
@@ -485,9 +512,24 @@ def _question_basis(report: MonthlyReport) -> list[str]:
 def _access_section(access: rules.AccessSummary) -> dict[str, Any]:
     return {
         "data_accesses": access.data_accesses, "searches": access.searches,
+        "search_pages": access.search_pages,
         "by_user": [asdict(row) for row in access.by_user],
         "by_role": dict(access.by_role), "by_purpose": dict(access.by_purpose),
         "by_action": {action: dict(counts) for action, counts in access.by_action.items()},
+    }
+
+
+def _extended_section(report: MonthlyReport) -> dict[str, Any]:
+    """Searches over the extended-search limit, per user, with the authority of each."""
+    by_user: dict[str, Counter[str]] = {}
+    for search in report.extended_searches:
+        by_user.setdefault(search.username, Counter())[search.authority or "none"] += 1
+    return {
+        "limit_days": report.extended_search_days,
+        "total": len(report.extended_searches),
+        "by_user": [{"username": username, "searches": sum(counts.values()), **dict(counts)}
+                    for username, counts in sorted(by_user.items())],
+        "searches": [asdict(search) for search in report.extended_searches],
     }
 
 
@@ -541,6 +583,7 @@ def _thresholds() -> dict[str, int | str]:
         "wildcard_results_per_search": rules.BULK_WILDCARD_RESULTS,
         "off_hours": f"{rules.OFF_HOURS_START_HOUR:02d}:00-{rules.OFF_HOURS_END_HOUR:02d}:00",
         "off_hours_accesses_per_night": rules.OFF_HOURS_SPIKE_ACCESSES,
+        "case_number_unrelated_plates": rules.CASE_NUMBER_PLATES,
         "ttl_lag_allowance_days": rules.TTL_LAG_ALLOWANCE.days,
         "new_agency_days": rules.NEW_AGENCY_DAYS,
     }

@@ -7,7 +7,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -23,14 +23,28 @@ from chalicelib.domain.reads import (
     match_reason,
 )
 from chalicelib.policy.access import purpose_refusal
+from chalicelib.policy.case_numbers import DEFAULT_CASE_NUMBER_RULE, CaseNumberRule
+from chalicelib.policy.long_history import (
+    AUTHORITY_SCHEMA,
+    DEFAULT_EXTENDED_SEARCH_DAYS,
+    AuthorityRefused,
+    default_window,
+)
 from chalicelib.policy.search import SEARCH_WORK_BUDGET, SearchRefused, WorkBudget, build_query
-from chalicelib.services.auditing import AuditWriter, entry_for
+from chalicelib.services import search_record
+from chalicelib.services.auditing import entry_for
 from chalicelib.services.pattern_search import (
     IndexEntries,
     Position,
     Work,
     search_page,
     stream_for,
+)
+from chalicelib.services.search_record import (
+    ApprovalSource,
+    Continuation,
+    NoApprovals,
+    SearchLog,
 )
 
 SEARCH_ACTION = "search_reads"
@@ -51,6 +65,7 @@ SEARCH_SCHEMA: dict[str, Any] = {
     "case_number": {"type": "string"},
     "page_size": {"type": "integer", "minimum": 1, "maximum": 200},
     "cursor": {"type": "string"},
+    "authority": AUTHORITY_SCHEMA,
     "state": {"type": "string", "description": "two-letter state code: reads of that state or "
               "whose state was not read", "maxLength": 2},
 }
@@ -71,13 +86,16 @@ class ImageLinks(Protocol):
 @dataclass(frozen=True)
 class SearchDependencies:
     reads: ReadSource
-    audit: AuditWriter
+    audit: SearchLog
     images: ImageLinks  # frames, in the raw bucket
     crops: ImageLinks  # crops, in the derived bucket
     clock: Callable[[], datetime]
     index: IndexEntries | None = None  # the plate index; partial and fuzzy search need it
     budget: WorkBudget = SEARCH_WORK_BUDGET
     timer: Callable[[], float] = field(default=time.monotonic)
+    approvals: ApprovalSource = field(default_factory=NoApprovals)
+    case_numbers: CaseNumberRule = DEFAULT_CASE_NUMBER_RULE
+    extended_search_days: int = DEFAULT_EXTENDED_SEARCH_DAYS
 
 
 @dataclass(frozen=True)
@@ -97,6 +115,10 @@ class SearchPage:
     stopped_early: bool = False
     examined_index: int = 0
     requests: int = 0
+    # Which search this page belongs to (services/search_record.py): filled in when recorded.
+    search_id: str = ""
+    page_number: int = 1
+    cumulative: int = 0
 
 
 class ReadNotFound(LookupError):
@@ -105,32 +127,46 @@ class ReadNotFound(LookupError):
 
 def search_reads(body: Mapping[str, Any], caller: Caller,
                  deps: SearchDependencies) -> SearchPage:
-    """Validate, run and record a search; a refused search is recorded too."""
+    """Validate, run and record a search or one of its pages; a refused one is recorded too."""
     now = deps.clock()
+    purpose, case_number = _text(body.get("purpose")), _text(body.get("case_number"))
+    continuation: Continuation | None = None
     elements = _query_elements(body)
-    refusal = purpose_refusal(_text(body.get("purpose")), _text(body.get("case_number")))
     try:
+        continuation = search_record.open_search(body.get("cursor"), caller, deps.audit)
+        body = default_window(search_record.continued_body(body, continuation), now,
+                              deps.extended_search_days)
+        elements = _query_elements(body)
+        search_record.check_same_query(elements, continuation)
+        refusal = purpose_refusal(purpose, case_number, deps.case_numbers)
         if refusal is not None:
             raise SearchRefused(refusal.code, refusal.message)
         query = build_query(body, now)
+        authority = search_record.authority_for(query, body.get("authority"), caller, now,
+                                                deps.extended_search_days, deps.approvals)
+    except AuthorityRefused as refused:
+        deps.audit.append(search_record.refused_entry(caller, now, elements, purpose,
+                                                      case_number, refused.refusal.code,
+                                                      continuation))
+        raise SearchRefused(refused.refusal.code, refused.refusal.message,
+                            refused.refusal.status) from None
     except SearchRefused as refused:
-        deps.audit.append(entry_for(
-            caller, SEARCH_ACTION, now, allowed=False, query=elements,
-            purpose=_text(body.get("purpose")), case_number=_text(body.get("case_number")),
-            refusal_code=refused.code))
+        deps.audit.append(search_record.refused_entry(caller, now, elements, purpose,
+                                                      case_number, refused.code, continuation))
         raise
     page = _run(query, deps)
-    deps.audit.append(entry_for(
-        caller, SEARCH_ACTION, now, allowed=True, query=elements, purpose=query.purpose,
-        case_number=query.case_number.upper(), result_count=len(page.hits)))
-    return page
+    record = deps.audit.append(search_record.page_entry(
+        caller, now, elements, query, len(page.hits), page.cursor, continuation, authority))
+    return replace(page, cursor=search_record.outer_cursor(record, page.cursor),
+                   search_id=continuation.search_id, page_number=continuation.page,
+                   cumulative=record.entry.cumulative_results)
 
 
 def view_read(read_id: str, purpose: str, case_number: str, caller: Caller,
               deps: SearchDependencies) -> tuple[Read, str, str | None]:
     """One read with short-lived image and crop URLs, after recording the access."""
     now = deps.clock()
-    refusal = purpose_refusal(purpose, case_number)
+    refusal = purpose_refusal(purpose, case_number, deps.case_numbers)
     elements = {"read_id": read_id[:64]}
     if refusal is not None:
         deps.audit.append(entry_for(caller, VIEW_ACTION, now, allowed=False, query=elements,

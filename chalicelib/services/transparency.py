@@ -21,14 +21,15 @@ from chalicelib.domain.access import Permission
 from chalicelib.domain.agencies import AgencyEntry, EntryStatus
 from chalicelib.domain.cameras import Camera
 from chalicelib.domain.reads import days_between, format_time
+from chalicelib.policy.long_history import DEFAULT_EXTENDED_SEARCH_DAYS
 from chalicelib.policy.transparency import (
     PREREQUISITES,
     AuthorizedRole,
     authorized_roles,
+    search_rules,
     sharing_rules,
 )
 from chalicelib.services.monthly_audit import ReportObjects, latest_report
-from chalicelib.services.search import SEARCH_ACTION
 
 WINDOW_DAYS = 30
 CACHE_SECONDS = 300
@@ -55,8 +56,7 @@ class DirectorySource(Protocol):
 
 
 class AuditCounter(Protocol):
-    def count_between(self, start: str, end: str, action: str, outcome: str = "allowed") -> int:
-        ...
+    def count_searches(self, start: str, end: str, extended_only: bool = False) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,8 @@ class TransparencyDependencies:
     retention_days: int
     releases: ReleaseCounter
     directory: DirectorySource
+    extended_search_days: int = DEFAULT_EXTENDED_SEARCH_DAYS
+    mfa_for_plate_data: bool = True
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,9 @@ class TransparencyFigures:
     reads: int
     hotlist_hits: int
     searches: int
+    extended_searches: int
+    extended_search_days: int
+    search_rules: tuple[str, ...]
     last_monthly_audit: str | None
     last_monthly_audit_generated: str | None
     policy: PolicyDocument
@@ -124,7 +129,10 @@ def compute_figures(deps: TransparencyDependencies,
         cameras=sum(1 for camera in deps.cameras.list_all() if camera.active),
         reads=reads,
         hotlist_hits=deps.alerts.count_created_between(start.isoformat(), now.isoformat()),
-        searches=deps.audit.count_between(low, high, SEARCH_ACTION),
+        searches=deps.audit.count_searches(low, high),
+        extended_searches=deps.audit.count_searches(low, high, extended_only=True),
+        extended_search_days=deps.extended_search_days,
+        search_rules=search_rules(deps.extended_search_days, deps.mfa_for_plate_data),
         last_monthly_audit=latest[0] if latest else None,
         last_monthly_audit_generated=latest[1] if latest else None,
         policy=policy)
@@ -182,6 +190,9 @@ def figures_document(figures: TransparencyFigures) -> dict[str, Any]:
         f"reads_last_{figures.window_days}_days": figures.reads,
         f"hotlist_hits_last_{figures.window_days}_days": figures.hotlist_hits,
         f"searches_last_{figures.window_days}_days": figures.searches,
+        f"extended_searches_last_{figures.window_days}_days": figures.extended_searches,
+        "extended_search_days": figures.extended_search_days,
+        "search_rules": list(figures.search_rules),
         "last_monthly_audit": ({"month": figures.last_monthly_audit,
                                 "generated_at": figures.last_monthly_audit_generated}
                                if figures.last_monthly_audit else None),

@@ -34,9 +34,8 @@ def make_user(local_stack: RunningStack, demo_users: dict[str, DemoUser]
 
     def make(**changes: Any) -> DemoUser:
         user = replace(template, username=f"user{next(counter)}.test", **changes)
-        create_user(env["PLATEKEEPER_USER_POOL_ID"], env["PLATEKEEPER_USER_POOL_CLIENT_ID"],
-                    user)
-        return user
+        return create_user(env["PLATEKEEPER_USER_POOL_ID"], env["PLATEKEEPER_USER_POOL_CLIENT_ID"],
+                           user)
 
     return make
 

@@ -13,13 +13,14 @@ from typing import Any
 import boto3
 import jwt
 import pytest
+import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 from moto.utilities.utils import load_resource
 
 from chalicelib.adapters.audit_log import AuditLog, AuditUnavailable
 from chalicelib.domain.reads import Candidate, Read, format_time, read_id_for
-from local_stack.api_client import ApiClient
-from local_stack.seed import DemoUser, store_reads
+from local_stack.api_client import WARRANT, ApiClient, LoginError
+from local_stack.seed import DemoUser, one_time_code, store_reads
 from local_stack.stack import RunningStack
 from tests.integration.conftest import audit_items, last_audit
 
@@ -183,12 +184,51 @@ def test_disabled_account_is_refused_even_with_a_valid_token(
     assert (response.status_code, response.json()["error"]) == (403, "ACCOUNT_DISABLED")
 
 
-def test_administrator_without_mfa_is_refused(local_stack: RunningStack,
-                                               make_user: Callable[..., DemoUser]) -> None:
-    user = make_user(group="administrator", mfa=False)
-    client = ApiClient(local_stack.api_url).login(user.username, user.password)
-    response = client.get("/admin/users")
+@pytest.mark.parametrize("group", ["administrator", "sworn_officer", "auditor"])
+def test_a_plate_seeing_role_without_an_authenticator_gets_no_token(
+        local_stack: RunningStack, make_user: Callable[..., DemoUser], group: str) -> None:
+    """CJIS: multi-factor for every role that sees plate data. A password alone yields an
+    enrolment, never a token; a token fetched from Cognito directly is refused by the API."""
+    user = make_user(group=group, mfa=False)
+    with pytest.raises(LoginError, match="MFA_SETUP"):
+        ApiClient(local_stack.api_url).login(user.username, user.password)
+    env = local_stack.environment
+    direct = boto3.client("cognito-idp").initiate_auth(
+        ClientId=env["PLATEKEEPER_USER_POOL_CLIENT_ID"], AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": user.username, "PASSWORD": user.password})
+    client = ApiClient(local_stack.api_url, token=direct["AuthenticationResult"]["IdToken"])
+    path = {"administrator": "/admin/users", "sworn_officer": "/alerts",
+            "auditor": "/reports/monthly"}[group]
+    response = client.get(path)
     assert (response.status_code, response.json()["error"]) == (403, "MFA_REQUIRED")
+
+
+def test_enrolling_an_authenticator_needs_a_right_code_then_sign_in_asks_for_codes(
+        local_stack: RunningStack, make_user: Callable[..., DemoUser]) -> None:
+    user = make_user(mfa=False)
+    started = requests.post(f"{local_stack.api_url}/auth/login", timeout=30, json={
+        "username": user.username, "password": user.password}).json()
+    assert (started["challenge"], started["id_token"]) == ("MFA_SETUP", None)
+    assert started["otpauth_uri"].startswith(f"otpauth://totp/Platekeeper:{user.username}?")
+    secret = started["secret_code"]
+    setup = {"username": user.username, "session": started["session"]}
+    wrong = requests.post(f"{local_stack.api_url}/auth/mfa/setup", timeout=30,
+                          json={**setup, "code": wrong_code(secret)})
+    assert (wrong.status_code, wrong.json()["error"]) == (401, "MFA_SETUP_FAILED")
+    right = requests.post(f"{local_stack.api_url}/auth/mfa/setup", timeout=30,
+                          json={**setup, "code": one_time_code(secret)})
+    assert right.status_code == 200, right.text
+    assert last_audit(local_stack)["action"] == "enrol_authenticator"
+    client = ApiClient(local_stack.api_url).login(user.username, user.password,
+                                                  mfa_code=one_time_code(secret))
+    assert client.search(plate="7ABC123").status_code == 200
+
+
+def wrong_code(secret: str) -> str:
+    """A six-digit code that is not the current one (nor the neighbouring steps')."""
+    now = time.time()
+    near = {one_time_code(secret, now + step * 30) for step in (-1, 0, 1)}
+    return next(code for code in ("000000", "111111", "222222") if code not in near)
 
 
 def test_auditor_reads_the_record_but_not_plates(
@@ -268,7 +308,11 @@ def test_partial_and_fuzzy_searches_need_a_bounded_window(officer: ApiClient) ->
     assert (response.status_code, response.json()["error"]) == (400, "WINDOW_TOO_LONG")
     assert "365 days" in response.json()["message"]
     year = {"from": "2025-06-01T00:00:00Z", "to": "2026-06-01T00:00:00Z"}
-    assert officer.search(mode="fuzzy", plate="7ABC123", **year).status_code == 200
+    # A year of partial matches is a long history like any other: it needs stated authority.
+    refused = officer.search(mode="fuzzy", plate="7ABC123", **year)
+    assert refused.json()["error"] == "AUTHORITY_REQUIRED"
+    assert officer.search(mode="fuzzy", plate="7ABC123", authority=WARRANT,
+                          **year).status_code == 200
 
 
 def test_search_pages_with_a_cursor(officer: ApiClient, seeded_reads: dict[str, Any]) -> None:

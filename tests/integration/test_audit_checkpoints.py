@@ -68,6 +68,8 @@ def activity(stack: RunningStack, users: dict[str, DemoUser]) -> int:
     officer = client(stack, users, "officer.demo")
     for number in range(30):
         assert officer.search(plate=f"7ABC{number:03d}").status_code == 200
+    # The head the first checkpoint signs (the searches, plus the officer's sign-in record).
+    FIRST_ANCHOR.append(len(audit_items(stack)))
     fire_checkpoint_on_schedule(stack)
     for number in range(30, 60):
         officer.search(plate=f"7ABC{number:03d}")
@@ -75,6 +77,9 @@ def activity(stack: RunningStack, users: dict[str, DemoUser]) -> int:
     for number in range(60, 63):
         officer.search(plate=f"7ABC{number:03d}")
     return len(audit_items(stack))
+
+
+FIRST_ANCHOR: list[int] = []
 
 
 def fire_checkpoint_on_schedule(stack: RunningStack) -> None:
@@ -126,7 +131,8 @@ class Insider:
 
     def alter(self, seq: int) -> None:
         self.dynamodb.put_item(TableName=self.table,
-                               Item={**self.item(seq), "purpose": {"S": "stolen_vehicle"}})
+                               # A value no record has, so the edit is always a change.
+                               Item={**self.item(seq), "purpose": {"S": "edited_by_insider"}})
 
     def delete(self, seq: int) -> None:
         self.dynamodb.delete_item(TableName=self.table, Key={
@@ -245,8 +251,9 @@ def test_an_edit_with_the_hashes_recomputed_to_the_head_fails_at_the_next_checkp
     result = verify()
     assert result.returncode == 1
     assert "chain intact" in result.stdout  # the chain alone would have been fooled
-    assert "FAILED: the chain does not reproduce checkpoint #1 (record 30" in result.stdout
-    assert "records 1-30 were changed" in result.stdout
+    anchor = FIRST_ANCHOR[0]
+    assert f"FAILED: the chain does not reproduce checkpoint #1 (record {anchor}" in result.stdout
+    assert f"records 1-{anchor} were changed" in result.stdout
 
 
 def test_a_tail_cut_past_a_checkpoint_is_named(insider: Insider, activity: int) -> None:

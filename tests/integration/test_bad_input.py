@@ -347,3 +347,14 @@ def test_malformed_read_ids_are_refused_before_any_lookup(
                                  "approved_by": "admin.demo"})
     assert (response.status_code, response.json()["error"]) == (400, "READS_INVALID")
     assert count(local_stack, "PLATEKEEPER_HOLDS_TABLE") == before
+
+
+@pytest.mark.parametrize("content_type", [["image/jpeg"], {"type": "image/jpeg"}, 5, None])
+def test_an_upload_ticket_with_a_content_type_that_is_not_text_is_a_400(
+        local_stack: RunningStack, camera: dict[str, Any], content_type: Any) -> None:
+    """Found by the API fuzzer: a list as content_type was a 500 (unhashable)."""
+    body = {"content_type": content_type, "content_length": 1000,
+            "captured_at": local_stack.clock().isoformat()}
+    response = requests.post(f"{local_stack.api_url}/uploads", json=body, timeout=30,
+                             headers={"X-Camera-Credential": camera["credential"]})
+    assert (response.status_code, response.json()["error"]) == (400, "CONTENT_TYPE_INVALID")

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from local_stack.api_client import ApiClient
-from local_stack.seed import LOCAL_MFA_CODE, DemoUser
+from local_stack.seed import DemoUser, one_time_code
 from local_stack.stack import RunningStack
 from tests.integration.conftest import directory_entry
 from tests.integration.test_release_requests import letter_request
@@ -80,7 +80,7 @@ def sign_in(page: Page, base: str, user: DemoUser) -> None:
     page.get_by_label("Password").fill(user.password)
     page.get_by_role("button", name="Sign in").click()
     if user.mfa:
-        page.get_by_label("One-time code").fill(LOCAL_MFA_CODE)
+        page.get_by_label("One-time code").fill(one_time_code(user.totp_secret))
         page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#who")).to_contain_text(user.username)
 
@@ -284,6 +284,63 @@ def test_auditor_sees_the_access_record_only_and_tablet_layout_fits(
         context.close()
 
 
+def test_a_long_window_asks_for_legal_authority_before_the_search(
+        page: Page, local_stack: RunningStack, demo_users: dict[str, DemoUser],
+        reads_for_release: int) -> None:
+    sign_in(page, local_stack.api_url, demo_users["officer.demo"])
+    authority = page.locator("#authority")
+    expect(authority).to_be_hidden()  # the default week needs none
+    page.get_by_label("Plate", exact=True).fill(PLATE)
+    page.get_by_label("Purpose").select_option("criminal_investigation")
+    page.get_by_label("Case number").fill("2026-004412")
+    page.get_by_label("From").fill("2026-01-01T00:00")
+    expect(authority).to_be_visible()
+    expect(page.locator("#authority-why")).to_contain_text("more than 30 days")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("#message .error")).to_contain_text("warrant number")
+    page.get_by_label("Number", exact=True).fill("SW-2026-0042")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("#results tbody tr")).to_have_count(reads_for_release)
+    expect(page.locator("#search-summary")).to_contain_text("recorded as one search")
+    shot(page, "09-officer-search-with-warrant")
+
+
+def test_the_console_locks_itself_after_30_idle_minutes(
+        browser: Browser, local_stack: RunningStack, demo_users: dict[str, DemoUser]) -> None:
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, timezone_id="UTC")
+    page = context.new_page()
+    try:
+        page.clock.install()
+        sign_in(page, local_stack.api_url, demo_users["officer.demo"])
+        page.clock.fast_forward("29:00")
+        expect(page.locator("#who")).to_contain_text("officer.demo")  # still open
+        page.get_by_label("Plate", exact=True).click()  # activity restarts the clock
+        page.clock.fast_forward("29:00")
+        expect(page.locator("#who")).to_contain_text("officer.demo")
+        page.clock.fast_forward("02:00")
+        expect(page.locator("#message")).to_contain_text("locked itself after 30 minutes")
+        expect(page.get_by_label("Username")).to_be_visible()
+        shot(page, "10-session-locked")
+    finally:
+        context.close()
+
+
+def test_a_supervisor_approves_an_extended_search_for_another_officer(
+        page: Page, local_stack: RunningStack, demo_users: dict[str, DemoUser]) -> None:
+    sign_in(page, local_stack.api_url, demo_users["sergeant.demo"])
+    page.get_by_role("link", name="Approvals").click()
+    form = page.locator("#approval-form")
+    form.get_by_label("Officer's username").fill("sergeant.demo")
+    form.get_by_label("Plate").fill(PLATE)
+    form.get_by_label("Case number").fill("2026-004413")
+    form.get_by_label("Reason (kept on file)").fill("Burglary series, suspect vehicle")
+    form.get_by_role("button", name="Approve").click()
+    expect(page.locator("#message .error")).to_contain_text("cannot approve their own")
+    form.get_by_label("Officer's username").fill("officer.demo")
+    form.get_by_role("button", name="Approve").click()
+    expect(page.locator("#message")).to_contain_text("Approved for officer.demo")
+    expect(page.locator("#approval-result")).to_contain_text(PLATE)
+    shot(page, "11-supervisor-approval")
 def test_administrator_sees_refused_and_duplicate_camera_uploads(
         page: Page, local_stack: RunningStack, demo_users: dict[str, DemoUser],
         client_for: Callable[[str], ApiClient]) -> None:

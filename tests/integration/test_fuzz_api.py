@@ -25,6 +25,7 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -54,6 +55,13 @@ TRACEBACK = re.compile(r"Traceback \(most recent call last\)|File \"[^\"]+\", li
 PLATE_LIKE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9]{4,10}$")
 # How far back to look for a request's audit record (requests run one at a time).
 AUDIT_LOOKBACK = 25
+# Bodies built to exhaust a recursive parser: arrays and objects nested this deep.
+DEEP_LEVELS = 10_000
+DEEP_BODIES = {
+    "arrays": b"[" * DEEP_LEVELS + b"]" * DEEP_LEVELS,
+    "objects": b'{"a":' * DEEP_LEVELS + b"1" + b"}" * DEEP_LEVELS,
+    "in a field": b'{"plate": ' + b"[" * DEEP_LEVELS + b"]" * DEEP_LEVELS + b"}",
+}
 
 
 @dataclass
@@ -63,6 +71,8 @@ class Tally:
     requests: int = 0
     seconds_in_requests: float = 0.0
     failures: list[str] = field(default_factory=list)
+    server_errors: int = 0
+    deep_bodies: int = 0
 
 
 TALLY = Tally()
@@ -93,9 +103,10 @@ def callers(client_for: Callable[[str], ApiClient], camera_credential: str
 def summary(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     request.config.stash[FUZZ_SUMMARY] = (
-        f"fuzz: {TALLY.requests} requests tried, {len(TALLY.failures)} failures "
-        f"({TALLY.seconds_in_requests:.0f} s waiting for responses; "
-        f"--fuzz-examples={request.config.getoption('fuzz_examples')})")
+        f"fuzz: {TALLY.requests} requests tried, {len(TALLY.failures)} failures, "
+        f"{TALLY.server_errors} server errors ({TALLY.deep_bodies} of the requests were bodies "
+        f"nested {DEEP_LEVELS:,} deep; {TALLY.seconds_in_requests:.0f} s waiting for "
+        f"responses; --fuzz-examples={request.config.getoption('fuzz_examples')})")
 
 
 @functools.cache
@@ -137,6 +148,7 @@ def problems(case: Any, response: Any, caller: str,
     """What is wrong with one response (empty when nothing is)."""
     found = []
     if response.status_code >= 500:
+        TALLY.server_errors += 1
         found.append(f"server error {response.status_code}")
     try:
         case.validate_response(response, checks=CHECKS)
@@ -224,3 +236,45 @@ def test_every_operation_survives_generated_requests(
         fuzz_operation(operation, callers, local_stack, examples)
     found = TALLY.failures[before:]
     assert not found, f"{len(found)} failures, first ones:\n" + "\n".join(found[:40])
+
+
+def test_every_json_route_refuses_bodies_nested_10000_deep(
+        local_stack: RunningStack, api_schema: Any, callers: dict[str, dict[str, str]]) -> None:
+    """A body nested 10,000 deep is a 400 BODY_TOO_DEEP (or the caller's 401/403) from every
+    route that takes a body, for every kind of caller, and the attempt is recorded."""
+    operations = [result.ok() for result in api_schema.get_all_operations()]
+    with_body = [operation for operation in operations
+                 if "requestBody" in operation.definition.raw]
+    assert len(with_body) >= 15
+    before = len(TALLY.failures)
+    for operation in with_body:
+        path = re.sub(r"{\w+}", "x", operation.path)
+        for caller in callers_of(operation):
+            for name, body in DEEP_BODIES.items():
+                response = requests.request(
+                    operation.method.upper(), local_stack.api_url + path, data=body, timeout=60,
+                    headers={**callers[caller], "Content-Type": "application/json"})
+                TALLY.requests += 1
+                TALLY.deep_bodies += 1
+                TALLY.seconds_in_requests += response.elapsed.total_seconds()
+                for problem in deep_body_problems(response, local_stack):
+                    TALLY.failures.append(f"{operation.label} as {caller}, {name} "
+                                          f"{DEEP_LEVELS} deep: {problem}")
+    found = TALLY.failures[before:]
+    assert not found, f"{len(found)} failures, first ones:\n" + "\n".join(found[:40])
+
+
+def deep_body_problems(response: Any, local_stack: RunningStack) -> list[str]:
+    if response.status_code >= 500:
+        TALLY.server_errors += 1
+        return [f"server error {response.status_code}: {response.text[:120]!r}"]
+    body = response.json()
+    if response.status_code in (401, 403) and body["error"] in (
+            "UNAUTHENTICATED", "ROLE_NOT_PERMITTED", "CAMERA_UNAUTHORIZED"):
+        return []  # refused before the body is read (and recorded as such)
+    if (response.status_code, body.get("error")) != (400, "BODY_TOO_DEEP"):
+        return [f"answered {response.status_code} {body}"]
+    request_id = response.headers.get(REQUEST_ID_HEADER.lower(), "")
+    if request_id not in audit_request_ids(local_stack):
+        return [f"left no audit record with request id {request_id!r}"]
+    return []

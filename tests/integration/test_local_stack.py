@@ -13,6 +13,7 @@ import requests
 
 from chalicelib.adapters.cameras_table import CamerasTable
 from chalicelib.adapters.uploads_tables import UploadTicketsTable
+from chalicelib.domain.access import Role
 from chalicelib.domain.cameras import new_camera
 from chalicelib.domain.uploads import UploadTicket
 from local_stack.stack import RunningStack
@@ -93,7 +94,7 @@ def test_user_pool_has_one_group_per_authorized_role(local_stack: RunningStack) 
     groups = cognito.list_groups(UserPoolId=physical(local_stack, "UserPool"))["Groups"]
     assert {group["GroupName"] for group in groups} == {
         spec["GroupName"] for spec in declared("AWS::Cognito::UserPoolGroup").values()}
-    assert len(groups) == 9
+    assert len(groups) == len(Role)
 
 
 def register_camera(local_stack: RunningStack, camera_id: str) -> None:

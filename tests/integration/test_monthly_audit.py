@@ -120,6 +120,7 @@ def generate_month(month: Month) -> set[tuple[str, str]]:
     month.move_to(month.at(15, 11))
     refused = month.client(lapsed).search(plate="7LPS777", case_number=CASE)
     assert refused.json()["error"] == "CERTIFICATION_EXPIRED"
+    guardrail_activity(month)
     month.back_to_now()
     plant_records(month)
     return {
@@ -136,7 +137,56 @@ def generate_month(month: Month) -> set[tuple[str, str]]:
         ("release_to_new_agency", "rel-county"),
         ("hotlist_entry_without_case_number", "he-no-case"),
         ("hotlist_entry_expired_not_removed", "he-expired"),
+        ("case_number_one_user_many_plates", "officer.catchall"),
+        ("extended_search_without_authority", "officer.longnoauth"),
+        ("account_locked_after_failed_sign_ins", "officer.locked"),
     }
+
+
+PAGED_PAGES = 6
+
+
+def guardrail_activity(month: Month) -> None:
+    """Issue 17 through the API: one case number stretched over ten unrelated plates, a search
+    paged six times (one search), a year on a warrant (listed, not flagged), and an account
+    locked by five wrong passwords."""
+    catchall = month.user("officer.catchall")
+    for index, plate in enumerate(("1CAT111", "2DOG222", "3EMU333", "4FOX444", "5GNU555",
+                                   "6HEN666", "7IBX777", "8JAY888", "9KOI999", "1LYN000")):
+        month.move_to(month.at(16, 9, index))
+        response = month.client(catchall).search(plate=plate, case_number="2026-004999")
+        assert response.status_code == 200, response.text
+    pager = month.user("officer.pager")
+    for day in range(1, 7):  # six reads of one plate (the month before), one per page
+        month.move_to(month.period.start - timedelta(days=day))
+        seed_read(month, "2PGE222")
+    month.move_to(month.at(17, 10))
+    page = month.client(pager).search(plate="2PGE222", case_number=CASE, page_size=1)
+    for _ in range(PAGED_PAGES - 1):
+        page = month.client(pager).search(plate="2PGE222", case_number=CASE, page_size=1,
+                                          cursor=page.json()["next_cursor"])
+        assert page.status_code == 200, page.text
+    longview = month.user("officer.longview")
+    moment = month.at(18, 10)
+    month.search(longview, moment, "3LNG333", authority={"kind": "warrant",
+                                                         "reference": "SW-2026-0777"},
+                 **{"from": (moment - timedelta(days=300)).isoformat()})
+    locked = month.user("officer.locked")
+    month.move_to(month.at(19, 10))
+    for _ in range(5):
+        wrong = requests.post(f"{month.stack.api_url}/auth/login", timeout=30, json={
+            "username": locked.username, "password": "Not-The-Password-1!"})
+        assert wrong.status_code == 401
+
+
+def seed_read(month: Month, plate: str) -> None:
+    captured = month.stack.clock()
+    ReadsTable(boto3.client("dynamodb"), month.stack.environment["PLATEKEEPER_READS_TABLE"]
+               ).put_new(Read(read_id=read_id_for(f"pager-{uuid.uuid4()}", None, 0),
+                              plate=plate, captured_at=format_time(captured),
+                              camera_id="cam-pg", confidence=0.9,
+                              image_key="cameras/cam-pg/x.jpg",
+                              expires_at=expiry_epoch(captured, 365)))
 
 
 def plant_records(month: Month) -> None:
@@ -144,10 +194,19 @@ def plant_records(month: Month) -> None:
     env = month.stack.environment
     dynamodb: Any = boto3.client("dynamodb")
     start, end = month.period.start, month.period.end
-    AuditLog(dynamodb, env["PLATEKEEPER_AUDIT_TABLE"]).append(AuditEntry(
-        format_time(start + timedelta(days=8, hours=18)), "id-nocase", "officer.nocase", "PD",
-        "sworn_officer", "search_reads", "allowed", {"plate": "4NOC444", "mode": "exact"},
+    audit = AuditLog(dynamodb, env["PLATEKEEPER_AUDIT_TABLE"])
+    nocase_at = start + timedelta(days=8, hours=18)
+    audit.append(AuditEntry(
+        format_time(nocase_at), "id-nocase", "officer.nocase", "PD", "sworn_officer",
+        "search_reads", "allowed", {"plate": "4NOC444", "mode": "exact",
+                                    "from": format_time(nocase_at - timedelta(days=7))},
         "stolen_vehicle", "", 0))
+    long_at = start + timedelta(days=9, hours=18)  # a year of one car, on no authority
+    audit.append(AuditEntry(
+        format_time(long_at), "id-longnoauth", "officer.longnoauth", "PD", "sworn_officer",
+        "search_reads", "allowed", {"plate": "4LNG444", "mode": "exact",
+                                    "from": format_time(long_at - timedelta(days=360))},
+        "stolen_vehicle", "2026-004100", 40))
     holds = HoldsTable(dynamodb, env["PLATEKEEPER_HOLDS_TABLE"])
     for hold_id, review in (("hold-overdue", start.date() + timedelta(days=10)),
                             ("hold-in-order", end.date() + timedelta(days=200))):
@@ -232,9 +291,21 @@ def test_the_report_names_each_planted_violation_and_nothing_else(
                     if finding["kind"] == "repeated_plate_searches")
     assert repeated["facts"]["plate"] == STALKED and repeated["facts"]["searches"] == 5
     summary = report["summary"]
-    assert summary["searches"] == 5 + 5 + 5 + 10 + 10 + 1  # the API's and the planted one
-    assert summary["refused_attempts"] == 1
-    assert report["refusals"]["by_code"] == {"CERTIFICATION_EXPIRED": 1}
+    # The API's (the six pages of one search counted once) and the two planted ones.
+    assert summary["searches"] == 5 + 5 + 5 + 10 + 10 + 10 + 1 + 1 + 2
+    assert report["access"]["search_pages"] == summary["searches"] + PAGED_PAGES - 1
+    # Five wrong passwords and the lock they caused are refused attempts too.
+    assert report["refusals"]["by_code"] == {"CERTIFICATION_EXPIRED": 1, "WRONG_PASSWORD": 5,
+                                             "TOO_MANY_FAILED_SIGN_INS": 1}
+    assert summary["refused_attempts"] == 7
+    extended = report["extended_searches"]
+    assert [(row["username"], row["authority"], row["authority_ref"])
+            for row in extended["searches"]] == [("officer.longnoauth", "", ""),
+                                                  ("officer.longview", "warrant",
+                                                   "SW-2026-0777")]
+    lock = next(finding for finding in report["findings"]
+                if finding["kind"] == "account_locked_after_failed_sign_ins")
+    assert lock["facts"]["locked_until"] > lock["facts"]["locked_from"]
     assert report["access"]["by_role"]["crime_analyst"] == 15
     assert report["access"]["by_purpose"]["warrant"] == 5
     assert report["releases"]["decided"] == {"approved": 1, "denied": 1, "prohibited": 1,

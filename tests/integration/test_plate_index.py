@@ -21,7 +21,7 @@ from chalicelib.adapters.reads_table import ReadsTable, from_item
 from chalicelib.domain.plate_index import entry_expiry, marker_key, month_of
 from chalicelib.domain.reads import Candidate, Read, format_time, read_id_for
 from chalicelib.policy.retention import expiry_epoch
-from local_stack.api_client import ApiClient
+from local_stack.api_client import WARRANT, ApiClient
 from local_stack.seed import DemoUser, create_user, seed_users, store_reads
 from local_stack.stack import RunningStack
 from local_stack.synthetic import frame_jpeg
@@ -47,7 +47,7 @@ def user_of_today(stack: RunningStack, group: str) -> ApiClient:
     today = stack.clock().date()
     recent = (today - timedelta(days=10)).isoformat()
     user = DemoUser(f"{group[:5]}-{uuid.uuid4().hex[:6]}", "Index-Test-2026!pk", group, recent,
-                    recent, mfa=group == "administrator", approved_on=today.isoformat())
+                    recent, mfa=True, approved_on=today.isoformat())
     create_user(env["PLATEKEEPER_USER_POOL_ID"], env["PLATEKEEPER_USER_POOL_CLIENT_ID"], user)
     return ApiClient(stack.api_url).login(user.username, user.password)
 
@@ -78,9 +78,11 @@ def make_read(stack: RunningStack, plate: str, days_ago: float,
                 lat=37.35, lon=-121.95)
 
 
-def year(stack: RunningStack, ending: datetime | None = None) -> dict[str, str]:
+def year(stack: RunningStack, ending: datetime | None = None) -> dict[str, Any]:
+    """A 365-day window and the warrant a window that long needs (policy/long_history.py)."""
     end = (ending or stack.clock()) + timedelta(minutes=1)
-    return {"from": (end - timedelta(days=365)).isoformat(), "to": end.isoformat()}
+    return {"from": (end - timedelta(days=365)).isoformat(), "to": end.isoformat(),
+            "authority": WARRANT}
 
 
 def index_items(stack: RunningStack, plate: str) -> list[dict[str, Any]]:

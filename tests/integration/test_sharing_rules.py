@@ -27,7 +27,7 @@ from chalicelib.domain.agencies import (
 )
 from chalicelib.domain.reads import Candidate, Read, format_time, read_id_for
 from local_stack.api_client import ApiClient
-from local_stack.seed import DemoUser
+from local_stack.seed import DemoUser, one_time_code
 from local_stack.stack import RunningStack
 from tests.integration.conftest import audit_items, directory_entry
 
@@ -458,7 +458,8 @@ def test_the_import_proposes_through_the_api_and_a_second_administrator_confirms
         f"{ICE},law_enforcement,local,Monterey,,CA9TEST43,ice.dhs.gov\n", encoding="utf-8")
     monkeypatch.setenv(agency_cli.PASSWORD_VARIABLE, demo_users["admin.demo"].password)
     status = agency_cli.main(["import", str(seed), "--api", local_stack.api_url,
-                              "--username", "admin.demo", "--mfa-code", "123456"])
+                              "--username", "admin.demo", "--mfa-code",
+                              one_time_code(demo_users["admin.demo"].totp_secret)])
     printed = capsys.readouterr().out
     assert status == 1  # the ICE row was refused
     assert "2 proposed" in printed and "1 skipped without an ORI" in printed

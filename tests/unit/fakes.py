@@ -149,12 +149,19 @@ class FakeAuditLog:
 
     def head(self) -> AuditRecord | None:
         return self.chain[-1] if self.chain else None
+
     def record(self, seq: int) -> AuditRecord | None:
         return next((record for record in self.chain if record.seq == seq), None)
 
     def count_between(self, start: str, end: str, action: str, outcome: str = "allowed") -> int:
         return sum(1 for record in self.chain if start <= record.entry.at < end
                    and record.entry.action == action and record.entry.outcome == outcome)
+
+    def count_searches(self, start: str, end: str, extended_only: bool = False) -> int:
+        return sum(1 for record in self.chain if start <= record.entry.at < end
+                   and record.entry.action == "search_reads"
+                   and record.entry.outcome == "allowed" and record.entry.search_page == 1
+                   and (record.entry.authority or not extended_only))
 
     def actions(self) -> list[str]:
         return [record.entry.action for record in self.chain]

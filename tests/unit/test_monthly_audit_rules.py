@@ -38,9 +38,15 @@ def access(at: str, username: str = "officer.a", action: str = "search_reads", *
            ) -> AuditEntry:
     return AuditEntry(at=at, user_id=f"id-{username}", username=username, agency="PD",
                       role=role, action=action, outcome=outcome,
-                      query={"plate": plate, "mode": mode}, purpose=purpose,
+                      query={"plate": plate, "mode": mode, "from": week_before(at)},
+                      purpose=purpose,
                       case_number=case_number, result_count=result_count,
                       refusal_code=refusal_code)
+
+
+def week_before(at: str) -> str:
+    """Searches are recorded with their window; a week is an ordinary one."""
+    return (datetime.fromisoformat(at.replace("Z", "+00:00")) - timedelta(days=7)).isoformat()
 
 
 def kinds_and_subjects(findings: list[rules.Finding]) -> set[tuple[str, str]]:

@@ -46,8 +46,13 @@ def entry(at: str, username: str, action: str = "search_reads", *, plate: str = 
           mode: str = "exact", case_number: str = "2026-000123", outcome: str = "allowed",
           refusal_code: str = "") -> AuditEntry:
     return AuditEntry(at, f"id-{username}", username, "PD", "sworn_officer", action, outcome,
-                      {"plate": plate, "mode": mode}, "stolen_vehicle", case_number, 1,
-                      refusal_code)
+                      {"plate": plate, "mode": mode, "from": week_before(at)}, "stolen_vehicle",
+                      case_number, 1, refusal_code)
+
+
+def week_before(at: str) -> str:
+    """Searches are recorded with their window; a week is an ordinary one."""
+    return (datetime.fromisoformat(at.replace("Z", "+00:00")) - timedelta(days=7)).isoformat()
 
 
 def person(username: str, **changes: object) -> UserAccount:

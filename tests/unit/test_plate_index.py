@@ -22,6 +22,7 @@ from chalicelib.domain.plate_index import (
 )
 from chalicelib.domain.plates import PlatePattern
 from chalicelib.domain.reads import Candidate, Read, format_time, in_window, match_reason
+from chalicelib.policy.long_history import DEFAULT_EXTENDED_SEARCH_DAYS
 from chalicelib.policy.search import MERGED_PLATES, SEARCH_WORK_BUDGET, WorkBudget, build_query
 from chalicelib.services.plate_index import (
     IndexDependencies,
@@ -91,10 +92,15 @@ class Store:
             assert pages < 10_000, "paging never ended"
 
 
-def window(days: int) -> dict[str, str]:
-    """The last `days` days, up to a minute from now (reads captured at NOW included)."""
+def window(days: int) -> dict[str, Any]:
+    """The last `days` days, up to a minute from now (reads captured at NOW included), with the
+    warrant any window over the extended-search limit needs (policy/long_history.py)."""
     end = NOW + timedelta(minutes=1)
-    return {"from": (end - timedelta(days=days)).isoformat(), "to": end.isoformat()}
+    return {"from": (end - timedelta(days=days)).isoformat(), "to": end.isoformat(),
+            **(WARRANT if days > DEFAULT_EXTENDED_SEARCH_DAYS else {})}
+
+
+WARRANT = {"authority": {"kind": "warrant", "reference": "SW-2026-0042"}}
 
 
 # ---------------------------------------------------------------------- the entries

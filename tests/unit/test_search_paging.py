@@ -59,7 +59,8 @@ def test_an_exact_search_asks_for_one_results_page_per_request() -> None:
 
 
 def test_partial_and_fuzzy_searches_read_only_the_matching_plates_keys() -> None:
-    window = {"from": (NOW - timedelta(days=300)).isoformat(), "to": NOW.isoformat()}
+    window = {"from": (NOW - timedelta(days=300)).isoformat(), "to": NOW.isoformat(),
+              "authority": {"kind": "warrant", "reference": "SW-2026-0042"}}
     for mode, plate in (("partial", "7AB*"), ("fuzzy", "7A8C123"), ("partial", "9ZZ*")):
         reads = _search({"mode": mode, "plate": plate, "page_size": 25, **window})
         expected = [] if plate.startswith("9") else [(None, "7ABC123", 25, 25)]

@@ -234,3 +234,22 @@ def test_time_zone_and_policy_document_settings() -> None:
     assert (custom.zone.key, custom.policy_document) == ("America/Denver", "/opt/policy.md")
     with pytest.raises(SettingsError, match="time zone"):
         load_settings(full_environment(PLATEKEEPER_TIME_ZONE="Mars/Olympus_Mons"))
+
+
+def test_searches_are_counted_once_however_many_pages_and_extended_ones_apart() -> None:
+    from dataclasses import replace
+
+    page = Page()
+    first = search(NOW - timedelta(days=1), "officer.alpha")
+    page.audit.append(replace(first, search_id="s1", page=1, cumulative_results=50))
+    page.audit.append(replace(first, search_id="s1", page=2, cumulative_results=100))
+    page.audit.append(replace(first, search_id="s2", page=1, authority="warrant",
+                              authority_ref="SW-2026-0042"))
+    figures = compute_figures(page.deps())
+    assert (figures.searches, figures.extended_searches) == (2, 1)
+    document = figures_document(figures)
+    assert document["extended_searches_last_30_days"] == 1
+    assert any("more than 30 days" in rule for rule in document["search_rules"])
+    assert any("one-time code" in rule for rule in document["search_rules"])
+    html = render_transparency(figures)
+    assert "of them covering more than 30 days of history" in html
