@@ -1,4 +1,5 @@
-"""Demo data for the local stack: users in every role state the demo needs (local only).
+"""Demo data for the local stack: users in every role state the demo needs, and reads placed
+the way the ingest writes them (local only).
 
 Every user whose role sees plate data enrols an authenticator the way a person would
 (AssociateSoftwareToken, then VerifySoftwareToken with a real code computed from the secret),
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
@@ -18,6 +20,10 @@ from typing import Any
 import boto3
 from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
+
+from chalicelib.bootstrap import Container
+from chalicelib.domain.reads import Read
+from chalicelib.settings import load_settings
 
 TOTP_STEP_SECONDS = 30
 # A code this close to the end of its 30-second step may be checked in the next one; wait.
@@ -193,3 +199,11 @@ def _enable_totp(cognito: Any, user_pool_id: str, client_id: str, user: DemoUser
         SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True},
     )
     return secret
+
+
+def store_reads(environment: Mapping[str, str], reads: Iterable[Read]) -> None:
+    """Write reads as the ingest does (plate index entries first, then the read), for tests and
+    the benchmarks that place reads without recognizing frames."""
+    writer = Container(load_settings(environment)).indexed_reads
+    for read in reads:
+        writer.put_new(read)
