@@ -118,6 +118,9 @@ def wait_for_alerts(params: Mapping[str, str], caller: Caller,
     token = parse_token(params.get("after"))
     wait = parse_wait(params.get("wait"))
     if token is None:  # the console loads what is open with GET /alerts, then follows from now
+        # Every answer is in the access record, this one too: who began following, and when.
+        deps.audit.append(entry_for(caller, LIVE_ACTION, deps.clock(), allowed=True,
+                                    result_count=0, query={"follow": "start"}))
         return FeedPage((), FeedToken(_stamp(deps.clock())))
     deadline = deps.monotonic() + wait
     while True:
@@ -127,11 +130,11 @@ def wait_for_alerts(params: Mapping[str, str], caller: Caller,
             break
         deps.sleep(POLL_SECONDS)
     following = _next_token(token, window, deps.clock())
-    if fresh:
-        deps.audit.append(entry_for(
-            caller, LIVE_ACTION, deps.clock(), allowed=True, result_count=len(fresh),
-            query={"alerts": ",".join(alert.alert_id for alert in fresh),
-                   "plates": ",".join(alert.plate for alert in fresh)}))
+    # An empty wait is recorded too (result_count 0): every answer to a signed-in caller is.
+    deps.audit.append(entry_for(
+        caller, LIVE_ACTION, deps.clock(), allowed=True, result_count=len(fresh),
+        query={"alerts": ",".join(alert.alert_id for alert in fresh),
+               "plates": ",".join(alert.plate for alert in fresh)} if fresh else {}))
     return FeedPage(tuple(fresh), following)
 
 

@@ -137,22 +137,26 @@ def test_a_new_alert_is_delivered_during_the_wait_and_recorded() -> None:
     store, audit, time = StoredAlerts(), FakeAuditLog(), Time()
     deps = feed(store, audit, time)
     start = wait_for_alerts({}, person("ofc.lee"), deps)
-    assert start.alerts == () and audit.chain == []  # starting shows nothing, records nothing
+    assert start.alerts == ()  # starting shows nothing; the start is recorded
+    [begun] = audit.chain
+    assert begun.entry.result_count == 0 and begun.entry.query == {"follow": "start"}
     time.on_sleep = [None, None, lambda: store.alerts.append(alert(1, time.now))]
     page = wait_for_alerts({"after": start.token.text(), "wait": "20"}, person("ofc.lee"), deps)
     assert [item.read_id for item in page.alerts] == ["rd-1"]
     assert time.ticks == pytest.approx(0.75)  # answered at the first poll after it appeared
-    [record] = audit.chain
+    record = audit.chain[-1]
     assert record.entry.action == "view_alerts_live" and record.entry.result_count == 1
     assert record.entry.query["plates"] == "7XYZ001"
 
 
-def test_an_empty_wait_ends_after_wait_seconds_and_is_not_recorded() -> None:
+def test_an_empty_wait_ends_after_wait_seconds_and_is_recorded_with_no_results() -> None:
     store, audit, time = StoredAlerts(), FakeAuditLog(), Time()
     deps = feed(store, audit, time)
     token = wait_for_alerts({}, person("ofc.lee"), deps).token
     page = wait_for_alerts({"after": token.text(), "wait": "5"}, person("ofc.lee"), deps)
-    assert page.alerts == () and time.ticks == pytest.approx(5.0) and audit.chain == []
+    assert page.alerts == () and time.ticks == pytest.approx(5.0)
+    assert [record.entry.result_count for record in audit.chain] == [0, 0]
+    assert audit.chain[-1].entry.query == {}
 
 
 def test_an_alert_stored_late_out_of_creation_order_is_still_delivered_once() -> None:
