@@ -122,10 +122,15 @@ def _not_approved(account: UserAccount, today: date, now: datetime) -> Refusal |
 
 
 def _training_missing(account: UserAccount, today: date, now: datetime) -> Refusal | None:
-    if account.training_date is not None and account.training_date <= today:
+    """428.3.1(b), 428.4(d): the Police Training Unit's and the vendor's training, both."""
+    missing = [name for name, day in (
+        ("the Police Training Unit's ALPR training", account.training_date),
+        ("the vendor's ALPR training", account.vendor_training_date))
+        if day is None or day > today]
+    if not missing:
         return None
-    return Refusal("TRAINING_MISSING",
-                   "department-approved ALPR training is not on record (428.4(d))")
+    return Refusal("TRAINING_MISSING", " and ".join(missing) + " is not on record "
+                   "(428.3.1(b), 428.4(d)); ask the ALPR administrator to record it")
 
 
 def _certification_expired(account: UserAccount, today: date, now: datetime) -> Refusal | None:

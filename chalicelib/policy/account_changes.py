@@ -14,7 +14,7 @@ Nothing here does I/O.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chalicelib.domain.access import Role
@@ -129,11 +129,7 @@ def _apply(current: ExpectedAccount, action: str,
 
 
 def _with(current: ExpectedAccount, **changes: Any) -> ExpectedAccount:
-    values = {"username": current.username, "role": current.role,
-              "supervisor": current.supervisor, "enabled": current.enabled,
-              "retired": current.retired}
-    values.update(changes)
-    return ExpectedAccount(**values)
+    return replace(current, **changes)
 
 
 # ---------------------------------------------------------------------- findings

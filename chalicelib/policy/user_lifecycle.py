@@ -148,7 +148,7 @@ def outside_change(username: str, groups: frozenset[Role], enabled: bool,
     if entry is None or username_key(entry.username) != username_key(username):
         return "it was not created through Platekeeper"
     if groups != entry.groups:
-        return (f"Cognito gives {describe_groups(groups)}, Platekeeper's record "
+        return (f"Cognito gives {describe_groups(groups)}, Platekeeper decided "
                 f"{describe_groups(entry.groups)}")
     if enabled and not entry.enabled:
         state = "retired" if entry.retired else "disabled"
