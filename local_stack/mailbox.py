@@ -18,7 +18,7 @@ class NoInvitation(LookupError):
 def temporary_password(endpoint_url: str, user_pool_id: str, username: str) -> str:
     """The temporary password Cognito would have e-mailed to `username`."""
     data = requests.get(f"{endpoint_url}/moto-api/data.json", timeout=60).json()
-    for user in data.get("cognito-idp", {}).get("CognitoIdpUser", []):
+    for user in reversed(data.get("cognitoidp", {}).get("CognitoIdpUser", [])):  # newest first
         if (user.get("user_pool_id") == user_pool_id
                 and str(user.get("username", "")).casefold() == username.casefold()
                 and user.get("status") == "FORCE_CHANGE_PASSWORD" and user.get("password")):

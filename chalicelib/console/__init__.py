@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.domain.access import ROLE_PERMISSIONS, Purpose
+from chalicelib.domain.account_register import JOB_ROLES, TWO_PERSON_ROLES, supervisor_allowed
 from chalicelib.domain.releases import ReleaseStatus
 from chalicelib.policy.long_history import DEFAULT_EXTENDED_SEARCH_DAYS, AuthorityKind
 from chalicelib.policy.sign_in import SESSION_IDLE_MINUTES
@@ -16,6 +17,7 @@ _HERE = Path(__file__).parent
 ASSETS = {"index.html": "text/html; charset=utf-8",
           "app.js": "text/javascript; charset=utf-8",
           "agencies.js": "text/javascript; charset=utf-8",
+          "users.js": "text/javascript; charset=utf-8",
           "app.css": "text/css; charset=utf-8"}
 # The console only talks to its own origin; presigned image links open as plain navigations.
 CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; "
@@ -41,4 +43,8 @@ def catalog(extended_search_days: int = DEFAULT_EXTENDED_SEARCH_DAYS) -> dict[st
         "extended_search_days": extended_search_days,
         "authority_kinds": [kind.value for kind in AuthorityKind],
         "session_idle_minutes": SESSION_IDLE_MINUTES,
+        # The users page: one role per user; which need a second administrator; supervisor.
+        "job_roles": [role.value for role in JOB_ROLES],
+        "two_person_roles": sorted(role.value for role in TWO_PERSON_ROLES),
+        "supervisor_roles": [role.value for role in JOB_ROLES if supervisor_allowed(role)],
     }

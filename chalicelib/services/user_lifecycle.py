@@ -16,6 +16,7 @@ and Cognito keep telling the same story, and the monthly audit can hold Cognito 
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -27,6 +28,8 @@ from chalicelib.adapters.errors import StorageError
 from chalicelib.adapters.identity import AccountNotFound, CognitoAccount, UserExists, parse_day
 from chalicelib.domain.access import Caller, Role, UserAccount
 from chalicelib.domain.account_register import (
+    JOB_ROLES,
+    USERNAME,
     AccountAction,
     ChangeKind,
     PendingChange,
@@ -66,6 +69,28 @@ TRAINING_ACTION = "record_training"
 # Who the access record names for bootstrap-admin: the AWS identity that ran it.
 BOOTSTRAP_USERNAME = "bootstrap-admin"
 INVITED = "FORCE_CHANGE_PASSWORD"  # Cognito's status until the first sign-in
+
+
+_REASON = {"type": "string", "maxLength": 200,
+           "description": "why (kept in the access record with your name)"}
+_ROLE = {"type": "string", "enum": [role.value for role in JOB_ROLES],
+         "description": "one role per user, from policy 428.3.1(a)"}
+_DAY = {"type": "string", "format": "date"}
+INVITE_SCHEMA: dict[str, Any] = {
+    "username": {"type": "string", "pattern": USERNAME.pattern},
+    "email": {"type": "string", "format": "email",
+              "description": "where Cognito sends the temporary password"},
+    "role": _ROLE, "supervisor": {"type": "boolean", "default": False},
+    "agency": {"type": "string", "maxLength": 100, "description": "default: this agency"},
+    "reason": _REASON}
+ROLE_SCHEMA: dict[str, Any] = {"role": _ROLE, "supervisor": {"type": "boolean"},
+                               "reason": _REASON}
+REASON_SCHEMA: dict[str, Any] = {"reason": _REASON}
+TRAINING_SCHEMA: dict[str, Any] = {
+    "clets_cert_date": {**_DAY, "description": "CLETS access certification (every 2 years)"},
+    "vendor_training_date": {**_DAY, "description": "the vendor's ALPR training"},
+    "training_date": {**_DAY, "description": "the Police Training Unit's ALPR training"},
+    "reason": _REASON}
 
 
 class LifecycleRefused(Refused):
@@ -701,10 +726,9 @@ def _undo(before: RegisterEntry, stored: RegisterEntry, record: AuditRecord, cal
           deps: LifecycleDependencies) -> None:
     """Cognito refused a recorded change: void the record and put the register back."""
     _void(record, caller=caller, deps=deps, code="COGNITO_FAILED")
-    try:
+    # If someone else changed it meanwhile, the monthly audit compares all three.
+    with contextlib.suppress(RegisterConflict):
         deps.register.replace(replace(before, version=stored.version))
-    except RegisterConflict:
-        pass  # someone else changed it meanwhile; the monthly audit compares all three
 
 
 def _void(record: AuditRecord, deps: LifecycleDependencies, caller: Caller | None = None,

@@ -31,7 +31,7 @@ from chalicelib.policy.user_lifecycle import (
 )
 
 NOW = datetime(2026, 12, 10, 15, 0, tzinfo=UTC)
-A, O, S = Role.ADMINISTRATOR, Role.SWORN_OFFICER, Role.SUPERVISOR
+A, OFF, S = Role.ADMINISTRATOR, Role.SWORN_OFFICER, Role.SUPERVISOR
 
 
 # ---------------------------------------------------------------------- input
@@ -70,8 +70,9 @@ def test_one_role_from_the_titles_and_supervisor_only_beside_a_searching_role() 
 
 # ---------------------------------------------------------------------- two administrators
 @pytest.mark.parametrize(("current", "new", "two"), [
-    (None, O, False), (None, A, True), (None, Role.AUDITOR, True), (O, Role.CRIME_ANALYST, False),
-    (O, A, True), (A, O, True), (Role.AUDITOR, O, True), (A, Role.AUDITOR, True), (A, A, False),
+    (None, OFF, False), (None, A, True), (None, Role.AUDITOR, True),
+    (OFF, Role.CRIME_ANALYST, False), (OFF, A, True), (A, OFF, True), (Role.AUDITOR, OFF, True),
+    (A, Role.AUDITOR, True), (A, A, False),
 ])
 def test_which_role_changes_need_a_second_administrator(current: Role | None, new: Role,
                                                        two: bool) -> None:
@@ -86,18 +87,18 @@ def _entry(name: str, role: Role | None, *, bootstrap: bool = False, enabled: bo
 
 def test_the_bootstrap_administrator_alone_may_name_the_second_and_only_that() -> None:
     first = _entry("commander", A, bootstrap=True)
-    officer = _entry("j.rivera", O)
-    assert bootstrap_exception(first, O, A, [first, officer])
+    officer = _entry("j.rivera", OFF)
+    assert bootstrap_exception(first, OFF, A, [first, officer])
     assert bootstrap_exception(first, None, A, [first])
     # Not for the auditor, not for taking the auditor role away, not by anyone else.
     assert not bootstrap_exception(first, None, Role.AUDITOR, [first])
     assert not bootstrap_exception(first, Role.AUDITOR, A, [first])
-    assert not bootstrap_exception(_entry("other", A), O, A, [first])
+    assert not bootstrap_exception(_entry("other", A), OFF, A, [first])
     # Once a second administrator exists (enabled, not retired), the exception is over.
     second = _entry("deputy", A)
-    assert not bootstrap_exception(first, O, A, [first, second])
-    assert bootstrap_exception(first, O, A, [first, _entry("deputy", A, enabled=False)])
-    assert bootstrap_exception(first, O, A, [first, _entry("deputy", A, retired=True,
+    assert not bootstrap_exception(first, OFF, A, [first, second])
+    assert bootstrap_exception(first, OFF, A, [first, _entry("deputy", A, enabled=False)])
+    assert bootstrap_exception(first, OFF, A, [first, _entry("deputy", A, retired=True,
                                                            enabled=False)])
 
 
@@ -115,27 +116,27 @@ def test_confirmation_by_a_second_person_within_seven_days() -> None:
 
 # ---------------------------------------------------------------------- outside changes
 def test_cognito_must_say_what_the_register_says() -> None:
-    entry = _entry("j.rivera", O, supervisor=True)
-    assert outside_change_refusal("J.Rivera", frozenset({O, S}), True, entry) is None
-    granted = outside_change_refusal("j.rivera", frozenset({O, S, A}), True, entry)
+    entry = _entry("j.rivera", OFF, supervisor=True)
+    assert outside_change_refusal("J.Rivera", frozenset({OFF, S}), True, entry) is None
+    granted = outside_change_refusal("j.rivera", frozenset({OFF, S, A}), True, entry)
     assert granted is not None and granted.code == "ACCOUNT_CHANGED_OUTSIDE_APP"
     assert "administrator" in granted.message
-    assert outside_change_refusal("j.rivera", frozenset({O}), True, None) is not None
-    disabled = _entry("j.rivera", O, enabled=False)
-    assert outside_change_refusal("j.rivera", frozenset({O}), True, disabled) is not None
+    assert outside_change_refusal("j.rivera", frozenset({OFF}), True, None) is not None
+    disabled = _entry("j.rivera", OFF, enabled=False)
+    assert outside_change_refusal("j.rivera", frozenset({OFF}), True, disabled) is not None
     # Disabled in Cognito while Platekeeper has it enabled: Cognito refuses the sign-in anyway.
-    assert outside_change_refusal("j.rivera", frozenset({O}), False, _entry("j.rivera", O)) \
+    assert outside_change_refusal("j.rivera", frozenset({OFF}), False, _entry("j.rivera", OFF)) \
         is None
-    retired = _entry("j.rivera", O, enabled=False, retired=True)
+    retired = _entry("j.rivera", OFF, enabled=False, retired=True)
     assert outside_change_refusal("j.rivera", frozenset(), False, retired) is None
 
 
 def test_what_lapses_next() -> None:
-    account = UserAccount("id", "j.rivera", "PD", frozenset({O}), True, "admin",
+    account = UserAccount("id", "j.rivera", "PD", frozenset({OFF}), True, "admin",
                           date(2026, 12, 1), date(2026, 1, 1), date(2025, 1, 20), True,
                           datetime(2026, 12, 5, tzinfo=UTC))
     assert next_expiry(account, NOW) == ("CLETS certification", date(2027, 1, 20))
-    idle_first = UserAccount("id", "j.rivera", "PD", frozenset({O}), True, "admin",
+    idle_first = UserAccount("id", "j.rivera", "PD", frozenset({OFF}), True, "admin",
                              date(2026, 9, 1), date(2026, 1, 1), date(2026, 6, 1), True, None)
     assert next_expiry(idle_first, NOW) == ("idle suspension", date(2026, 11, 30))
 
@@ -179,7 +180,7 @@ def test_the_access_record_replays_to_every_accounts_state() -> None:
     assert expected["deputy"].groups == {A}
     assert expected["a.chen"].groups == {Role.AUDITOR}
     # The voided change to crime analyst never took effect.
-    assert expected["j.rivera"].groups == {O, S} and expected["j.rivera"].enabled
+    assert expected["j.rivera"].groups == {OFF, S} and expected["j.rivera"].enabled
     assert expected["m.old"].retired and not expected["m.old"].groups
     assert expected["j.rivera"].last_seq == 8
 
@@ -189,9 +190,9 @@ def test_a_role_granted_in_cognito_and_other_outside_changes_are_findings() -> N
     cognito = [CognitoState("commander", frozenset({A}), True),
                CognitoState("deputy", frozenset({A}), True),
                CognitoState("a.chen", frozenset({Role.AUDITOR}), True),
-               CognitoState("j.rivera", frozenset({O, S, A}), True),   # console grant
+               CognitoState("j.rivera", frozenset({OFF, S, A}), True),   # console grant
                CognitoState("m.old", frozenset(), True),               # re-enabled there
-               CognitoState("ghost", frozenset({O}), True)]            # created there
+               CognitoState("ghost", frozenset({OFF}), True)]            # created there
     findings = account_changes.outside_change_findings(cognito, expected)
     kinds = {(finding.kind, finding.subject) for finding in findings}
     assert kinds == {(FindingKind.ROLE_CHANGED_OUTSIDE_APP, "j.rivera"),
@@ -208,7 +209,7 @@ def test_a_role_granted_in_cognito_and_other_outside_changes_are_findings() -> N
 def test_a_register_edited_around_the_api_is_a_finding() -> None:
     expected = account_changes.replay(HISTORY)
     register = [_entry("commander", A, bootstrap=True), _entry("deputy", A),
-                _entry("a.chen", Role.AUDITOR), _entry("j.rivera", O, supervisor=True),
+                _entry("a.chen", Role.AUDITOR), _entry("j.rivera", OFF, supervisor=True),
                 _entry("m.old", Role.DISPATCHER, enabled=False, retired=True)]
     assert account_changes.register_findings(register, expected) == []
     edited = [*register[:3], _entry("j.rivera", A), register[4]]
@@ -230,7 +231,7 @@ def test_administrators_named_alone_are_listed() -> None:
 
 
 def test_expected_account_describes_itself() -> None:
-    account = ExpectedAccount("j.rivera", O, True, True, False, 8, "2026-12-01T10:07:00Z",
+    account = ExpectedAccount("j.rivera", OFF, True, True, False, 8, "2026-12-01T10:07:00Z",
                               "commander")
     assert account.describe() == ("sworn_officer, supervisor, enabled (record 8, commander, "
                                   "2026-12-01T10:07:00Z)")
