@@ -24,6 +24,7 @@ from torch import nn
 from chalicelib.recognition.datasets import is_held_out, load_crop_labels, load_frame_labels
 from training import synth
 from training.models import PlateDetector, count_parameters
+from training.onnx_export import export_checked
 from training.onnx_weights import load_onnx_weights
 from training.schedule import Budget
 
@@ -192,36 +193,10 @@ def segmentation_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def export_onnx(model: PlateDetector, path: Path) -> None:
-    model.eval()
-    sample = torch.rand(1, 3, 384, 640)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.onnx.export(
-        model,
-        (sample,),
-        str(path),
-        dynamo=False,
-        opset_version=17,
-        input_names=["image"],
-        output_names=["maps"],
-        dynamic_axes={
-            "image": {2: "height", 3: "width"},
-            "maps": {2: "out_height", 3: "out_width"},
-        },
-    )
-    net = cv2.dnn.readNetFromONNX(str(path))
-    for shape in ((1, 3, 384, 640), (1, 3, 640, 480)):
-        probe = torch.rand(*shape)
-        net.setInput(probe.numpy())
-        ours = net.forward()
-        with torch.no_grad():
-            reference = model(probe).numpy()
-        diff = float(np.abs(ours - reference).max())
-        print(
-            f"exported {path} ({path.stat().st_size / 1e6:.2f} MB); "
-            f"cv2.dnn vs torch {shape} max diff {diff:.2e}"
-        )
-        if diff > 1e-3:
-            raise SystemExit("cv2.dnn output does not match torch")
+    export_checked(model, path, torch.rand(1, 3, 384, 640),
+                   [torch.rand(1, 3, 384, 640), torch.rand(1, 3, 640, 480)],
+                   ["image"], ["maps"],
+                   {"image": {2: "height", 3: "width"}, "maps": {2: "out_height", 3: "out_width"}})
 
 
 def sample_batch(

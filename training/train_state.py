@@ -30,6 +30,7 @@ from chalicelib.recognition.datasets import is_held_out, load_crop_labels
 from chalicelib.recognition.state import MIN_STATE_CONFIDENCE, to_state_input
 from training import synth
 from training.models import StateClassifier, count_parameters
+from training.onnx_export import export_checked
 from training.schedule import Budget
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -164,22 +165,9 @@ def report(name: str, model: StateClassifier, samples: list[tuple[np.ndarray, in
 
 
 def export_onnx(model: StateClassifier, path: Path) -> None:
-    model.eval()
     sample = torch.randn(4, 3, 48, 96)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.onnx.export(model, (sample[:1],), str(path), dynamo=False, opset_version=17,
-                      input_names=["image"], output_names=["probs"],
-                      dynamic_axes={"image": {0: "batch"}, "probs": {0: "batch"}})
-    net = cv2.dnn.readNetFromONNX(str(path))
-    net.setInput(sample.numpy())
-    ours = net.forward()
-    with torch.no_grad():
-        reference = model(sample).numpy()
-    diff = float(np.abs(ours.reshape(reference.shape) - reference).max())
-    print(f"exported {path} ({path.stat().st_size / 1e6:.2f} MB); cv2.dnn vs torch max diff "
-          f"{diff:.2e}")
-    if diff > 1e-3:
-        raise SystemExit("cv2.dnn output does not match torch")
+    export_checked(model, path, sample[:1], [sample], ["image"], ["probs"],
+                   {"image": {0: "batch"}, "probs": {0: "batch"}})
 
 
 def train(args: argparse.Namespace) -> None:
