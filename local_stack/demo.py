@@ -18,7 +18,7 @@ import requests
 
 from chalicelib.camera import CAPTURED_AT_NOW, CameraClient, image_files, upload_folder
 from chalicelib.recognizer import recognize_plates
-from local_stack import demo_audit, demo_guardrails, demo_sharing
+from local_stack import demo_audit, demo_guardrails, demo_onboarding, demo_sharing
 from local_stack import demo_camera_integrity as camera_integrity
 from local_stack.api_client import ApiClient
 from local_stack.seed import DemoUser, seed_users
@@ -342,6 +342,7 @@ def run_demo(images: Path | None = None) -> int:
             ("release-two-person", lambda: demo_sharing.release_two_person(demo)),
             ("release-ice-refused", lambda: demo_sharing.release_ice_refused(demo)),
             ("admin-lockout-refused", lambda: demo_sharing.admin_lockout_refused(demo)),
+            ("onboarding", lambda: demo_onboarding.onboarding(demo)),
             ("upload-foreign-key-rejected", lambda: camera_integrity.foreign_key_rejected(demo)),
             ("upload-duplicate", lambda: camera_integrity.duplicate_upload(demo)),
             ("evidence-swap-detected", lambda: camera_integrity.evidence_swap_detected(demo)),

@@ -34,7 +34,7 @@ from chalicelib.domain.account_register import (
 )
 from chalicelib.domain.reads import parse_time
 from chalicelib.policy.access import CERTIFICATION_VALID_DAYS, IDLE_LIMIT_DAYS, Refusal
-from chalicelib.policy.separation_of_duties import SELF_CONFIRMATION, same_person
+from chalicelib.policy.separation_of_duties import SELF_APPROVAL, SELF_CONFIRMATION, same_person
 
 # A proposal nobody confirmed within this long lapses; the proposer files it again if needed.
 PROPOSAL_VALID = timedelta(days=7)
@@ -127,6 +127,15 @@ def confirmation_refusal(change: PendingChange, target: str, confirmer: str,
                        f"{PROPOSAL_VALID.days} days ago and has lapsed; decline it and propose "
                        "it again if it is still wanted", 409)
     return None
+
+
+def own_account_refusal(target: str, actor: str) -> Refusal | None:
+    """428.3.1(a): another administrator approves an account and records its training, never
+    its owner (the two-person rule of separation_of_duties.py)."""
+    if not same_person(target, actor):
+        return None
+    return Refusal(SELF_APPROVAL, "this is your own account, so another administrator must "
+                   "record its approval and training (two-person rule)", 403)
 
 
 def outside_change_refusal(username: str, groups: frozenset[Role], enabled: bool,

@@ -120,8 +120,7 @@ def sign_in(username: str, password: str, origin: Origin,
         result = deps.identity.login(username, password)
     except LoginFailed:
         account = _account_or_none(username, deps)
-        _fail(state, account, username, "UNKNOWN_USER" if account is None else "WRONG_PASSWORD",
-              origin, now, deps)
+        _fail(state, account, username, _failure_code(account), origin, now, deps)
         raise
     return _after_password(state, username, result, origin, now, deps)
 
@@ -223,6 +222,14 @@ def _unlocked_state(username: str, origin: Origin, now: datetime,
                             f"too many failed sign-ins: this account is locked until {until} "
                             "(UTC); try again then or ask the ALPR administrator", 403)
     return state
+
+
+def _failure_code(account: CognitoAccount | None) -> str:
+    """Why a password step failed, for the record (the caller is told only "wrong username or
+    password"): a disabled or retired account is named as such, not as a wrong password."""
+    if account is None:
+        return "UNKNOWN_USER"
+    return "WRONG_PASSWORD" if account.enabled else "ACCOUNT_DISABLED"
 
 
 def _fail(state: AttemptState, account: CognitoAccount | None, typed: str, code: str,

@@ -54,6 +54,7 @@ from chalicelib.policy.user_lifecycle import (
     needs_second_administrator,
     next_expiry,
     outside_change,
+    own_account_refusal,
     reason_refusal,
     retirement_needs_second_administrator,
     role_refusal,
@@ -611,9 +612,7 @@ def _attribute_change(username: str, caller: Caller, deps: LifecycleDependencies
                       values: dict[str, str], reason: str) -> None:
     entry, _ = _registered(username, action, caller, deps)
     refusal = change_refusal(entry) if entry.retired else None
-    if refusal is None and same_person(entry.username, caller.account.username):
-        refusal = Refusal("OWN_ACCOUNT", "another administrator records your own approval and "
-                          "training (two-person rule)", 403)
+    refusal = refusal or own_account_refusal(entry.username, caller.account.username)
     if refusal is not None:
         _refuse(caller, action, {"target": entry.username}, refusal, deps)
     query = {"target": entry.username, "reason": reason.strip()[:200],
