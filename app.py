@@ -86,9 +86,10 @@ def console_agencies_script(request: Request) -> Response:
     return views.console_asset("agencies.js")
 
 
-@api.route("/console/users.js", "GET", None, "The web console's users page")
-def console_users_script(request: Request) -> Response:
-    return views.console_asset("users.js")
+@api.route("/console/accounts.js", "GET", None,
+           "The web console's accounts page (invite, role, retirement, second administrator)")
+def console_accounts_script(request: Request) -> Response:
+    return views.console_asset("accounts.js")
 
 
 @api.route("/console/catalog.json", "GET", None,

@@ -17,7 +17,7 @@ _HERE = Path(__file__).parent
 ASSETS = {"index.html": "text/html; charset=utf-8",
           "app.js": "text/javascript; charset=utf-8",
           "agencies.js": "text/javascript; charset=utf-8",
-          "users.js": "text/javascript; charset=utf-8",
+          "accounts.js": "text/javascript; charset=utf-8",
           "app.css": "text/css; charset=utf-8"}
 # The console only talks to its own origin; presigned image links open as plain navigations.
 CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; "

@@ -187,7 +187,7 @@ const PAGES = [
   { id: "audit", title: "Audit log", permission: "read_audit", view: auditPage },
   { id: "approvals", title: "Approvals", permission: "approve_extended_search", view: approvalsPage },
   { id: "uploads", title: "Camera uploads", permission: "manage_cameras", view: uploadsPage },
-  { id: "users", title: "Users", permission: "manage_users", view: (main) => usersPage(main) },
+  { id: "accounts", title: "Accounts", permission: "manage_users", view: (main) => accountsPage(main) },
 ];
 
 function allowedPages() { return PAGES.filter((page) => state.permissions.has(page.permission)); }

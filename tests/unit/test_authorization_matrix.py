@@ -82,7 +82,7 @@ EXPECTED: dict[tuple[str, str], Permission | str] = {
     ("POST", "/releases/{request_id}/delivery"): P.REVIEW_RELEASES,
     ("POST", "/releases/{request_id}/agency"): P.FILE_RELEASE,
     ("GET", "/console/agencies.js"): "public",
-    ("GET", "/console/users.js"): "public",
+    ("GET", "/console/accounts.js"): "public",
     ("GET", "/agencies"): P.FILE_RELEASE,
     ("POST", "/agencies"): P.MANAGE_AGENCIES,
     ("GET", "/agencies/candidates"): P.MANAGE_AGENCIES,

@@ -1,4 +1,4 @@
-// Platekeeper console: the users page (loaded before app.js, whose helpers h, api, table, details,
+// Platekeeper console: the accounts page (loaded before app.js, whose helpers h, api, table, details,
 // field, select, say, guarded, confirmDialog, plain, when, badge, can, render, loadCatalog and
 // state it uses when called). Invite, role, training, approval, enable/disable, re-approval of
 // idle accounts, retirement, and the changes waiting for a second administrator. Values from the
@@ -11,7 +11,7 @@ const ACCOUNT_STATE_LABELS = {
   ACCOUNT_IDLE: "idle", MFA_REQUIRED: "no authenticator yet",
 };
 
-function userBadges(user) {
+function accountBadges(user) {
   const badges = [];
   if (user.retired) badges.push(badge("retired"));
   else if (user.invited) badges.push(badge("pending", "invited: first sign-in due"));
@@ -23,13 +23,13 @@ function userBadges(user) {
   return h("span", { class: "badges" }, badges);
 }
 
-function roleText(user) {
+function accountRoleText(user) {
   if (user.retired) return user.role ? `${plain(user.role)} (retired)` : "retired";
   const role = user.role ? plain(user.role) : "no role yet";
   return user.supervisor ? `${role}, supervisor` : role;
 }
 
-function expiryText(user) {
+function accountExpiryText(user) {
   const next = user.next_expiry;
   if (!next) return "";
   const days = next.days;
@@ -37,11 +37,11 @@ function expiryText(user) {
   return `${next.what}: ${next.date} (${when_})`;
 }
 
-function reasonField(id, label) {
+function accountReasonField(id, label) {
   return field(label || "Reason (kept in the access record)", h("textarea", { name: "reason", id, required: true, maxlength: 200 }));
 }
 
-async function usersPage(main) {
+async function accountsPage(main) {
   const catalog = await loadCatalog();
   const found = await guarded(() => api("GET", "admin/users"));
   if (!found) return;
@@ -58,26 +58,26 @@ async function usersPage(main) {
         ["Proposed by", (user) => `${user.pending_change.proposed_by}, ${when(user.pending_change.proposed_at)}`],
         ["Reason", (user) => user.pending_change.reason],
         ["", (user) => h("button", { type: "button", class: "secondary", "aria-label": `Review change to ${user.username}`,
-          onclick: () => showUser(user, detail, catalog) }, "Review")],
+          onclick: () => showAccount(user, detail, catalog) }, "Review")],
       ], waiting, "")));
   }
   main.append(h("div", { class: "split" }, h("div", { id: "user-list" }, table([
     ["User", (user) => user.username],
-    ["Role", roleText],
-    ["State", userBadges],
-    ["Next to lapse", expiryText],
+    ["Role", accountRoleText],
+    ["State", accountBadges],
+    ["Next to lapse", accountExpiryText],
     ["Last access", (user) => when(user.last_access) || "never"],
     ["", (user) => h("button", { type: "button", class: "secondary", "aria-label": `Manage ${user.username}`,
-      onclick: () => showUser(user, detail, catalog) }, "Manage")],
+      onclick: () => showAccount(user, detail, catalog) }, "Manage")],
   ], users, "No users.")), detail));
-  main.append(inviteForm(catalog));
+  main.append(accountInviteForm(catalog));
 }
 
-function roleOptions(catalog) {
+function accountRoleOptions(catalog) {
   return catalog.job_roles.map((role) => [role, plain(role) + (catalog.two_person_roles.includes(role) ? " (two administrators)" : "")]);
 }
 
-function inviteForm(catalog) {
+function accountInviteForm(catalog) {
   const form = h("form", { class: "panel", id: "invite-form", "aria-labelledby": "invite-title" },
     h("h2", { id: "invite-title" }, "Invite a user"),
     h("p", { class: "hint" }, "Cognito creates the account and e-mails a temporary password. At first sign-in the person sets their own password and enrols an authenticator app. Before they can use ALPR data, record their training and approve them (policy 428.3.1)."),
@@ -85,11 +85,11 @@ function inviteForm(catalog) {
       field("Username", h("input", { name: "username", id: "invite-username", required: true, autocomplete: "off",
         pattern: "[a-z0-9][a-z0-9._\\-]{2,63}" }), "lowercase, e.g. j.rivera"),
       field("Work e-mail", h("input", { name: "email", id: "invite-email", type: "email", required: true, autocomplete: "off" })),
-      field("Role", select("role", roleOptions(catalog), { id: "invite-role" }), "One role per person, from policy 428.3.1(a)"),
+      field("Role", select("role", accountRoleOptions(catalog), { id: "invite-role" }), "One role per person, from policy 428.3.1(a)"),
       h("div", { class: "field" }, h("label", { class: "check" }, h("input", { type: "checkbox", name: "supervisor", id: "invite-supervisor" }),
         " Supervisor: may approve other officers' extended searches")),
       field("Agency", h("input", { name: "agency", id: "invite-agency", placeholder: "this department", autocomplete: "off" }), "For a vendor representative: their company"),
-      reasonField("invite-reason")),
+      accountReasonField("invite-reason")),
     h("div", { class: "actions" }, h("button", { type: "submit", id: "invite" }, "Invite")));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -107,10 +107,10 @@ function inviteForm(catalog) {
 }
 
 // One user's details and every action on the account, each with its reason.
-function showUser(user, area, catalog) {
+function showAccount(user, area, catalog) {
   const mine = user.username.toLowerCase() === state.username.toLowerCase();
-  const blocks = [h("h2", {}, user.username), userBadges(user), details([
-    ["Role", roleText(user)], ["Agency", user.agency],
+  const blocks = [h("h2", {}, user.username), accountBadges(user), details([
+    ["Role", accountRoleText(user)], ["Agency", user.agency],
     ["State", user.state ? user.state.message : (user.retired ? "retired" : "may use the system")],
     ["Changed outside Platekeeper", user.outside_change || ""],
     ["Invited", user.created_by ? `${when(user.created_at)} by ${user.created_by}` : ""],
@@ -118,34 +118,34 @@ function showUser(user, area, catalog) {
     ["CLETS certification", user.clets_cert_date || "not on record"],
     ["Vendor training", user.vendor_training_date || "not on record"],
     ["Police Training Unit training", user.training_date || "not on record"],
-    ["Next to lapse", expiryText(user)],
+    ["Next to lapse", accountExpiryText(user)],
     ["Authenticator", user.mfa_enabled ? "enrolled" : "not enrolled"],
     ["Last access", when(user.last_access) || "never"],
   ])];
-  if (user.pending_change) blocks.push(pendingPanel(user, mine));
+  if (user.pending_change) blocks.push(accountPendingPanel(user, mine));
   if (!user.registered && user.user_id) {
-    blocks.push(actionForm(user, "retire", "Retire",
+    blocks.push(accountActionForm(user, "retire", "Retire",
       "This account was not created through Platekeeper. Retire it, and invite the person properly if they need access.",
       (data) => api("POST", `admin/users/${encodeURIComponent(user.username)}/retirement`, data), `${user.username} retired.`, true));
   } else if (!user.user_id && !user.retired) {
     blocks.push(h("p", { class: "notice error" }, "Cognito no longer has this account. Platekeeper never deletes accounts: ask who did (the monthly report names it)."));
   } else if (!user.retired && !user.pending_change) {
-    if (user.outside_change) blocks.push(actionForm(user, "restore", "Put Cognito back",
-      `Set Cognito back to what Platekeeper decided (${roleText(user)}). It never enables an account.`,
+    if (user.outside_change) blocks.push(accountActionForm(user, "restore", "Put Cognito back",
+      `Set Cognito back to what Platekeeper decided (${accountRoleText(user)}). It never enables an account.`,
       (data) => api("POST", `admin/users/${encodeURIComponent(user.username)}/restoration`, data),
       "Cognito now agrees with Platekeeper."));
-    blocks.push(roleForm(user, catalog));
-    if (!mine) blocks.push(approvalForm(user), trainingForm(user));
+    blocks.push(accountRoleForm(user, catalog));
+    if (!mine) blocks.push(accountApprovalForm(user), accountTrainingForm(user));
     else blocks.push(h("p", { class: "hint", id: "own-account" }, "Another administrator records your own approval and training."));
     blocks.push(user.enabled
-      ? actionForm(user, "disable", "Disable", "Disable the account now. It can be enabled again.",
+      ? accountActionForm(user, "disable", "Disable", "Disable the account now. It can be enabled again.",
         (data) => api("PUT", `admin/users/${encodeURIComponent(user.username)}/enabled`, { ...data, enabled: false }), `${user.username} disabled.`, true)
-      : actionForm(user, "enable", "Enable", "Enable the account again.",
+      : accountActionForm(user, "enable", "Enable", "Enable the account again.",
         (data) => api("PUT", `admin/users/${encodeURIComponent(user.username)}/enabled`, { ...data, enabled: true }), `${user.username} enabled.`));
-    if (user.invited) blocks.push(actionForm(user, "resend", "Send a new temporary password",
+    if (user.invited) blocks.push(accountActionForm(user, "resend", "Send a new temporary password",
       "Cognito's temporary passwords expire after a few days; this e-mails a new one.",
       (data) => api("POST", `admin/users/${encodeURIComponent(user.username)}/invitation`, data), "A new temporary password was e-mailed."));
-    blocks.push(actionForm(user, "retire", "Retire",
+    blocks.push(accountActionForm(user, "retire", "Retire",
       "Retire: the account is disabled for good and loses its role; it is never deleted (the access record keeps pointing at it)."
         + (catalog.two_person_roles.includes(user.role) ? " An administrator's or auditor's retirement waits for a second administrator." : ""),
       (data) => api("POST", `admin/users/${encodeURIComponent(user.username)}/retirement`, data),
@@ -154,7 +154,7 @@ function showUser(user, area, catalog) {
   area.replaceChildren(h("div", { class: "panel", id: "user-panel" }, blocks));
 }
 
-function pendingPanel(user, mine) {
+function accountPendingPanel(user, mine) {
   const change = user.pending_change;
   const ownProposal = change.proposed_by.toLowerCase() === state.username.toLowerCase();
   const what = change.kind === "retirement" ? "retire this account" : `make this account ${plain(change.role)}${change.supervisor ? " (supervisor)" : ""}`;
@@ -179,13 +179,13 @@ function pendingPanel(user, mine) {
     field("Reason (to decline; optional to confirm)", reason), h("div", { class: "actions" }, confirmButton, declineButton));
 }
 
-function roleForm(user, catalog) {
+function accountRoleForm(user, catalog) {
   const form = h("form", { class: "panel", id: "role-form" }, h("h3", {}, "Role"),
     h("div", { class: "fields" },
-      field("Role", select("role", roleOptions(catalog), { id: "role-select" })),
+      field("Role", select("role", accountRoleOptions(catalog), { id: "role-select" })),
       h("div", { class: "field" }, h("label", { class: "check" }, h("input", { type: "checkbox", name: "supervisor", id: "role-supervisor", checked: user.supervisor }),
         " Supervisor")),
-      reasonField("role-reason")),
+      accountReasonField("role-reason")),
     h("div", { class: "actions" }, h("button", { type: "submit", id: "change-role" }, "Change role")));
   form.querySelector("#role-select").value = user.role || catalog.job_roles[0];
   form.addEventListener("submit", async (event) => {
@@ -201,15 +201,15 @@ function roleForm(user, catalog) {
   return form;
 }
 
-function approvalForm(user) {
+function accountApprovalForm(user) {
   const idle = user.state && user.state.code === "ACCOUNT_IDLE";
-  return actionForm(user, "approve", idle ? "Re-approve (idle)" : user.approved_at ? "Approve again" : "Approve",
+  return accountActionForm(user, "approve", idle ? "Re-approve (idle)" : user.approved_at ? "Approve again" : "Approve",
     idle ? "Unused for more than 90 days: re-approve if the person still needs access; the approval restarts the idle clock."
       : "Approval by the Administrative Services Division Commander or designee (policy 428.3.1(a)).",
     (data) => api("POST", `admin/users/${encodeURIComponent(user.username)}/approval`, data), `${user.username} approved.`);
 }
 
-function trainingForm(user) {
+function accountTrainingForm(user) {
   const today = new Date().toISOString().slice(0, 10);
   const form = h("form", { class: "panel", id: "training-form" }, h("h3", {}, "Training (policy 428.3.1(b))"),
     h("div", { class: "fields" },
@@ -228,9 +228,9 @@ function trainingForm(user) {
 }
 
 // A form with a reason and one button; `send(data)` makes the call.
-function actionForm(user, id, label, hint, send, done, dangerous) {
+function accountActionForm(user, id, label, hint, send, done, dangerous) {
   const form = h("form", { class: "panel", id: `${id}-form` }, h("h3", {}, label), h("p", { class: "hint" }, hint),
-    reasonField(`${id}-reason`),
+    accountReasonField(`${id}-reason`),
     h("div", { class: "actions" }, h("button", { type: "submit", id: `${id}-user`, class: dangerous ? "danger" : null }, label)));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
