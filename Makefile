@@ -10,7 +10,7 @@ PACKAGE_DIR := build/package
 LAYER_ZIP := layers/build/recognition-layer.zip
 
 .PHONY: help venv browser run demo test lint typecheck cfn-lint checkov packaged pytest package \
-        layer deploy \
+        layer \
         bench-recognition bench-search bench-ingest bench-load fuzz openapi audit-now audit-verify \
         bootstrap-admin smoke clean
 

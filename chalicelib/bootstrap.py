@@ -290,7 +290,7 @@ class Container:
                            self.settings.data_key_arn)
 
     def policy_document(self) -> PolicyDocument:
-        return load_policy_document(self.settings.policy_document)
+        return load_policy_document(self.settings.policy_document, self.settings.agency_name)
 
     @cached_property
     def monthly_audit(self) -> MonthlyAuditDependencies:
