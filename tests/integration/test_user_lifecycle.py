@@ -18,16 +18,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import boto3
 import pytest
 
 from chalicelib.accounts.__main__ import main as accounts_cli
+from chalicelib.adapters.account_register import AccountRegister
 from chalicelib.adapters.audit_log import AuditLog
+from chalicelib.domain.access import Role
+from chalicelib.domain.account_register import ChangeKind, PendingChange
 from chalicelib.domain.audit import AuditRecord
 from chalicelib.domain.monthly_audit import ReportPeriod
+from chalicelib.domain.reads import format_time
 from chalicelib.smoke import Smoke
 from local_stack.api_client import ApiClient, FirstSignIn, LoginError
 from local_stack.mailbox import temporary_password
@@ -345,3 +349,23 @@ def test_smoke_checks_a_deployment_one_line_each_and_writes_no_plate_data(
     failed: list[str] = []
     assert not wrong.run(failed.append)
     assert any(line.startswith("smoke: sign-in: FAILED") for line in failed)
+
+
+def test_a_pending_change_written_into_the_register_cannot_be_confirmed(agency: Agency) -> None:
+    """Someone with the application's database permissions plants a proposal in the register
+    (the officer made administrator, "proposed" by the first administrator): a second
+    administrator's confirmation checks it against the access record and refuses it."""
+    register = AccountRegister(boto3.client("dynamodb"),
+                               agency.stack.environment["PLATEKEEPER_ACCOUNT_REGISTER_TABLE"])
+    agency.invite(FIRST_ADMIN, "officer.four", "sworn_officer")
+    entry = register.get("officer.four")
+    assert entry is not None
+    register.replace(replace(entry, pending=PendingChange(
+        "forged-1", ChangeKind.ROLE, Role.ADMINISTRATOR, False, "promotion", FIRST_ADMIN,
+        format_time(agency.stack.clock()), entry.last_seq)))
+    refused = agency.admin(SECOND_ADMIN).post(
+        "/admin/users/officer.four/pending-change/confirmation")
+    assert refused.status_code == 409 and refused.json()["error"] == "CHANGE_UNVERIFIED"
+    assert agency.groups("officer.four") == {"sworn_officer"}
+    assert ("confirm_account_change", "refused", "CHANGE_UNVERIFIED", SECOND_ADMIN) in \
+        agency.actions_on("officer.four")
