@@ -88,9 +88,12 @@ checkov: packaged $(CHECKOV_STAMP)
 	  $(CHECKOV_VENV)/bin/checkov --framework cloudformation --skip-download --compact --quiet \
 	  -f $(PACKAGE_DIR)/sam.yaml
 
-# pytest exits 5 when it collected no tests: that is a broken suite, not a pass.
+# pytest exits 5 when it collected no tests: that is a broken suite, not a pass. The suite runs
+# on every core (pytest-xdist), a test file at a time per worker so module fixtures (a local
+# stack, a signed-in client) are built once; `PYTEST_WORKERS=0` runs it in one process.
+PYTEST_WORKERS ?= auto
 pytest: $(STAMP)
-	$(PY) -m pytest; status=$$?; \
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
 
 layer: $(STAMP)

@@ -31,6 +31,13 @@ from tests.integration.conftest import image_record, reads_of, upload
 pytestmark = pytest.mark.integration
 
 
+@pytest.fixture(autouse=True)
+def empty_dead_letter_queue(local_stack: RunningStack) -> None:
+    """Each scenario counts only its own dead letters: the stack is shared with other modules
+    (test_local_stack leaves a poison message behind), whatever order they run in."""
+    dead_letters(local_stack)
+
+
 @pytest.fixture(scope="module")
 def camera(client_for: Callable[[str], ApiClient]) -> dict[str, Any]:
     response = client_for("admin.demo").post("/admin/cameras", {
