@@ -23,6 +23,7 @@ from chalicelib.adapters.hotlist_table import HotlistTable
 from chalicelib.adapters.identity import CognitoIdentity
 from chalicelib.adapters.image_records import ImageRecords
 from chalicelib.adapters.notices import Notices
+from chalicelib.adapters.plate_index_table import PlateIndexTable
 from chalicelib.adapters.policy_document import PolicyDocument, load_policy_document
 from chalicelib.adapters.queue_depth import QueueDepth
 from chalicelib.adapters.raw_images import RawImageStore
@@ -53,6 +54,12 @@ from chalicelib.services.holds import HoldDependencies
 from chalicelib.services.hotlists import HotlistDependencies
 from chalicelib.services.ingest import IngestDependencies, Recognizer
 from chalicelib.services.monthly_audit import MonthlyAuditDependencies
+from chalicelib.services.plate_index import (
+    IndexDependencies,
+    IndexedReads,
+    hold_reads,
+    release_reads,
+)
 from chalicelib.services.releases import ReleaseDependencies
 from chalicelib.services.retention import PurgeDependencies
 from chalicelib.services.search import SearchDependencies
@@ -119,6 +126,20 @@ class Container:
         return ReadsTable(self.client("dynamodb"), self.settings.reads_table)
 
     @cached_property
+    def plate_index(self) -> PlateIndexTable:
+        return PlateIndexTable(self.client("dynamodb"), self.settings.plate_index_table)
+
+    @cached_property
+    def index_maintenance(self) -> IndexDependencies:
+        return IndexDependencies(index=self.plate_index, reads=self.reads,
+                                 retention_days=self.settings.retention_days, clock=self.clock)
+
+    @cached_property
+    def indexed_reads(self) -> IndexedReads:
+        """What writes new reads: each read's plate index entries first, then the read."""
+        return IndexedReads(self.reads, self.index_maintenance)
+
+    @cached_property
     def audit_log(self) -> AuditLog:
         return AuditLog(self.client("dynamodb"), self.settings.audit_table)
 
@@ -164,6 +185,7 @@ class Container:
     def search(self) -> SearchDependencies:
         return SearchDependencies(reads=self.reads, audit=self.audit_log, images=self.raw_images,
                                   crops=self.derived_images, clock=self.clock,
+                                  index=self.plate_index,
                                   approvals=self.search_approvals.approvals,
                                   case_numbers=self.settings.case_numbers,
                                   extended_search_days=self.settings.extended_search_days)
@@ -212,7 +234,9 @@ class Container:
             read_holds=ReadHoldsTable(self.client("dynamodb"), self.settings.reads_table),
             images=self.raw_images, crops=self.derived_images, audit=self.audit_log,
             clock=self.clock, retention_days=self.settings.retention_days,
-            image_held_elsewhere=self._image_held_elsewhere)
+            image_held_elsewhere=self._image_held_elsewhere,
+            on_held=partial(hold_reads, deps=self.index_maintenance),
+            on_released=partial(release_reads, deps=self.index_maintenance))
 
     @cached_property
     def exports(self) -> ExportDependencies:
@@ -360,7 +384,7 @@ class Container:
             raw_images=self.raw_images,
             crops=self.derived_images,
             image_records=self.image_records,
-            reads=self.reads,
+            reads=self.indexed_reads,
             cameras=CameraDirectory(self.cameras.cameras),
             tickets=self.upload_tickets,
             fingerprints=FrameFingerprints(self.client("dynamodb"),

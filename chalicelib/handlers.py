@@ -12,14 +12,16 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from chalicelib.adapters.reads_table import Partition, QueryStats
+from chalicelib.adapters.reads_table import Partition, QueryStats, from_item
 from chalicelib.bootstrap import Container
 from chalicelib.domain.audit import ALLOWED, AuditEntry
 from chalicelib.domain.reads import days_between, format_time
+from chalicelib.domain.streams import removed_items
 from chalicelib.observability import logger, metrics
 from chalicelib.services.checkpoints import take_checkpoint
 from chalicelib.services.ingest import QueueMessage, ingest_message
 from chalicelib.services.monthly_audit import run_scheduled
+from chalicelib.services.plate_index import forget_reads
 from chalicelib.services.purge import purge_images_of_expired_records
 from chalicelib.services.retention import find_overdue, purge_expired_reads, purge_reads
 from chalicelib.settings import INGEST_MAX_RECEIVES
@@ -61,8 +63,12 @@ def purge_batch(raw_event: dict[str, Any], container: Container) -> dict[str, in
 
 
 def purge_reads_batch(raw_event: dict[str, Any], container: Container) -> dict[str, int]:
-    """Delete the crops and, when no other read needs them, the images of TTL-expired reads."""
-    summary = purge_expired_reads(raw_event.get("Records", []), container.read_purge)
+    """Delete the crops and, when no other read needs them, the images of TTL-expired reads;
+    and, for every read removed (by TTL or otherwise), what only it kept in the plate index."""
+    records = raw_event.get("Records", [])
+    forget_reads([from_item(dict(item)) for item in removed_items(records)],
+                 container.index_maintenance)
+    summary = purge_expired_reads(records, container.read_purge)
     _record_purge_run(container, "purge_reads", vars(summary), summary.reads_purged)
     return vars(summary)
 

@@ -21,6 +21,7 @@ from chalicelib.policy.case_numbers import CaseNumberRule
 
 # Environment variable names, in one place (powertools' shared/constants.py style).
 READS_TABLE = "PLATEKEEPER_READS_TABLE"
+PLATE_INDEX_TABLE = "PLATEKEEPER_PLATE_INDEX_TABLE"
 IMAGES_TABLE = "PLATEKEEPER_IMAGES_TABLE"
 AUDIT_TABLE = "PLATEKEEPER_AUDIT_TABLE"
 HOLDS_TABLE = "PLATEKEEPER_HOLDS_TABLE"
@@ -98,6 +99,7 @@ class Settings:
 
     region: str
     reads_table: str
+    plate_index_table: str
     images_table: str
     audit_table: str
     holds_table: str
@@ -166,6 +168,7 @@ class Settings:
 
 _REQUIRED = {
     "reads_table": READS_TABLE,
+    "plate_index_table": PLATE_INDEX_TABLE,
     "images_table": IMAGES_TABLE,
     "audit_table": AUDIT_TABLE,
     "holds_table": HOLDS_TABLE,

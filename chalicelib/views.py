@@ -32,6 +32,11 @@ def search_page(page: SearchPage) -> dict[str, Any]:
                     for hit in page.hits],
         "next_cursor": page.cursor,
         "examined": page.examined,
+        # What this request cost: DynamoDB items read from the plate index and the reads
+        # table, requests made, and whether the per-request work budget ended it early.
+        "work": {"index_items": page.examined_index,
+                 "read_items": page.examined - page.examined_index,
+                 "requests": page.requests, "stopped_early": page.stopped_early},
         # One search, one record: its pages share the id and add up in the access record.
         "search_id": page.search_id,
         "page": page.page_number,

@@ -103,6 +103,15 @@ class ApiClient:
                                 timeout=self.timeout)
 
     def search(self, **body: Any) -> requests.Response:
-        body.setdefault("purpose", "criminal_investigation")
-        body.setdefault("case_number", "2026-000123")
-        return self.post("/reads/search", body)
+        return self.post("/reads/search", search_body(**body))
+
+
+def search_body(**fields: Any) -> dict[str, Any]:
+    """A search request body with what every search must carry (purpose, case number) filled
+    in unless given: the one place tests and benchmarks build search bodies."""
+    return {"purpose": "criminal_investigation", "case_number": "2026-000123", **fields}
+
+
+# A search warrant's number, as an officer states it for a window longer than the extended-
+# search limit (policy/long_history.py): the demo's and benchmarks' year-long searches carry it.
+WARRANT = {"kind": "warrant", "reference": "SW-2026-0042"}

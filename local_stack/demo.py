@@ -18,7 +18,13 @@ import requests
 
 from chalicelib.camera import CAPTURED_AT_NOW, CameraClient, image_files, upload_folder
 from chalicelib.recognizer import recognize_plates
-from local_stack import demo_audit, demo_guardrails, demo_onboarding, demo_sharing
+from local_stack import (
+    demo_audit,
+    demo_guardrails,
+    demo_onboarding,
+    demo_plate_index,
+    demo_sharing,
+)
 from local_stack import demo_camera_integrity as camera_integrity
 from local_stack.api_client import ApiClient
 from local_stack.seed import DemoUser, seed_users
@@ -333,7 +339,9 @@ def run_demo(images: Path | None = None) -> int:
             ("stack", demo.show_stack), ("health", demo.health), ("login", demo.login),
             ("camera", demo.register_camera), ("hotlist", demo.hotlist),
             ("upload", demo.upload), ("ingest", demo.ingest), ("alert", demo.alert),
-            ("search", demo.search), ("refused", demo.refused),
+            ("search", demo.search),
+            ("search-year", lambda: demo_plate_index.search_year(demo)),
+            ("refused", demo.refused),
             ("search-extended", lambda: demo_guardrails.search_extended(demo)),
             ("signin-failures-recorded", lambda: demo_guardrails.signin_failures_recorded(demo)),
             ("audit-checkpoint", lambda: demo_audit.audit_checkpoint(demo)),
@@ -347,7 +355,9 @@ def run_demo(images: Path | None = None) -> int:
             ("upload-duplicate", lambda: camera_integrity.duplicate_upload(demo)),
             ("evidence-swap-detected", lambda: camera_integrity.evidence_swap_detected(demo)),
             ("monthly-audit", demo.monthly_audit), ("transparency", demo.transparency),
-            ("purge", demo.purge), ("audit-verify", demo.audit_verify),
+            ("purge", demo.purge),
+            ("index-purged", lambda: demo_plate_index.index_purged(demo)),
+            ("audit-verify", demo.audit_verify),
             ("audit-tamper-detected", lambda: demo_audit.audit_tamper_detected(demo)),
         ):
             demo.step(name, action)

@@ -1,4 +1,5 @@
-"""Demo data for the local stack: users in every role state the demo needs (local only).
+"""Demo data for the local stack: users in every role state the demo needs, and reads placed
+the way the ingest writes them (local only).
 
 There is one of each account state the access rules care about: an expired CLETS certification
 (expired.demo), an idle account (idle.demo), one not approved (unapproved.demo), a disabled one
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -28,10 +30,11 @@ from cryptography.hazmat.primitives.twofactor.totp import TOTP
 
 from chalicelib.adapters.account_register import AccountRegister
 from chalicelib.adapters.audit_log import AuditLog
+from chalicelib.bootstrap import Container
 from chalicelib.domain.access import Role
 from chalicelib.domain.account_register import AccountAction, RegisterEntry
 from chalicelib.domain.audit import ALLOWED, AuditEntry
-from chalicelib.domain.reads import format_time
+from chalicelib.domain.reads import Read, format_time
 from chalicelib.settings import load_settings
 
 TOTP_STEP_SECONDS = 30
@@ -265,3 +268,11 @@ def _enable_totp(cognito: Any, user_pool_id: str, client_id: str, user: DemoUser
         SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True},
     )
     return secret
+
+
+def store_reads(environment: Mapping[str, str], reads: Iterable[Read]) -> None:
+    """Write reads as the ingest does (plate index entries first, then the read), for tests and
+    the benchmarks that place reads without recognizing frames."""
+    writer = Container(load_settings(environment)).indexed_reads
+    for read in reads:
+        writer.put_new(read)

@@ -77,12 +77,17 @@ class ReadsTable:
         return from_item(items[0]) if items else None
 
     def newest_first(self, partition: Partition, low: str, high: str, stats: QueryStats,
-                     page_items: int | None = _QUERY_PAGE) -> Iterator[Read]:
+                     page_items: int | None = _QUERY_PAGE,
+                     first_page_items: int | None = None) -> Iterator[Read]:
         """Reads of one partition with low <= read_key <= high, newest first, fetched lazily.
 
         page_items caps the items DynamoDB evaluates per request; None leaves only its 1 MB
-        page limit, for callers that will read most of the partition anyway.
+        page limit, for callers that will read most of the partition anyway. first_page_items,
+        when given, caps the first request instead (a search merging many plates' reads needs
+        only a few of each to start).
         """
+        if low > high:
+            return  # an empty range (DynamoDB refuses BETWEEN with bounds reversed)
         request: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "#pk = :pk AND read_key BETWEEN :low AND :high",
@@ -93,6 +98,8 @@ class ReadsTable:
         }
         if page_items is not None:
             request["Limit"] = page_items
+        if first_page_items is not None:
+            request["Limit"] = first_page_items
         if partition.index:
             request["IndexName"] = partition.index
         while True:
@@ -100,6 +107,9 @@ class ReadsTable:
                 page = self._dynamodb.query(**request)
             except ClientError as error:
                 raise translate(error, "search reads") from error
+            request.pop("Limit", None)
+            if page_items is not None:
+                request["Limit"] = page_items
             stats.requests += 1
             stats.examined += int(page.get("ScannedCount", len(page["Items"])))
             for item in page["Items"]:
@@ -108,6 +118,52 @@ class ReadsTable:
                 return
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+
+    def of_plate(self, plate: str, low: str, high: str) -> list[Read]:
+        """Every read of `plate` with low <= read_key <= high (a consistent read: the index
+        maintenance decides from it what may be deleted)."""
+        request: dict[str, Any] = {
+            "TableName": self.table, "ConsistentRead": True,
+            "KeyConditionExpression": "plate = :plate AND read_key BETWEEN :low AND :high",
+            "ExpressionAttributeValues": {":plate": {"S": plate}, ":low": {"S": low},
+                                          ":high": {"S": high}},
+        }
+        reads: list[Read] = []
+        while True:
+            try:
+                page = self._dynamodb.query(**request)
+            except ClientError as error:
+                raise translate(error, "read a plate's reads") from error
+            reads.extend(from_item(item) for item in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return reads
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def scan_pages(self, start_key: dict[str, Any] | None = None
+                   ) -> Iterator[tuple[list[Read], dict[str, Any] | None]]:
+        """Every read, a page at a time with the key to resume after it (None at the end).
+        Only the operators' index migration and check scan the reads table."""
+        request: dict[str, Any] = {"TableName": self.table}
+        if start_key:
+            request["ExclusiveStartKey"] = start_key
+        while True:
+            try:
+                page = self._dynamodb.scan(**request)
+            except ClientError as error:
+                raise translate(error, "scan reads") from error
+            last = page.get("LastEvaluatedKey")
+            yield [from_item(item) for item in page["Items"]], last
+            if last is None:
+                return
+            request["ExclusiveStartKey"] = last
+
+    def approximate_count(self) -> int:
+        """DescribeTable's item count (refreshed about every six hours in AWS)."""
+        try:
+            return int(self._dynamodb.describe_table(TableName=self.table)["Table"]
+                       .get("ItemCount", 0))
+        except ClientError as error:
+            raise translate(error, "describe the reads table") from error
 
     def count_captured(self, day: str, low: str, high: str) -> int:
         """How many reads of one day partition have low <= read_key < high (counts only)."""

@@ -11,6 +11,7 @@ from chalicelib.domain.access import ROLE_PERMISSIONS, Purpose
 from chalicelib.domain.account_register import JOB_ROLES, TWO_PERSON_ROLES, supervisor_allowed
 from chalicelib.domain.releases import ReleaseStatus
 from chalicelib.policy.long_history import DEFAULT_EXTENDED_SEARCH_DAYS, AuthorityKind
+from chalicelib.policy.search import MAX_PATTERN_WINDOW_DAYS
 from chalicelib.policy.sign_in import SESSION_IDLE_MINUTES
 
 _HERE = Path(__file__).parent
@@ -40,6 +41,7 @@ def catalog(extended_search_days: int = DEFAULT_EXTENDED_SEARCH_DAYS) -> dict[st
                   for role, permissions in ROLE_PERMISSIONS.items()},
         "purposes": [purpose.value for purpose in Purpose],
         "release_statuses": [status.value for status in ReleaseStatus],
+        "pattern_window_days": MAX_PATTERN_WINDOW_DAYS,
         "extended_search_days": extended_search_days,
         "authority_kinds": [kind.value for kind in AuthorityKind],
         "session_idle_minutes": SESSION_IDLE_MINUTES,

@@ -537,7 +537,7 @@ async function searchPage(main) {
       field("Case number", h("input", { name: "case_number", id: "case_number", required: true })),
       field("From", h("input", { name: "from", type: "datetime-local",
         value: localValue(new Date(now - 7 * 86400000)) }),
-        `Partial and fuzzy searches need a window; left empty, an exact search covers the last ${catalog.extended_search_days} days`),
+        `Partial and fuzzy searches need a window of at most ${catalog.pattern_window_days} days; left empty, an exact search covers the last ${catalog.extended_search_days} days`),
       field("To", h("input", { name: "to", type: "datetime-local", value: localValue(now) })),
       field("Cameras", h("input", { name: "cameras", placeholder: "optional: cam-1, cam-2" })),
       field("State", h("input", { name: "state", maxlength: 2, placeholder: "optional: CA",
@@ -576,8 +576,11 @@ async function searchPage(main) {
     ], page.results, "No reads match.");
     const moreButton = cursor ? h("button", { type: "button", class: "secondary", onclick: () => run(true) }, "More results") : null;
     const summary = `Page ${page.page} of search ${page.search_id.slice(0, 8)}: ${page.results_so_far} results so far; ${page.examined} items examined. The pages of a search are recorded as one search.`;
-    if (more) results.append(h("p", { class: "hint" }, summary), rows, moreButton || "");
-    else results.replaceChildren(h("p", { class: "hint", id: "search-summary" }, summary), rows, moreButton || "");
+    // A request that reached its work budget says so: "More results" continues where it stopped.
+    const budget = page.work && page.work.stopped_early
+      ? h("p", { class: "hint" }, "This page stopped at the search's work limit; More results continues the search.") : "";
+    if (more) results.append(h("p", { class: "hint" }, summary), rows, budget, moreButton || "");
+    else results.replaceChildren(h("p", { class: "hint", id: "search-summary" }, summary), rows, budget, moreButton || "");
   };
   form.addEventListener("submit", (event) => { event.preventDefault(); run(false); });
   main.append(form, h("div", { class: "split" }, results, detail));

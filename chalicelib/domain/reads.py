@@ -139,6 +139,10 @@ def match_reason(query: SearchQuery, read: Read) -> str | None:
         assert query.pattern is not None  # noqa: S101 - set by the search policy
         if query.pattern.matches(read.plate):
             return f"plate matches pattern {query.pattern.text}"
+        # An alternative reading counts when the plate matches up to look-alike characters (the
+        # plate index finds the plate); readings further off are fuzzy search's to find.
+        if not PlatePattern(fold_plate(query.pattern.text)).matches(fold_plate(read.plate)):
+            return None
         for candidate in read.candidates[1:]:
             if query.pattern.matches(candidate.text):
                 return f"alternative reading {candidate.text} matches pattern {query.pattern.text}"

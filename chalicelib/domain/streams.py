@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 TTL_PRINCIPAL = "dynamodb.amazonaws.com"
@@ -23,3 +23,13 @@ def old_string(record: Mapping[str, Any], attribute: str) -> str | None:
     value = record.get("dynamodb", {}).get("OldImage", {}).get(attribute, {})
     text = value.get("S") if isinstance(value, Mapping) else None
     return str(text) if text is not None else None
+
+
+def removed_items(records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The old images of the items the records removed, whoever removed them."""
+    images = []
+    for record in records:
+        image = record.get("dynamodb", {}).get("OldImage")
+        if record.get("eventName") == "REMOVE" and isinstance(image, Mapping) and image:
+            images.append(image)
+    return images

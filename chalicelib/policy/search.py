@@ -4,22 +4,45 @@ bulk surveillance in check. Each function raises SearchRefused with a clear mess
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.errors import Refused
+from chalicelib.domain.plate_index import partial_plan
 from chalicelib.domain.plates import InvalidPlate, PlatePattern, normalize_plate
 from chalicelib.domain.reads import GeoCircle, SearchMode, SearchQuery
 from chalicelib.domain.states import STATE_CODES
 from chalicelib.domain.times import TimeInvalid, parse_zoned_time
 
-MAX_SCAN_WINDOW = timedelta(days=31)
+# The longest window a partial or fuzzy search may cover. The plate index makes its cost follow
+# the plates that match, not the window, so a year (the retention period) is allowed; rules for
+# long histories (a legal authority) apply on top of this limit.
+MAX_PATTERN_WINDOW_DAYS = 365
+MAX_PATTERN_WINDOW = timedelta(days=MAX_PATTERN_WINDOW_DAYS)
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
 MAX_CAMERAS = 50
 MAX_RADIUS_M = 50_000
 MIN_KNOWN_CHARACTERS = 3
 MAX_CURSOR_LENGTH = 512
+
+
+@dataclass(frozen=True)
+class WorkBudget:
+    """The most one search request may do before it answers with what it has and a cursor:
+    DynamoDB items examined, DynamoDB requests, and seconds, all well inside API Gateway's
+    29-second limit."""
+
+    items: int
+    requests: int
+    seconds: float
+
+
+SEARCH_WORK_BUDGET = WorkBudget(items=2_000, requests=150, seconds=5.0)
+# Matching plates whose reads one request merges newest first; more come in later groups.
+# The budget's requests must leave room for a group's first queries (tests/unit keep it so).
+MERGED_PLATES = 25
 
 
 class SearchRefused(Refused):
@@ -34,9 +57,10 @@ def build_query(body: Mapping[str, Any], now: datetime) -> SearchQuery:
         raise SearchRefused("WINDOW_REQUIRED",
                             "partial and fuzzy searches need a time window (from and to)")
     if start is not None and end is not None and mode is not SearchMode.EXACT \
-            and end - start > MAX_SCAN_WINDOW:
+            and end - start > MAX_PATTERN_WINDOW:
         raise SearchRefused("WINDOW_TOO_LONG",
-                            f"partial and fuzzy searches cover at most {MAX_SCAN_WINDOW.days} days")
+                            f"partial and fuzzy searches cover at most {MAX_PATTERN_WINDOW_DAYS} "
+                            "days")
     text, pattern = _plate_or_pattern(mode, body.get("plate"))
     return SearchQuery(
         mode=mode, text=text, start=start, end=end, cameras=_cameras(body.get("cameras")),
@@ -67,8 +91,16 @@ def _plate_or_pattern(mode: SearchMode, value: Any) -> tuple[str, PlatePattern |
                 raise SearchRefused("PATTERN_TOO_BROAD",
                                     f"a partial plate needs at least {MIN_KNOWN_CHARACTERS} "
                                     "known characters")
+            if partial_plan(pattern) is None:
+                raise SearchRefused("PATTERN_TOO_SCATTERED",
+                                    "a partial plate needs three known characters in a row, or "
+                                    "two at its start or end (7AB*, *234, *ABC*, 7AB?234)")
             return pattern.text, pattern
-        return normalize_plate(value), None
+        plate = normalize_plate(value)
+        if mode is SearchMode.FUZZY and len(plate) < MIN_KNOWN_CHARACTERS:
+            raise SearchRefused("PATTERN_TOO_BROAD",
+                                f"a fuzzy search needs at least {MIN_KNOWN_CHARACTERS} characters")
+        return plate, None
     except InvalidPlate as error:
         raise SearchRefused("PLATE_INVALID", str(error)) from error
 

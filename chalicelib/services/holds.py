@@ -80,6 +80,10 @@ class HoldDependencies:
     # Whether a read OTHER than the given ones (e.g. a second plate in the same frame) still has
     # a hold and uses this image; the wiring answers it from the images table's read ids.
     image_held_elsewhere: Callable[[str, frozenset[str]], bool]
+    # The plate index keeps held reads findable (services/plate_index.hold_reads and
+    # release_reads); called with the reads the hold now covers or no longer covers.
+    on_held: Callable[[Sequence[Read], str], object] = lambda reads, hold_id: None
+    on_released: Callable[[Sequence[Read], str], object] = lambda reads, hold_id: None
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,7 @@ def place_hold(reads: Sequence[Read], request: HoldRequest, caller: Caller,
             continue
         changed += 1
         held.append(read)
+    deps.on_held(held, hold.hold_id)
     keys = _object_keys(held, deps)
     for store, key in keys:
         store.set_legal_hold(key, True)
@@ -144,6 +149,7 @@ def release_hold(hold_id: str, caller: Caller, deps: HoldDependencies) -> HoldOu
                        {"hold_id": hold.hold_id})
         raise
     freed, still_held, missing = _release_reads(hold, now, deps)
+    deps.on_released([*freed, *still_held], hold.hold_id)
     lifted = _lift_legal_holds(freed, still_held, deps)
     # Reads first, record last: a failure part-way leaves the hold active so a retry finishes it.
     deps.holds.update(released)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import heapq
 import json
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -13,11 +13,11 @@ from typing import Any, Protocol
 
 from chalicelib.adapters.reads_table import Partition, QueryStats
 from chalicelib.domain.access import Caller
+from chalicelib.domain.plate_index import FuzzyPlan, PartialPlan, fuzzy_plan, partial_plan
 from chalicelib.domain.reads import (
     Read,
     SearchMode,
     SearchQuery,
-    days_between,
     format_time,
     in_window,
     match_reason,
@@ -30,9 +30,16 @@ from chalicelib.policy.long_history import (
     AuthorityRefused,
     default_window,
 )
-from chalicelib.policy.search import SearchRefused, build_query
+from chalicelib.policy.search import SEARCH_WORK_BUDGET, SearchRefused, WorkBudget, build_query
 from chalicelib.services import search_record
 from chalicelib.services.auditing import entry_for
+from chalicelib.services.pattern_search import (
+    IndexEntries,
+    Position,
+    Work,
+    search_page,
+    stream_for,
+)
 from chalicelib.services.search_record import (
     ApprovalSource,
     Continuation,
@@ -66,7 +73,8 @@ SEARCH_SCHEMA: dict[str, Any] = {
 
 class ReadSource(Protocol):
     def newest_first(self, partition: Partition, low: str, high: str, stats: QueryStats,
-                     page_items: int | None = ...) -> Iterator[Read]: ...
+                     page_items: int | None = ...,
+                     first_page_items: int | None = ...) -> Iterator[Read]: ...
 
     def get(self, read_id: str) -> Read | None: ...
 
@@ -82,6 +90,9 @@ class SearchDependencies:
     images: ImageLinks  # frames, in the raw bucket
     crops: ImageLinks  # crops, in the derived bucket
     clock: Callable[[], datetime]
+    index: IndexEntries | None = None  # the plate index; partial and fuzzy search need it
+    budget: WorkBudget = SEARCH_WORK_BUDGET
+    timer: Callable[[], float] = field(default=time.monotonic)
     approvals: ApprovalSource = field(default_factory=NoApprovals)
     case_numbers: CaseNumberRule = DEFAULT_CASE_NUMBER_RULE
     extended_search_days: int = DEFAULT_EXTENDED_SEARCH_DAYS
@@ -95,9 +106,15 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class SearchPage:
+    """One page of results; `stopped_early` when the work budget, not a full page, ended it
+    (the cursor then continues where it stopped)."""
+
     hits: tuple[SearchHit, ...]
     cursor: str | None
     examined: int
+    stopped_early: bool = False
+    examined_index: int = 0
+    requests: int = 0
     # Which search this page belongs to (services/search_record.py): filled in when recorded.
     search_id: str = ""
     page_number: int = 1
@@ -171,36 +188,66 @@ def view_read(read_id: str, purpose: str, case_number: str, caller: Caller,
 
 
 def _run(query: SearchQuery, deps: SearchDependencies) -> SearchPage:
-    groups = _partition_groups(query)
+    work = Work(deps.budget, deps.timer, deps.timer())
+    if query.mode is SearchMode.EXACT:
+        return _run_exact(query, deps, work)
+    return _run_pattern(query, deps, work)
+
+
+def _run_exact(query: SearchQuery, deps: SearchDependencies, work: Work) -> SearchPage:
+    """A key query on the plate, newest first, one page of results per DynamoDB request."""
     fingerprint = _fingerprint(query)
-    first_group, before = _decode_cursor(query.cursor, fingerprint)
-    low = format_time(query.start) if query.start else "0"
-    high = format_time(query.end) if query.end else "9"
-    stats = QueryStats()
-    page_items = _page_items(query)
+    before = _decode_exact_cursor(query.cursor, fingerprint)
+    low, high = _bounds(query)
     hits: list[SearchHit] = []
-    for group_index in range(first_group, len(groups)):
-        group_high = before if group_index == first_group and before else high
-        streams = [deps.reads.newest_first(partition, low, group_high, stats, page_items)
-                   for partition in groups[group_index]]
-        for read in heapq.merge(*streams, key=lambda item: item.read_key, reverse=True):
-            if group_index == first_group and before and read.read_key >= before:
-                continue
-            reason = _reason(query, read)
-            if reason is None:
-                continue
+    reads = deps.reads.newest_first(Partition(None, "plate", query.text), low,
+                                    before or high, work.reads, query.page_size)
+    for read in reads:
+        if before and read.read_key >= before:
+            continue
+        reason = _reason(query, read)
+        if reason is not None:
             hits.append(SearchHit(read, reason))
-            if len(hits) == query.page_size:
-                cursor = _encode_cursor(group_index, read.read_key, fingerprint)
-                return SearchPage(tuple(hits), cursor, stats.examined)
-    return SearchPage(tuple(hits), None, stats.examined)
+        if len(hits) == query.page_size or work.exhausted():
+            cursor = _encode_cursor({"g": 0, "b": read.read_key}, fingerprint)
+            return SearchPage(tuple(hits), cursor, work.examined,
+                              stopped_early=len(hits) < query.page_size,
+                              requests=work.requests)
+    return SearchPage(tuple(hits), None, work.examined, requests=work.requests)
 
 
-def _page_items(query: SearchQuery) -> int | None:
-    """Items per DynamoDB request: a plate partition mostly matches, so one page of results is
-    about one request; a partial or fuzzy search tests every read of its window, so it takes
-    DynamoDB's full 1 MB pages (the same items read in about a tenth of the round trips)."""
-    return query.page_size if query.mode is SearchMode.EXACT else None
+def _run_pattern(query: SearchQuery, deps: SearchDependencies, work: Work) -> SearchPage:
+    """Partial and fuzzy: the plate index names the plate-months that can match."""
+    if query.start is None or query.end is None:
+        raise SearchRefused("WINDOW_REQUIRED", "this search needs a time window")
+    if deps.index is None:
+        raise RuntimeError("partial and fuzzy search need the plate index")
+    plan = _plan(query)
+    fingerprint = _fingerprint(query)
+    start = _decode_pattern_cursor(query.cursor, fingerprint)
+    stream = stream_for(plan, query.start, query.end, deps.index)
+    page = search_page(stream, deps.reads, _bounds(query), query.page_size,
+                       lambda read: _reason(query, read), start, work)
+    cursor = None
+    if page.next is not None:
+        cursor = _encode_cursor({"p": page.next.after, "e": page.next.group_end,
+                                 "b": page.next.before}, fingerprint)
+    return SearchPage(tuple(SearchHit(read, reason) for read, reason in page.hits), cursor,
+                      work.examined, page.stopped_early, work.index.examined, work.requests)
+
+
+def _plan(query: SearchQuery) -> PartialPlan | FuzzyPlan:
+    if query.mode is SearchMode.FUZZY:
+        return fuzzy_plan(query.text)
+    plan = partial_plan(query.pattern) if query.pattern is not None else None
+    if plan is None:  # the search policy refuses such patterns first
+        raise SearchRefused("PATTERN_TOO_SCATTERED", "the pattern has no run to look up")
+    return plan
+
+
+def _bounds(query: SearchQuery) -> tuple[str, str]:
+    return (format_time(query.start) if query.start else "0",
+            format_time(query.end) if query.end else "9")
 
 
 def _reason(query: SearchQuery, read: Read) -> str | None:
@@ -215,42 +262,48 @@ def _reason(query: SearchQuery, read: Read) -> str | None:
     return match_reason(query, read)
 
 
-def _partition_groups(query: SearchQuery) -> list[list[Partition]]:
-    """Partitions to read, as groups in newest-first order; reads within a group are merged."""
-    if query.mode is SearchMode.EXACT:
-        return [[Partition(None, "plate", query.text)]]
-    if query.start is None or query.end is None:
-        raise SearchRefused("WINDOW_REQUIRED", "this search needs a time window")
-    if query.cameras:
-        return [[Partition("by_camera_day", "camera_day", f"{camera}#{day}")
-                 for camera in query.cameras] for day in days_between(query.start, query.end)]
-    return [[Partition("by_day", "day_bucket", day)]
-            for day in days_between(query.start, query.end)]
-
-
 def _fingerprint(query: SearchQuery) -> str:
     parts = [query.mode.value, query.text, str(query.start), str(query.end),
              ",".join(query.cameras), str(query.near), str(query.page_size), query.state]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
-def _encode_cursor(group: int, before: str, fingerprint: str) -> str:
-    raw = json.dumps({"g": group, "b": before, "f": fingerprint}, separators=(",", ":"))
+def _encode_cursor(state: dict[str, Any], fingerprint: str) -> str:
+    raw = json.dumps({**{name: value for name, value in state.items() if value is not None},
+                      "f": fingerprint}, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str | None, fingerprint: str) -> tuple[int, str | None]:
+def _decode_cursor(cursor: str | None, fingerprint: str) -> dict[str, Any] | None:
     if not cursor:
-        return 0, None
+        return None
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        data = json.loads(raw)
-        group, before, owner = int(data["g"]), str(data["b"]), str(data["f"])
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        owner = str(data["f"])
     except (ValueError, KeyError, TypeError):
         raise SearchRefused("CURSOR_INVALID", "cursor is not one this API returned") from None
-    if owner != fingerprint or group < 0:
+    if owner != fingerprint:
         raise SearchRefused("CURSOR_INVALID", "cursor belongs to a different search")
-    return group, before
+    if not isinstance(data, dict) or not all(
+            isinstance(data.get(name), str) for name in data if name in ("p", "e", "b")):
+        raise SearchRefused("CURSOR_INVALID", "cursor is not one this API returned")
+    return data
+
+
+def _decode_exact_cursor(cursor: str | None, fingerprint: str) -> str | None:
+    data = _decode_cursor(cursor, fingerprint)
+    if data is None:
+        return None
+    if not isinstance(data.get("b"), str):
+        raise SearchRefused("CURSOR_INVALID", "cursor is not one this API returned")
+    return str(data["b"])
+
+
+def _decode_pattern_cursor(cursor: str | None, fingerprint: str) -> Position:
+    data = _decode_cursor(cursor, fingerprint)
+    if data is None:
+        return Position()
+    return Position(after=data.get("p"), group_end=data.get("e"), before=data.get("b"))
 
 
 def _query_elements(body: Mapping[str, Any]) -> dict[str, str]:

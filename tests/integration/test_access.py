@@ -18,10 +18,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from moto.utilities.utils import load_resource
 
 from chalicelib.adapters.audit_log import AuditLog, AuditUnavailable
-from chalicelib.adapters.reads_table import ReadsTable
 from chalicelib.domain.reads import Candidate, Read, format_time, read_id_for
-from local_stack.api_client import ApiClient, LoginError
-from local_stack.seed import DemoUser, one_time_code
+from local_stack.api_client import WARRANT, ApiClient, LoginError
+from local_stack.seed import DemoUser, one_time_code, store_reads
 from local_stack.stack import RunningStack
 from tests.integration.conftest import audit_items, last_audit
 
@@ -32,7 +31,6 @@ pytestmark = pytest.mark.integration
 def seeded_reads(local_stack: RunningStack) -> dict[str, Any]:
     """Reads of a few plates over the last days, written straight into the reads table."""
     env = local_stack.environment
-    table = ReadsTable(boto3.client("dynamodb"), env["PLATEKEEPER_READS_TABLE"])
     s3: Any = boto3.client("s3")
     now = local_stack.clock()
     image_key = f"cameras/cam-a/{now.date().isoformat()}/seed.jpg"
@@ -51,8 +49,8 @@ def seeded_reads(local_stack: RunningStack) -> dict[str, Any]:
                     image_key=image_key, expires_at=int((captured + timedelta(days=365))
                                                         .timestamp()),
                     candidates=candidates, lat=37.35, lon=-121.95)
-        table.put_new(read)
         reads.append(read)
+    store_reads(env, reads)
     return {"reads": reads, "now": now}
 
 
@@ -305,9 +303,16 @@ def test_bulk_wildcards_are_refused(officer: ApiClient, seeded_reads: dict[str, 
 def test_partial_and_fuzzy_searches_need_a_bounded_window(officer: ApiClient) -> None:
     response = officer.search(mode="partial", plate="7AB*")
     assert (response.status_code, response.json()["error"]) == (400, "WINDOW_REQUIRED")
-    far = {"from": "2026-01-01T00:00:00Z", "to": "2026-06-01T00:00:00Z"}
-    response = officer.search(mode="fuzzy", plate="7ABC123", **far)
+    year_and_a_day = {"from": "2025-05-31T00:00:00Z", "to": "2026-06-01T00:00:00Z"}
+    response = officer.search(mode="fuzzy", plate="7ABC123", **year_and_a_day)
     assert (response.status_code, response.json()["error"]) == (400, "WINDOW_TOO_LONG")
+    assert "365 days" in response.json()["message"]
+    year = {"from": "2025-06-01T00:00:00Z", "to": "2026-06-01T00:00:00Z"}
+    # A year of partial matches is a long history like any other: it needs stated authority.
+    refused = officer.search(mode="fuzzy", plate="7ABC123", **year)
+    assert refused.json()["error"] == "AUTHORITY_REQUIRED"
+    assert officer.search(mode="fuzzy", plate="7ABC123", authority=WARRANT,
+                          **year).status_code == 200
 
 
 def test_search_pages_with_a_cursor(officer: ApiClient, seeded_reads: dict[str, Any]) -> None:

@@ -58,18 +58,19 @@ def page(browser: Browser) -> Iterator[Page]:
 @pytest.fixture(scope="module")
 def reads_for_release(local_stack: RunningStack) -> int:
     """Three reads of PLATE at cam-rel in the last days (the data an agency will ask for)."""
-    from chalicelib.adapters.reads_table import ReadsTable
     from chalicelib.domain.reads import Candidate, Read, format_time, read_id_for
+    from local_stack.seed import store_reads
 
-    table = ReadsTable(boto3.client("dynamodb"), local_stack.environment["PLATEKEEPER_READS_TABLE"])
     now = local_stack.clock()
+    reads = []
     for index, hours in enumerate((5, 29, 53)):
         captured = now - timedelta(hours=hours)
-        table.put_new(Read(read_id=read_id_for(f"console-{uuid.uuid4()}", None, index),
-                           plate=PLATE, captured_at=format_time(captured), camera_id="cam-rel",
-                           confidence=0.93, image_key="cameras/cam-rel/seed.jpg",
-                           expires_at=int((captured + timedelta(days=365)).timestamp()),
-                           candidates=(Candidate(PLATE, 0.93),)))
+        reads.append(Read(read_id=read_id_for(f"console-{uuid.uuid4()}", None, index),
+                          plate=PLATE, captured_at=format_time(captured), camera_id="cam-rel",
+                          confidence=0.93, image_key="cameras/cam-rel/seed.jpg",
+                          expires_at=int((captured + timedelta(days=365)).timestamp()),
+                          candidates=(Candidate(PLATE, 0.93),)))
+    store_reads(local_stack.environment, reads)
     return 3
 
 

@@ -51,11 +51,10 @@ def letter_request(now: datetime, **changes: Any) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def plate_reads(local_stack: RunningStack) -> list[str]:
     """Two reads of 6REL555 inside the window, one before it, one of another plate."""
-    from chalicelib.adapters.reads_table import ReadsTable
     from chalicelib.domain.reads import Candidate, Read, format_time, read_id_for
+    from local_stack.seed import store_reads
 
     env = local_stack.environment
-    table = ReadsTable(boto3.client("dynamodb"), env["PLATEKEEPER_READS_TABLE"])
     s3: Any = boto3.client("s3")
     now = local_stack.clock()
     image_key = f"cameras/cam-r/{now.date().isoformat()}/release.jpg"
@@ -69,7 +68,7 @@ def plate_reads(local_stack: RunningStack) -> list[str]:
                     image_key=image_key,
                     expires_at=int((captured + timedelta(days=365)).timestamp()),
                     candidates=(Candidate(plate, 0.9),))
-        table.put_new(read)
+        store_reads(env, [read])
         if plate == "6REL555" and hours < 24 * 7:
             inside.append(read.read_id)
     return inside

@@ -21,7 +21,7 @@ from chalicelib.domain.reads import Candidate, Read, format_time, read_id_for
 from chalicelib.evidence.package import verify_package
 from chalicelib.policy.retention import expiry_epoch
 from local_stack.api_client import ApiClient
-from local_stack.seed import DemoUser, create_user, seed_users
+from local_stack.seed import DemoUser, create_user, seed_users, store_reads
 from local_stack.stack import RunningStack
 from local_stack.synthetic import blank_jpeg, frame_jpeg
 from tests.integration.test_local_stack import physical, register_camera
@@ -70,7 +70,7 @@ def seed_frame(stack: RunningStack, plate: str) -> Read:
                 captured_at=format_time(now), camera_id="cam-r", confidence=0.9,
                 image_key=key, image_version=version, crop_key=crop,
                 expires_at=expiry_epoch(now, 365), candidates=(Candidate(plate, 0.9),))
-    ReadsTable(dynamodb, env["PLATEKEEPER_READS_TABLE"]).put_new(read)
+    store_reads(env, [read])
     ImageRecords(dynamodb, env["PLATEKEEPER_IMAGES_TABLE"]).finish(ImageRecord(
         image_key=key, camera_id="cam-r", version_id=version, status=ImageStatus.PROCESSED,
         captured_at=now.isoformat(), received_at=now.isoformat(), expires_at=None,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -12,12 +13,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from chalicelib.adapters.audit_log import AuditUnavailable
 from chalicelib.adapters.errors import AlreadyExists, ObjectLocked, ObjectNotFound
 from chalicelib.adapters.raw_images import ObjectHead
+from chalicelib.adapters.reads_table import Partition, QueryStats
 from chalicelib.adapters.report_store import StoredObject as StoredReportObject
 from chalicelib.adapters.report_store import StoredVersion
 from chalicelib.domain.agencies import AgencyEntry, EntryStatus
 from chalicelib.domain.audit import AuditEntry, AuditRecord, link
 from chalicelib.domain.checkpoints import KEY_PREFIX, CheckpointVersion, checkpoint_key
 from chalicelib.domain.images import ImageRecord, ImageStatus
+from chalicelib.domain.plate_index import IndexKey, Marker, marker_key
 from chalicelib.domain.reads import Read
 from chalicelib.domain.uploads import (
     DailyCount,
@@ -204,6 +207,138 @@ class FakeNotices:
 
     def publish(self, subject: str, message: str, kind: str) -> None:
         self.sent.append((subject, message, kind))
+
+
+class FakePlateIndex:
+    """The plate index table's contract in memory: sorted sort keys, inclusive ranges, marker
+    sets and TTLs (adapters/plate_index_table.PlateIndexTable)."""
+
+    def __init__(self) -> None:
+        self.items: dict[IndexKey, dict[str, Any]] = {}
+        self.writes = 0
+
+    def entries(self, key: str, low: str, high: str, descending: bool, stats: QueryStats,
+                page_items: int | None = None) -> Iterator[str]:
+        if low > high:
+            return
+        found = sorted((item.entry for item in self.items if item.key == key
+                        and low <= item.entry <= high), reverse=descending)
+        page = page_items or len(found) or 1
+        for start in range(0, max(len(found), 1), page):
+            chunk = found[start:start + page]
+            stats.requests += 1
+            stats.examined += len(chunk)
+            yield from chunk
+
+    def marker(self, plate: str, month: str) -> Marker | None:
+        item = self.items.get(marker_key(plate, month))
+        return None if item is None else _fake_marker(item)
+
+    def create_marker(self, plate: str, month: str, alternatives: Iterable[str],
+                      expires_at: int | None) -> bool:
+        key = marker_key(plate, month)
+        if key in self.items:
+            return False
+        self.writes += 1
+        self.items[key] = {"plate": plate, "alternatives": set(alternatives), "holds": set(),
+                           "expires_at": expires_at}
+        return True
+
+    def add_to_marker(self, plate: str, month: str, alternatives: Iterable[str] = (),
+                      holds: Iterable[str] = ()) -> Marker:
+        self.writes += 1
+        item = self.items.setdefault(marker_key(plate, month), {
+            "plate": plate, "alternatives": set(), "holds": set(), "expires_at": None})
+        item["alternatives"] |= set(alternatives)
+        added = set(holds)
+        item["holds"] |= added
+        if added:
+            item["expires_at"] = None
+        return _fake_marker(item)
+
+    def remove_from_marker(self, plate: str, month: str, alternatives: Iterable[str] = (),
+                           holds: Iterable[str] = ()) -> Marker | None:
+        item = self.items.get(marker_key(plate, month))
+        if item is None:
+            return None
+        self.writes += 1
+        item["alternatives"] -= set(alternatives)
+        item["holds"] -= set(holds)
+        return _fake_marker(item)
+
+    def restore_marker_expiry(self, plate: str, month: str, expires_at: int) -> bool:
+        item = self.items.get(marker_key(plate, month))
+        if item is None or item["holds"]:
+            return False
+        self.writes += 1
+        item["expires_at"] = expires_at
+        return True
+
+    def put(self, keys: Sequence[IndexKey], plate: str, expires_at: int | None) -> int:
+        for key in dict.fromkeys(keys):
+            self.items[key] = {"plate": plate, "expires_at": expires_at}
+        self.writes += len(set(keys))
+        return len(set(keys))
+
+    def delete(self, keys: Sequence[IndexKey]) -> int:
+        for key in keys:
+            self.items.pop(key, None)
+        return len(set(keys))
+
+    def expire(self, now_epoch: int) -> int:
+        """What DynamoDB TTL would delete by now."""
+        gone = [key for key, item in self.items.items()
+                if item.get("expires_at") is not None and item["expires_at"] <= now_epoch]
+        for key in gone:
+            del self.items[key]
+        return len(gone)
+
+
+def _fake_marker(item: dict[str, Any]) -> Marker:
+    return Marker(frozenset(item["alternatives"]), frozenset(item["holds"]), item["expires_at"])
+
+
+class FakePlateReads:
+    """The reads table by key (plate + read key): writes, key queries and lookups by id."""
+
+    def __init__(self) -> None:
+        self.reads: dict[str, Read] = {}
+
+    def put_new(self, read: Read) -> bool:
+        if read.read_id in self.reads:
+            return False
+        self.reads[read.read_id] = read
+        return True
+
+    def remove(self, read_id: str) -> Read:
+        return self.reads.pop(read_id)
+
+    def get(self, read_id: str) -> Read | None:
+        return self.reads.get(read_id)
+
+    def of_plate(self, plate: str, low: str, high: str) -> list[Read]:
+        return sorted((read for read in self.reads.values()
+                       if read.plate == plate and low <= read.read_key <= high),
+                      key=lambda read: read.read_key, reverse=True)
+
+    def newest_first(self, partition: Partition, low: str, high: str, stats: QueryStats,
+                     page_items: int | None = 200,
+                     first_page_items: int | None = None) -> Iterator[Read]:
+        if low > high:
+            return
+        assert partition.index is None and partition.key_name == "plate"
+        found = self.of_plate(partition.key_value, low, high)
+        limit = first_page_items or page_items or len(found) or 1
+        start = 0
+        while True:
+            chunk = found[start:start + limit]
+            stats.requests += 1
+            stats.examined += len(chunk)
+            yield from chunk
+            start += limit
+            if start >= len(found):
+                return
+            limit = page_items or len(found)
 
 
 class LocalSigner:
