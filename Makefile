@@ -10,9 +10,9 @@ PACKAGE_DIR := build/package
 LAYER_ZIP := layers/build/recognition-layer.zip
 
 .PHONY: help venv browser run demo test lint typecheck cfn-lint checkov packaged pytest package \
-        layer deploy \
+        layer \
         bench-recognition bench-search bench-ingest bench-load bench-alert fuzz openapi audit-now audit-verify \
-        clean
+        bootstrap-admin smoke clean
 
 help:
 	@echo "make run    - the whole local stack (API + event pump + demo users) until Ctrl-C"
@@ -21,6 +21,10 @@ help:
 	@echo "make audit-now MONTH=YYYY-MM - build that month's audit report (the running local"
 	@echo "             stack's, or the deployment named by your environment)"
 	@echo "make audit-verify - check the access record against its signed checkpoints"
+	@echo "make bootstrap-admin USERNAME=... EMAIL=... CLETS=... VENDOR_TRAINING=... TRAINING=..."
+	@echo "             [STACK=...] - the first administrator, once after deploying"
+	@echo "make smoke URL=... USER=... - check a deployment: sign-in, health, OpenAPI, public"
+	@echo "             page, console, an unauthenticated search refused and recorded"
 	@echo "make package STAGE=prod - CloudFormation template + artifacts in $(PACKAGE_DIR)"
 	@echo "make layer  - the OpenCV/numpy Lambda layer for the ingest function"
 	@echo "make bench-recognition - accuracy and speed of plate recognition on $(DATA)"
@@ -136,6 +140,26 @@ audit-now: $(STAMP)
 
 audit-verify: $(STAMP)
 	$(PY) -m chalicelib.audit verify
+
+# The first administrator, once after `aws cloudformation deploy` (README, "Deploying to AWS"):
+# refused when any administrator exists; recorded in the access record. The three dates are
+# the CLETS certification, the vendor's and the Police Training Unit's training (428.3.1(b)).
+bootstrap-admin: $(STAMP)
+	@test -n "$(USERNAME)" -a -n "$(EMAIL)" -a -n "$(CLETS)" -a -n "$(VENDOR_TRAINING)" \
+	  -a -n "$(TRAINING)" || { echo "usage: make bootstrap-admin USERNAME=name EMAIL=address \
+	CLETS=YYYY-MM-DD VENDOR_TRAINING=YYYY-MM-DD TRAINING=YYYY-MM-DD [STACK=stack-name]" >&2; \
+	  exit 2; }
+	$(PY) -m chalicelib.accounts bootstrap-admin --username '$(USERNAME)' --email '$(EMAIL)' \
+	  --clets-cert-date '$(CLETS)' --vendor-training-date '$(VENDOR_TRAINING)' \
+	  --training-date '$(TRAINING)' $(if $(STACK),--stack '$(STACK)')
+
+# A deployment checked from the outside, as an administrator or auditor (asks for the password
+# and the one-time code); writes no plate data. USER must be given: make would otherwise take
+# the shell's $$USER.
+smoke: $(STAMP)
+	@test -n "$(URL)" -a "$(origin USER)" = "command line" || { echo "usage: make smoke \
+	URL=https://...execute-api.../api USER=username" >&2; exit 2; }
+	$(PY) -m chalicelib.smoke --url '$(URL)' --username '$(USER)'
 
 openapi: $(STAMP)
 	$(PY) -m chalicelib.openapi_export > docs/openapi.json

@@ -20,7 +20,6 @@ from chalicelib.openapi import (
     STRING,
     openapi_document,
 )
-from chalicelib.policy.access import account_deadlines
 from chalicelib.rendering.transparency import render_transparency
 from chalicelib.resources import (
     DISPATCH_QUEUE_ARN,
@@ -29,7 +28,6 @@ from chalicelib.resources import (
     READS_STREAM_ARN,
 )
 from chalicelib.services import (
-    accounts,
     agencies,
     alert_feed,
     alert_subscriptions,
@@ -49,8 +47,17 @@ from chalicelib.services import (
     system_status,
     transparency,
     uploads,
+    user_lifecycle,
 )
-from chalicelib.web import IMPORT_BYTES, Api, BadRequest, json_body, origin, query_params
+from chalicelib.web import (
+    IMPORT_BYTES,
+    Api,
+    BadRequest,
+    json_body,
+    optional_json_body,
+    origin,
+    query_params,
+)
 
 app = Chalice(app_name="platekeeper", configure_logs=False)
 app.register_middleware(powertools_middleware, "all")
@@ -107,11 +114,6 @@ def console_cameras_script(request: Request) -> Response:
     return views.console_asset("cameras.js")
 
 
-@api.route("/console/users.js", "GET", None, "The web console's users page")
-def console_users_script(request: Request) -> Response:
-    return views.console_asset("users.js")
-
-
 @api.route("/console/hotlists.js", "GET", None, "The web console's hotlists page")
 def console_hotlists_script(request: Request) -> Response:
     return views.console_asset("hotlists.js")
@@ -125,6 +127,12 @@ def console_exports_script(request: Request) -> Response:
 @api.route("/console/favicon.svg", "GET", None, "The web console's icon")
 def console_favicon(request: Request) -> Response:
     return views.console_asset("favicon.svg")
+
+
+@api.route("/console/accounts.js", "GET", None,
+           "The web console's accounts page (invite, role, retirement, second administrator)")
+def console_accounts_script(request: Request) -> Response:
+    return views.console_asset("accounts.js")
 
 
 @api.route("/console/catalog.json", "GET", None,
@@ -162,6 +170,18 @@ def login_mfa_setup(request: Request) -> dict[str, Any]:
                              str(body.get("code", "")), origin(request),
                              bootstrap.container().sign_in)
     return {"enrolled": True, "next": "sign in again with a one-time code from the app"}
+
+
+@api.route("/auth/password", "POST", None,
+           "First sign-in: replace the e-mailed temporary password (NEW_PASSWORD_REQUIRED); "
+           "then a token, or the authenticator enrolment the role needs (MFA_SETUP)",
+           request_schema={"username": STRING, "session": STRING, "new_password": STRING})
+def login_new_password(request: Request) -> dict[str, Any]:
+    body = json_body(request)
+    answer = sign_in.set_new_password(str(body.get("username", "")), str(body.get("session", "")),
+                                      str(body.get("new_password", "")), origin(request),
+                                      bootstrap.container().sign_in)
+    return vars(answer)
 
 
 @api.route("/reads/search", "POST", Permission.SEARCH_READS,
@@ -267,42 +287,106 @@ def transparency_figures(request: Request) -> Response:
     return views.public_json(transparency.figures_document(figures))
 
 
-@api.route("/admin/users", "GET", Permission.MANAGE_USERS, "Users with training and approval")
+# ---------------------------------------------------------------------- users (issue 23)
+@api.route("/admin/users", "GET", Permission.MANAGE_USERS,
+           "Users: role, training, approval, state, what lapses next, changes awaiting a second "
+           "administrator, differences made outside Platekeeper")
 def list_users(request: Request, caller: Caller) -> dict[str, Any]:
-    container = bootstrap.container()
-    users = accounts.list_users(caller, container.accounts)
-    now, mfa = container.clock(), container.settings.mfa_for_plate_data
-    return {"users": [{**views.account(user),
-                       **views.account_standing(account_deadlines(user, now, mfa))}
-                      for user in users]}
+    rows = user_lifecycle.list_users(caller, bootstrap.container().user_lifecycle)
+    return {"users": [views.user_row(row, bootstrap.container().clock()) for row in rows]}
+
+
+@api.route("/admin/users", "POST", Permission.MANAGE_USERS,
+           "Invite a user: Cognito creates the account and e-mails a temporary password; an "
+           "administrator or auditor role waits for a second administrator",
+           request_schema=user_lifecycle.INVITE_SCHEMA, success_status=201)
+def invite_user(request: Request, caller: Caller) -> Response:
+    result = user_lifecycle.invite(json_body(request), caller,
+                                   bootstrap.container().user_lifecycle)
+    return Response(body=views.change_result(result), status_code=201)
+
+
+@api.route("/admin/users/{username}/role", "PUT", Permission.MANAGE_USERS,
+           "Change the role (one per user); to or from administrator or auditor it waits for a "
+           "second administrator (202)", request_schema=user_lifecycle.ROLE_SCHEMA)
+def change_user_role(request: Request, caller: Caller, username: str) -> Response:
+    result = user_lifecycle.change_role(username, json_body(request), caller,
+                                        bootstrap.container().user_lifecycle)
+    return views.change_response(result)
+
+
+@api.route("/admin/users/{username}/retirement", "POST", Permission.MANAGE_USERS,
+           "Retire: disable for good and take the role away, never delete; an administrator's "
+           "or auditor's waits for a second administrator (202)",
+           request_schema=user_lifecycle.REASON_SCHEMA)
+def retire_user(request: Request, caller: Caller, username: str) -> Response:
+    result = user_lifecycle.retire(username, json_body(request), caller,
+                                   bootstrap.container().user_lifecycle)
+    return views.change_response(result)
+
+
+@api.route("/admin/users/{username}/pending-change/confirmation", "POST",
+           Permission.MANAGE_USERS,
+           "Confirm a pending role change or retirement (a second administrator: not its "
+           "proposer, not the account's owner)", request_schema=user_lifecycle.REASON_SCHEMA)
+def confirm_user_change(request: Request, caller: Caller, username: str) -> dict[str, Any]:
+    result = user_lifecycle.confirm_change(username, optional_json_body(request), caller,
+                                           bootstrap.container().user_lifecycle)
+    return views.change_result(result)
+
+
+@api.route("/admin/users/{username}/pending-change/decline", "POST", Permission.MANAGE_USERS,
+           "Decline (or, as its proposer, withdraw) a pending change, with a reason",
+           request_schema=user_lifecycle.REASON_SCHEMA)
+def decline_user_change(request: Request, caller: Caller, username: str) -> dict[str, Any]:
+    result = user_lifecycle.decline_change(username, json_body(request), caller,
+                                           bootstrap.container().user_lifecycle)
+    return views.change_result(result)
+
+
+@api.route("/admin/users/{username}/restoration", "POST", Permission.MANAGE_USERS,
+           "Put Cognito back to what Platekeeper decided (after a change made around it)",
+           request_schema=user_lifecycle.REASON_SCHEMA)
+def restore_user(request: Request, caller: Caller, username: str) -> dict[str, Any]:
+    result = user_lifecycle.restore(username, json_body(request), caller,
+                                    bootstrap.container().user_lifecycle)
+    return views.change_result(result)
+
+
+@api.route("/admin/users/{username}/invitation", "POST", Permission.MANAGE_USERS,
+           "E-mail a new temporary password to someone who has not signed in yet",
+           request_schema=user_lifecycle.REASON_SCHEMA)
+def resend_user_invitation(request: Request, caller: Caller, username: str) -> dict[str, Any]:
+    result = user_lifecycle.resend_invitation(username, optional_json_body(request), caller,
+                                              bootstrap.container().user_lifecycle)
+    return views.change_result(result)
 
 
 @api.route("/admin/users/{username}/approval", "POST", Permission.MANAGE_USERS,
-           "Approve an account (or re-approve an idle one)")
+           "Approve an account, or re-approve an idle one (never your own)",
+           request_schema=user_lifecycle.REASON_SCHEMA)
 def approve_user(request: Request, caller: Caller, username: str) -> dict[str, str]:
-    accounts.approve_user(username, caller, bootstrap.container().accounts)
+    user_lifecycle.approve_user(username, optional_json_body(request), caller,
+                                bootstrap.container().user_lifecycle)
     return {"username": username, "status": "approved"}
 
 
 @api.route("/admin/users/{username}/training", "PUT", Permission.MANAGE_USERS,
-           "Record training and CLETS certification dates",
-           request_schema={"training_date": DATE, "clets_cert_date": DATE})
+           "Record training dates (428.3.1(b)): CLETS certification, vendor, Police Training "
+           "Unit; any of them (never your own)", request_schema=user_lifecycle.TRAINING_SCHEMA)
 def record_training(request: Request, caller: Caller, username: str) -> dict[str, str]:
-    body = json_body(request)
-    accounts.record_training(username, str(body.get("training_date", "")),
-                             str(body.get("clets_cert_date", "")), caller,
-                             bootstrap.container().accounts)
+    user_lifecycle.record_training(username, json_body(request), caller,
+                                   bootstrap.container().user_lifecycle)
     return {"username": username, "status": "training recorded"}
 
 
 @api.route("/admin/users/{username}/enabled", "PUT", Permission.MANAGE_USERS,
-           "Enable or disable an account", request_schema={"enabled": BOOLEAN})
+           "Enable or disable an account now, with a reason",
+           request_schema={"enabled": BOOLEAN, "reason": STRING})
 def enable_user(request: Request, caller: Caller, username: str) -> dict[str, Any]:
-    enabled = json_body(request).get("enabled")
-    if not isinstance(enabled, bool):
-        raise BadRequest("ENABLED_INVALID", "enabled must be true or false")
-    accounts.set_enabled(username, enabled, caller, bootstrap.container().accounts)
-    return {"username": username, "enabled": enabled}
+    result = user_lifecycle.set_enabled(username, json_body(request), caller,
+                                        bootstrap.container().user_lifecycle)
+    return {"username": result.username, "enabled": result.entry.enabled}
 
 
 @api.route("/uploads", "POST", None, "A presigned POST for one camera frame (camera credential)",

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from chalicelib.adapters import aws
+from chalicelib.adapters.account_register import AccountRegister
 from chalicelib.adapters.agencies_table import AgenciesTable
 from chalicelib.adapters.agency_seed_file import load_seed
 from chalicelib.adapters.alert_subscriptions_table import AlertSubscriptionsTable
@@ -82,6 +83,7 @@ from chalicelib.services.sign_in import SignInDependencies
 from chalicelib.services.system_status import SystemStatusDependencies
 from chalicelib.services.transparency import TransparencyCache, TransparencyDependencies
 from chalicelib.services.uploads import UploadsDependencies
+from chalicelib.services.user_lifecycle import LifecycleDependencies
 from chalicelib.settings import Settings, load_settings
 
 
@@ -173,8 +175,20 @@ class Container:
 
     @cached_property
     def accounts(self) -> AccountDependencies:
-        return AccountDependencies(identity=self.identity, audit=self.audit_log, clock=self.clock,
+        return AccountDependencies(identity=self.identity, audit=self.audit_log,
+                                   register=self.account_register, clock=self.clock,
                                    mfa_for_plate_data=self.settings.mfa_for_plate_data)
+
+    @cached_property
+    def account_register(self) -> AccountRegister:
+        return AccountRegister(self.client("dynamodb"), self.settings.account_register_table)
+
+    @cached_property
+    def user_lifecycle(self) -> LifecycleDependencies:
+        return LifecycleDependencies(
+            identity=self.identity, register=self.account_register, audit=self.audit_log,
+            clock=self.clock, agency=self.settings.agency_name,
+            mfa_for_plate_data=self.settings.mfa_for_plate_data)
 
     @cached_property
     def sign_in(self) -> SignInDependencies:
@@ -386,7 +400,7 @@ class Container:
                            self.settings.data_key_arn)
 
     def policy_document(self) -> PolicyDocument:
-        return load_policy_document(self.settings.policy_document)
+        return load_policy_document(self.settings.policy_document, self.settings.agency_name)
 
     @cached_property
     def monthly_audit(self) -> MonthlyAuditDependencies:
@@ -402,7 +416,8 @@ class Container:
             case_numbers=self.settings.case_numbers,
             extended_search_days=self.settings.extended_search_days,
             checkpoints=self.checkpoint_store, checkpoint_key=self.checkpoint_key,
-            camera_figures=partial(month_figures, self.cameras.cameras, self.camera_stats))
+            camera_figures=partial(month_figures, self.cameras.cameras, self.camera_stats),
+            register=self.account_register.all_entries)
 
     @cached_property
     def transparency(self) -> TransparencyDependencies:

@@ -48,6 +48,7 @@ TIME_ZONE = "PLATEKEEPER_TIME_ZONE"
 POLICY_DOCUMENT = "PLATEKEEPER_POLICY_DOCUMENT"
 SEARCH_APPROVALS_TABLE = "PLATEKEEPER_SEARCH_APPROVALS_TABLE"
 SIGN_IN_ATTEMPTS_TABLE = "PLATEKEEPER_SIGN_IN_ATTEMPTS_TABLE"
+ACCOUNT_REGISTER_TABLE = "PLATEKEEPER_ACCOUNT_REGISTER_TABLE"
 CASE_NUMBER_PATTERN = "PLATEKEEPER_CASE_NUMBER_PATTERN"
 CASE_NUMBER_EXAMPLE = "PLATEKEEPER_CASE_NUMBER_EXAMPLE"
 EXTENDED_SEARCH_DAYS = "PLATEKEEPER_EXTENDED_SEARCH_DAYS"
@@ -142,6 +143,7 @@ class Settings:
     agency_name: str
     search_approvals_table: str = ""
     sign_in_attempts_table: str = ""
+    account_register_table: str = ""
     retention_days: int = DEFAULT_RETENTION_DAYS
     upload_url_seconds: int = UPLOAD_URL_SECONDS
     max_upload_bytes: int = MAX_UPLOAD_BYTES
@@ -213,6 +215,7 @@ _REQUIRED = {
     "user_pool_client_id": USER_POOL_CLIENT_ID,
     "search_approvals_table": SEARCH_APPROVALS_TABLE,
     "sign_in_attempts_table": SIGN_IN_ATTEMPTS_TABLE,
+    "account_register_table": ACCOUNT_REGISTER_TABLE,
     "derived_bucket": DERIVED_BUCKET,
     "upload_tickets_table": UPLOAD_TICKETS_TABLE,
     "frame_fingerprints_table": FRAME_FINGERPRINTS_TABLE,
@@ -262,6 +265,14 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     if text not in {"true", "false"}:
         raise SettingsError(f"{name} must be true or false")
     return text == "true"
+
+
+def settings_environment(overrides: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment with `overrides` on top (a deployment's settings read from
+    AWS by a command-line tool: chalicelib.accounts --stack)."""
+    return {**os.environ, **overrides}
+
+
 def adopt_local_stack_environment(path: Path = LOCAL_STACK_ENV_FILE,
                                   environ: MutableMapping[str, str] | None = None) -> bool:
     """For command-line tools: when no deployment is named (no PLATEKEEPER_AUDIT_TABLE) and the

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from chalice import Response
 
 from chalicelib import console
-from chalicelib.domain.access import UserAccount
+from chalicelib.domain.account_register import PendingChange
 from chalicelib.domain.alerts import Alert
 from chalicelib.domain.audit import AuditRecord
 from chalicelib.domain.reads import Read, format_time
 from chalicelib.domain.releases import ReleaseRequest
-from chalicelib.policy.access import AccountDeadlines
 from chalicelib.services.alert_feed import AlertFeedDependencies, image_links
 from chalicelib.services.hotlists import alert_view
 from chalicelib.services.search import SearchPage
+from chalicelib.services.user_lifecycle import ChangeResult, UserRow
 
 
 def read_summary(read: Read) -> dict[str, Any]:
@@ -68,37 +68,61 @@ def alerts_with_images(alerts: Sequence[Alert],
     return [{**alert_view(alert), "images": links.get(alert.alert_id)} for alert in alerts]
 
 
-def account(user: UserAccount) -> dict[str, Any]:
-    def day(value: Any) -> str | None:
-        return value.isoformat() if value is not None else None
-
-    return {
-        "username": user.username, "user_id": user.user_id, "agency": user.agency,
-        "roles": sorted(role.value for role in user.roles), "enabled": user.enabled,
-        "approved_by": user.approved_by, "approved_at": day(user.approved_at),
-        "training_date": day(user.training_date), "clets_cert_date": day(user.clets_cert_date),
-        "mfa_enabled": user.mfa_enabled,
-        "last_access": user.last_access.isoformat() if user.last_access else None,
-    }
-
-
-def account_standing(deadlines: AccountDeadlines) -> dict[str, Any]:
-    """What lapses next on an account, and why it cannot be used today (if it cannot)."""
-    following = deadlines.next_deadline
+def user_row(row: UserRow, now: datetime) -> dict[str, Any]:
+    """One account on the users page: what Cognito, the register and the rules say."""
+    user, entry = row.account, row.entry
 
     def day(value: date | None) -> str | None:
         return value.isoformat() if value is not None else None
 
-    refusal = deadlines.refusal
+    expiry = row.next_expiry
     return {
-        "certification_expires_on": day(deadlines.certification_expires_on),
-        "idle_suspends_on": day(deadlines.idle_suspends_on),
-        "next_deadline": ({"what": following[0], "on": following[1].isoformat()}
-                          if following else None),
-        "usable": refusal is None,
-        "refusal_code": refusal.code if refusal else None,
-        "refusal_message": refusal.message if refusal else None,
+        "username": row.username, "user_id": user.user_id if user else None,
+        "agency": user.agency if user else "", "registered": entry is not None,
+        "role": entry.role.value if entry and entry.role else None,
+        "supervisor": bool(entry and entry.supervisor),
+        "groups": sorted(role.value for role in user.roles) if user else [],
+        "enabled": bool(user and user.enabled), "retired": bool(entry and entry.retired),
+        "invited": row.invited, "outside_change": row.outside_change,
+        "state": {"code": row.refusal.code, "message": row.refusal.message}
+        if row.refusal else None,
+        "approved_by": user.approved_by if user else None,
+        "approved_at": day(user.approved_at) if user else None,
+        "clets_cert_date": day(user.clets_cert_date) if user else None,
+        "vendor_training_date": day(user.vendor_training_date) if user else None,
+        "training_date": day(user.training_date) if user else None,
+        "mfa_enabled": bool(user and user.mfa_enabled),
+        "last_access": user.last_access.isoformat() if user and user.last_access else None,
+        "next_expiry": {"what": expiry[0], "date": expiry[1].isoformat(),
+                        "days": (expiry[1] - now.date()).days} if expiry else None,
+        "pending_change": pending_change(entry.pending) if entry and entry.pending else None,
+        "created_by": entry.created_by if entry else None,
+        "created_at": entry.created_at if entry else None,
+        "bootstrap": bool(entry and entry.bootstrap),
     }
+
+
+def pending_change(change: PendingChange) -> dict[str, Any]:
+    return {"change_id": change.change_id, "kind": change.kind.value,
+            "role": change.role.value if change.role else None,
+            "supervisor": change.supervisor, "reason": change.reason,
+            "proposed_by": change.proposed_by, "proposed_at": change.proposed_at}
+
+
+def change_result(result: ChangeResult) -> dict[str, Any]:
+    """What an account change did: applied, or waiting for a second administrator."""
+    entry = result.entry
+    return {"username": result.username, "status": result.status,
+            "role": entry.role.value if entry.role else None, "supervisor": entry.supervisor,
+            "enabled": entry.enabled, "retired": entry.retired,
+            "pending_change": pending_change(entry.pending) if entry.pending else None,
+            "bootstrap_exception": result.bootstrap_exception, "record": result.record_seq}
+
+
+def change_response(result: ChangeResult) -> Response:
+    """200 when applied, 202 when a second administrator must confirm."""
+    return Response(body=change_result(result),
+                    status_code=202 if result.status == "pending" else 200)
 
 
 AUDIT_COLUMNS = ("seq", "at", "user_id", "username", "agency", "role", "action", "outcome",

@@ -20,7 +20,7 @@ from chalicelib.adapters.alerts_table import InvalidPageToken
 from chalicelib.adapters.audit_log import AuditUnavailable
 from chalicelib.adapters.cameras_table import CredentialChanged
 from chalicelib.adapters.errors import StorageError, TransientStorageError
-from chalicelib.adapters.identity import LoginFailed, MfaSetupFailed
+from chalicelib.adapters.identity import LoginFailed, MfaSetupFailed, PasswordRejected
 from chalicelib.adapters.policy_document import PolicyDocumentUnavailable
 from chalicelib.domain.access import Caller, Permission
 from chalicelib.domain.alerts import AlertNotOpen, CletsNotVerified, InvalidDisposition
@@ -233,6 +233,11 @@ def json_body(request: Request, max_bytes: int = MAX_BODY_BYTES) -> dict[str, An
     return body
 
 
+def optional_json_body(request: Request) -> dict[str, Any]:
+    """The JSON object body of a route whose fields are all optional: {} when none is sent."""
+    return json_body(request) if request.raw_body else {}
+
+
 def nesting_depth(value: Any) -> int:
     """How deeply lists and objects nest in a parsed JSON value (walked without recursion)."""
     deepest, stack = 0, [(value, 1)]
@@ -300,6 +305,7 @@ _KNOWN_ERRORS: dict[type[Exception], tuple[str, str | None, int]] = {
     HoldRequestNotFound: ("NOT_FOUND", "no such hold request", 404),
     LoginFailed: ("LOGIN_FAILED", None, 401),
     MfaSetupFailed: ("MFA_SETUP_FAILED", None, 401),
+    PasswordRejected: ("PASSWORD_REJECTED", None, 400),
     ReadNotFound: ("NOT_FOUND", "no such read (it may have been purged)", 404),
     AlertNotFound: ("NOT_FOUND", "no such alert", 404),
     ReleaseNotFound: ("NOT_FOUND", "no such release request", 404),

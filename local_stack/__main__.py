@@ -7,12 +7,16 @@ import contextlib
 import shlex
 import signal
 import threading
+from datetime import datetime
 from pathlib import Path
 
+from chalicelib.adapters.identity import parse_day
+from chalicelib.domain.access import Role, UserAccount
+from chalicelib.policy.access import account_refusal
 from chalicelib.settings import LOCAL_STACK_ENV_FILE
 from local_stack import demo_sharing
 from local_stack.demo import Demo, run_demo
-from local_stack.seed import one_time_code
+from local_stack.seed import DemoUser, one_time_code
 from local_stack.stack import LOCAL_CREDENTIALS, ROOT, RunningStack
 
 # The one TOTP secret moto's Cognito hands every user (moto/cognitoidp/models.py).
@@ -66,8 +70,10 @@ def _print_welcome(stack: RunningStack, demo: Demo) -> None:
           "grows (`make audit-verify`)")
     print("  Demo users (local only):")
     for user in demo.users.values():
-        groups = ", ".join((user.group, *user.extra_groups))
-        print(f"    {user.username:<14} {user.password:<22} {groups}")
+        groups = ", ".join(user.groups)
+        state = _account_state(user, stack.clock())
+        print(f"    {user.username:<16} {user.password:<24} {groups}"
+              + (f"  ({state})" if state else ""))
     secrets = sorted({user.totp_secret for user in demo.users.values() if user.totp_secret})
     if secrets:
         print(f"  One-time codes: every user above has an authenticator with the secret "
@@ -76,6 +82,21 @@ def _print_welcome(stack: RunningStack, demo: Demo) -> None:
     if demo.camera:
         print(f"  Demo camera {demo.camera['camera_id']} credential (shown once): "
               f"{demo.camera['credential']}")
+
+
+def _account_state(user: DemoUser, now: datetime) -> str:
+    """What the access rules (policy/access.py) say about a demo user, if not simply active."""
+    if user.invited:
+        return "invited: this is the temporary password; the first sign-in sets your own"
+    account = UserAccount(
+        user.username, user.username, "", frozenset(Role(group) for group in user.groups),
+        user.enabled, "admin.demo" if user.approved else None,
+        parse_day(user.approved_on or user.training_date) if user.approved else None,
+        parse_day(user.training_date), parse_day(user.clets_cert_date), user.mfa, None,
+        parse_day(user.training_date if user.vendor_training_date is None
+                  else user.vendor_training_date))
+    refusal = account_refusal(account, now.date(), now)
+    return f"refused {refusal.code}" if refusal else ""
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,11 +7,19 @@ from typing import Any
 
 import requests
 
-from local_stack.seed import code_for
+from local_stack.seed import TOTP_SECRETS, code_for, one_time_code
 
 
 class LoginError(RuntimeError):
     pass
+
+
+@dataclass(frozen=True)
+class FirstSignIn:
+    """What an invited person's first sign-in went through, and their authenticator's secret."""
+
+    steps: tuple[str, ...]
+    totp_secret: str
 
 
 @dataclass
@@ -41,6 +49,42 @@ class ApiClient:
             raise LoginError(f"{username}: no token in {body}")
         self.token = str(body["id_token"])
         return self
+
+    def first_sign_in(self, username: str, temporary_password: str,
+                      new_password: str) -> FirstSignIn:
+        """What an invited person does: sign in with the e-mailed temporary password, choose
+        their own, and (when their role needs one) enrol an authenticator with the secret the
+        API hands out and the app's first code; then sign in with password and code. The
+        secret is remembered like a seeded user's, so `login` works afterwards."""
+        steps = []
+        answer = self.post("/auth/login", {"username": username,
+                                           "password": temporary_password}, auth=False)
+        body = answer.json()
+        if body.get("challenge") != "NEW_PASSWORD_REQUIRED":
+            raise LoginError(f"{username}: expected NEW_PASSWORD_REQUIRED, got {body}")
+        steps.append("temporary password accepted")
+        answer = self.post("/auth/password", {"username": username, "session": body["session"],
+                                              "new_password": new_password}, auth=False)
+        body = answer.json()
+        if answer.status_code != 200:
+            raise LoginError(f"{username}: new password refused: {body}")
+        steps.append("own password set")
+        secret = ""
+        if body.get("challenge") == "MFA_SETUP":
+            secret = str(body["secret_code"])
+            enrolled = self.post("/auth/mfa/setup", {
+                "username": username, "session": body["session"],
+                "code": one_time_code(secret)}, auth=False)
+            if enrolled.status_code != 200:
+                raise LoginError(f"{username}: enrolment refused: {enrolled.text}")
+            TOTP_SECRETS[username.casefold()] = secret
+            steps.append("authenticator enrolled")
+            self.login(username, new_password)
+        elif body.get("id_token"):
+            self.token = str(body["id_token"])
+        else:
+            raise LoginError(f"{username}: no token after the new password: {body}")
+        return FirstSignIn(tuple(steps), secret)
 
     def headers(self, auth: bool) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if auth and self.token else {}

@@ -22,6 +22,7 @@ from local_stack import (
     demo_audit,
     demo_day_to_day,
     demo_guardrails,
+    demo_onboarding,
     demo_plate_index,
     demo_sharing,
 )
@@ -350,6 +351,7 @@ def run_demo(images: Path | None = None) -> int:
             ("release-two-person", lambda: demo_sharing.release_two_person(demo)),
             ("release-ice-refused", lambda: demo_sharing.release_ice_refused(demo)),
             ("admin-lockout-refused", lambda: demo_sharing.admin_lockout_refused(demo)),
+            ("onboarding", lambda: demo_onboarding.onboarding(demo)),
             ("upload-foreign-key-rejected", lambda: camera_integrity.foreign_key_rejected(demo)),
             ("upload-duplicate", lambda: camera_integrity.duplicate_upload(demo)),
             ("evidence-swap-detected", lambda: camera_integrity.evidence_swap_detected(demo)),

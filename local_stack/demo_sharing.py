@@ -164,7 +164,8 @@ def admin_lockout_refused(demo: Demo) -> str:
     """With two administrators, neither can disable the other (the two-person rules need
     both), and the survivor could not disable themselves."""
     admin = client(demo, "admin.demo")
-    other = expect(admin.put("/admin/users/admin2.demo/enabled", {"enabled": False}), 409,
+    other = expect(admin.put("/admin/users/admin2.demo/enabled",
+                             {"enabled": False, "reason": "left the unit"}), 409,
                    "SOLE_ADMINISTRATOR")
     users = expect(admin.get("/admin/users"), 200)["users"]
     if not all(user["enabled"] for user in users if user["username"] in {"admin.demo",

@@ -1,6 +1,13 @@
 """Demo data for the local stack: users in every role state the demo needs, and reads placed
 the way the ingest writes them (local only).
 
+There is one of each account state the access rules care about: an expired CLETS certification
+(expired.demo), an idle account (idle.demo), one not approved (unapproved.demo), a disabled one
+(disabled.demo), and an invited person who has not signed in yet (newhire.demo, whose password
+is the temporary one an invitation e-mail would carry). Each is written to the account register
+with its invitation in the access record (by "local-seed"), as if an administrator had invited
+it, so that Cognito, the register and the record agree as they do for invited users.
+
 Every user whose role sees plate data enrols an authenticator the way a person would
 (AssociateSoftwareToken, then VerifySoftwareToken with a real code computed from the secret),
 and the secret is remembered here so that `ApiClient.login` can answer the sign-in challenge
@@ -14,15 +21,20 @@ import base64
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import boto3
 from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
 
+from chalicelib.adapters.account_register import AccountRegister
+from chalicelib.adapters.audit_log import AuditLog
 from chalicelib.bootstrap import Container
-from chalicelib.domain.reads import Read
+from chalicelib.domain.access import Role
+from chalicelib.domain.account_register import AccountAction, RegisterEntry
+from chalicelib.domain.audit import ALLOWED, AuditEntry
+from chalicelib.domain.reads import Read, format_time
 from chalicelib.settings import load_settings
 
 TOTP_STEP_SECONDS = 30
@@ -44,6 +56,15 @@ class DemoUser:
     approved_on: str = ""
     extra_groups: tuple[str, ...] = ()
     totp_secret: str = ""
+    # The vendor's training (428.3.1(b)); None: the same day as the department's.
+    vendor_training_date: str | None = None
+    enabled: bool = True
+    # Invited but not signed in yet: `password` is the temporary one.
+    invited: bool = False
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return (self.group, *self.extra_groups)
 
 
 def demo_users(today: date) -> list[DemoUser]:
@@ -122,6 +143,18 @@ def demo_users(today: date) -> list[DemoUser]:
             (today - timedelta(days=800)).isoformat(),
             approved_on=approved,
         ),
+        # Approved 100 days ago and never used since: idle, until an administrator re-approves.
+        DemoUser("idle.demo", "Idle-Demo-2026!pk", "sworn_officer", recent, recent,
+                 approved_on=(today - timedelta(days=100)).isoformat()),
+        # Trained and certified, but nobody approved the account yet (428.3.1(a)).
+        DemoUser("unapproved.demo", "Unapproved-Demo-2026!pk", "crime_analyst", recent, recent,
+                 approved=False),
+        # Disabled by an administrator.
+        DemoUser("disabled.demo", "Disabled-Demo-2026!pk", "dispatcher", recent, recent,
+                 approved_on=approved, enabled=False),
+        # Invited: the first sign-in sets a password and enrols an authenticator.
+        DemoUser("newhire.demo", "Newhire-Temp-2026!pk", "dispatcher", "", "", approved=False,
+                 mfa=False, invited=True),
     ]
 
 
@@ -131,38 +164,74 @@ def seed_users(user_pool_id: str, client_id: str, today: date) -> list[DemoUser]
 
 
 def create_user(user_pool_id: str, client_id: str, user: DemoUser) -> DemoUser:
-    """One user with a permanent password, groups, training record and, when `mfa`, an enrolled
-    authenticator; returns the user with its TOTP secret."""
+    """One user with a permanent password (or, invited, a temporary one), groups, training
+    record and, when `mfa`, an enrolled authenticator, entered in the account register with its
+    invitation in the access record; returns the user with its TOTP secret."""
     cognito: Any = boto3.client("cognito-idp")
+    vendor = user.training_date if user.vendor_training_date is None else user.vendor_training_date
     attributes = [
         {"Name": "email", "Value": f"{user.username}@example.invalid"},
         {"Name": "custom:agency", "Value": "Demo Police Department"},
-        {"Name": "custom:training_date", "Value": user.training_date},
-        {"Name": "custom:clets_cert_date", "Value": user.clets_cert_date},
+        *({"Name": name, "Value": value} for name, value in (
+            ("custom:training_date", user.training_date),
+            ("custom:vendor_training_date", vendor),
+            ("custom:clets_cert_date", user.clets_cert_date)) if value),
     ]
     if user.approved:
         attributes += [
             {"Name": "custom:approved_by", "Value": "admin.demo"},
             {"Name": "custom:approved_at", "Value": user.approved_on or user.training_date},
         ]
+    _register(user)
     cognito.admin_create_user(
         UserPoolId=user_pool_id,
         Username=user.username,
         UserAttributes=attributes,
         MessageAction="SUPPRESS",
+        **({"TemporaryPassword": user.password} if user.invited else {}),
     )
-    cognito.admin_set_user_password(
-        UserPoolId=user_pool_id, Username=user.username, Password=user.password, Permanent=True
-    )
-    for group in (user.group, *user.extra_groups):
+    if not user.invited:
+        cognito.admin_set_user_password(
+            UserPoolId=user_pool_id, Username=user.username, Password=user.password,
+            Permanent=True)
+    for group in user.groups:
         cognito.admin_add_user_to_group(
             UserPoolId=user_pool_id, Username=user.username, GroupName=group
         )
-    if not user.mfa:
-        return user
-    secret = _enable_totp(cognito, user_pool_id, client_id, user)
-    TOTP_SECRETS[user.username.casefold()] = secret
-    return replace(user, totp_secret=secret)
+    secret = ""
+    if user.mfa and not user.invited:
+        secret = _enable_totp(cognito, user_pool_id, client_id, user)
+        TOTP_SECRETS[user.username.casefold()] = secret
+    if not user.enabled:
+        cognito.admin_disable_user(UserPoolId=user_pool_id, Username=user.username)
+    return replace(user, totp_secret=secret) if secret else user
+
+
+SEED_ACTOR = "local-seed"
+
+
+def _register(user: DemoUser) -> None:
+    """The account register's entry and the access record's invitation (and disabling) of a
+    demo user, as an administrator's invitation would leave them."""
+    settings = load_settings()
+    dynamodb: Any = boto3.client("dynamodb")
+    audit = AuditLog(dynamodb, settings.audit_table)
+    supervisor = "supervisor" in user.extra_groups
+    now = format_time(datetime.now(UTC))
+
+    def record(action: str, query: dict[str, str]) -> int:
+        return audit.append(AuditEntry(
+            at=now, user_id=SEED_ACTOR, username=SEED_ACTOR, agency="", role="seed",
+            action=action, outcome=ALLOWED, query={"target": user.username, **query},
+            result_count=1)).seq
+
+    seq = record(AccountAction.INVITE, {"role": user.group, "reason": "local demo user",
+                                        "supervisor": "true" if supervisor else "false"})
+    if not user.enabled:
+        seq = record(AccountAction.DISABLE, {"enabled": "false", "reason": "local demo user"})
+    AccountRegister(dynamodb, settings.account_register_table).put_new(RegisterEntry(
+        username=user.username, role=Role(user.group), supervisor=supervisor,
+        enabled=user.enabled, created_by=SEED_ACTOR, created_at=now, last_seq=seq))
 
 
 def one_time_code(secret: str, at: float | None = None) -> str:

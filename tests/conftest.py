@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,6 +28,21 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,
                             config: pytest.Config) -> None:
     if FUZZ_SUMMARY in config.stash:
         terminalreporter.write_line(config.stash[FUZZ_SUMMARY])
+
+
+# Under pytest-xdist (make test) the fuzz module runs in a worker: its summary line travels to
+# the controller in the worker's output, and the controller prints it as above.
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None and FUZZ_SUMMARY in session.config.stash:
+        output["fuzz_summary"] = session.config.stash[FUZZ_SUMMARY]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    summary = getattr(node, "workeroutput", {}).get("fuzz_summary")
+    if summary:
+        node.config.stash[FUZZ_SUMMARY] = summary
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,9 @@ administrator disabled a user or removed a role must not keep working for its li
 
 from __future__ import annotations
 
+import secrets
+import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -32,6 +35,14 @@ class LoginFailed(Exception):
     """Wrong username or password, or a user who may not sign in."""
 
 
+class UserExists(Exception):
+    """An account with this username exists already (Cognito's usernames are never reused)."""
+
+
+class PasswordRejected(Exception):
+    """A new password the pool's password policy refuses (the message says why)."""
+
+
 @dataclass(frozen=True)
 class TokenClaims:
     user_id: str
@@ -48,6 +59,8 @@ class CognitoAccount:
     attributes: dict[str, str]
     groups: frozenset[Role]
     mfa_enabled: bool
+    # Cognito's UserStatus: FORCE_CHANGE_PASSWORD until the first sign-in, then CONFIRMED.
+    status: str = ""
 
 
 @dataclass(frozen=True)
@@ -109,7 +122,8 @@ class CognitoIdentity:
                           if group["GroupName"] in Role.__members__.values())
         mfa = "SOFTWARE_TOKEN_MFA" in user.get("UserMFASettingList", [])
         return CognitoAccount(attributes.get("sub", username), str(user["Username"]),
-                              bool(user.get("Enabled", False)), attributes, roles, mfa)
+                              bool(user.get("Enabled", False)), attributes, roles, mfa,
+                              str(user.get("UserStatus", "")))
 
     def login(self, username: str, password: str) -> LoginResult:
         # No UserContextData: a client without a secret cannot pass the caller's address to
@@ -178,6 +192,74 @@ class CognitoIdentity:
                 raise MfaSetupFailed("the one-time code was not accepted") from error
             raise translate(error, "finish authenticator enrolment") from error
 
+    def answer_new_password(self, username: str, session: str, password: str) -> LoginResult:
+        """The first sign-in's step after the temporary password: the person's own password."""
+        try:
+            response = self._cognito.respond_to_auth_challenge(
+                ClientId=self.client_id, ChallengeName="NEW_PASSWORD_REQUIRED", Session=session,
+                ChallengeResponses={"USERNAME": username, "NEW_PASSWORD": password})
+        except ParamValidationError as error:  # no session, or an empty password
+            raise LoginFailed("the sign-in session is not valid; sign in again") from error
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            if code == "InvalidPasswordException":
+                raise PasswordRejected(_cognito_message(error)) from error
+            if code in {"NotAuthorizedException", "CodeMismatchException", "ExpiredCodeException",
+                        "ResourceNotFoundException", "InvalidParameterException"}:
+                raise LoginFailed("the sign-in session is not valid; sign in again") from error
+            raise translate(error, "set the new password") from error
+        return _login_result(response)
+
+    def create_user(self, username: str, email: str, attributes: Mapping[str, str],
+                    groups: frozenset[Role]) -> None:
+        """Create the account with a one-time temporary password that Cognito e-mails to the
+        person (nobody else sees it), then put it in its groups."""
+        try:
+            self._cognito.admin_create_user(
+                UserPoolId=self.user_pool_id, Username=username,
+                TemporaryPassword=temporary_password(), DesiredDeliveryMediums=["EMAIL"],
+                UserAttributes=[{"Name": "email", "Value": email},
+                                {"Name": "email_verified", "Value": "true"},
+                                *({"Name": name, "Value": value}
+                                  for name, value in attributes.items())])
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "UsernameExistsException":
+                raise UserExists(username) from error
+            raise translate(error, "create account") from error
+        self.set_groups(username, groups)
+
+    def resend_invitation(self, username: str) -> None:
+        """A new temporary password by e-mail, for an account not yet signed in to."""
+        account = self.account(username)
+        kept = {name: value for name, value in account.attributes.items()
+                if name == "email" or name.startswith("custom:")}
+        try:
+            self._cognito.admin_create_user(
+                UserPoolId=self.user_pool_id, Username=username, MessageAction="RESEND",
+                TemporaryPassword=temporary_password(), DesiredDeliveryMediums=["EMAIL"],
+                UserAttributes=[{"Name": name, "Value": value} for name, value in kept.items()])
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "UserNotFoundException":
+                raise AccountNotFound(username) from error
+            raise translate(error, "resend invitation") from error
+        # AWS keeps the groups; moto recreates the user without them. Adding is idempotent.
+        self.set_groups(username, account.groups)
+
+    def set_groups(self, username: str, groups: frozenset[Role]) -> None:
+        """Make the account's role groups exactly `groups` (other groups are left alone)."""
+        current = self.account(username).groups
+        try:
+            for role in sorted(groups - current):
+                self._cognito.admin_add_user_to_group(
+                    UserPoolId=self.user_pool_id, Username=username, GroupName=role.value)
+            for role in sorted(current - groups):
+                self._cognito.admin_remove_user_from_group(
+                    UserPoolId=self.user_pool_id, Username=username, GroupName=role.value)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "UserNotFoundException":
+                raise AccountNotFound(username) from error
+            raise translate(error, "change groups") from error
+
     def list_accounts(self) -> list[CognitoAccount]:
         paginator = self._cognito.get_paginator("list_users")
         usernames = [user["Username"] for page in paginator.paginate(
@@ -210,6 +292,25 @@ def _login_result(response: dict[str, Any]) -> LoginResult:
     tokens = response["AuthenticationResult"]
     return LoginResult(tokens["IdToken"], int(tokens.get("ExpiresIn", 3600)),
                        access_token=tokens.get("AccessToken"))
+
+
+# Cognito accepts these symbols in passwords; the pool requires every class (infra/template.yaml).
+_SYMBOLS = "!@#%^*-_+="
+
+
+def temporary_password(length: int = 20) -> str:
+    """A random temporary password with every character class the pool's policy requires."""
+    classes = (string.ascii_uppercase, string.ascii_lowercase, string.digits, _SYMBOLS)
+    chosen = [secrets.choice(group) for group in classes]
+    everything = "".join(classes)
+    chosen += [secrets.choice(everything) for _ in range(length - len(chosen))]
+    secrets.SystemRandom().shuffle(chosen)
+    return "".join(chosen)
+
+
+def _cognito_message(error: ClientError) -> str:
+    text = str(error.response.get("Error", {}).get("Message", "")).strip()
+    return text or "the password does not meet the password policy"
 
 
 def parse_day(text: str | None) -> date | None:

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MAX_POLICY_BYTES = 512 * 1024
+# Written where the agency's name goes in the shipped sample (and in an agency's own file, if it
+# likes): filled from the AgencyName setting, so the posted text names the agency as deployed.
+AGENCY_NAME_PLACEHOLDER = "{{AGENCY_NAME}}"
 
 
 class PolicyDocumentUnavailable(RuntimeError):
@@ -20,8 +23,9 @@ class PolicyDocument:
     sha256: str
 
 
-def load_policy_document(path: str) -> PolicyDocument:
-    """Read the file as UTF-8; say which file and why when it cannot be used."""
+def load_policy_document(path: str, agency_name: str = "") -> PolicyDocument:
+    """Read the file as UTF-8, with the agency's name in place of its placeholder; say which
+    file and why when it cannot be used. The SHA-256 is the file's, as adopted."""
     location = Path(path)
     try:
         raw = location.read_bytes()
@@ -36,4 +40,6 @@ def load_policy_document(path: str) -> PolicyDocument:
     except UnicodeDecodeError as error:
         raise PolicyDocumentUnavailable(
             f"the posted policy file {location.name} is not UTF-8 text") from error
+    if agency_name.strip():
+        text = text.replace(AGENCY_NAME_PLACEHOLDER, agency_name.strip())
     return PolicyDocument(location.name, text, hashlib.sha256(raw).hexdigest())

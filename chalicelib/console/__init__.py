@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.domain.access import ROLE_PERMISSIONS, Purpose
+from chalicelib.domain.account_register import JOB_ROLES, TWO_PERSON_ROLES, supervisor_allowed
 from chalicelib.domain.releases import ReleaseStatus
-from chalicelib.policy.access import CERTIFICATION_VALID_DAYS, IDLE_LIMIT_DAYS
 from chalicelib.policy.long_history import DEFAULT_EXTENDED_SEARCH_DAYS, AuthorityKind
 from chalicelib.policy.search import MAX_PATTERN_WINDOW_DAYS
 from chalicelib.policy.sign_in import SESSION_IDLE_MINUTES
@@ -19,9 +19,9 @@ from chalicelib.policy.sign_in import SESSION_IDLE_MINUTES
 _HERE = Path(__file__).parent
 _SCRIPT = "text/javascript; charset=utf-8"
 ASSETS = {"index.html": "text/html; charset=utf-8",
-          "app.js": _SCRIPT, "agencies.js": _SCRIPT, "live.js": _SCRIPT, "reads.js": _SCRIPT,
-          "cameras.js": _SCRIPT, "users.js": _SCRIPT, "hotlists.js": _SCRIPT,
-          "exports.js": _SCRIPT,
+          "app.js": _SCRIPT, "agencies.js": _SCRIPT, "accounts.js": _SCRIPT,
+          "live.js": _SCRIPT, "reads.js": _SCRIPT, "cameras.js": _SCRIPT,
+          "hotlists.js": _SCRIPT, "exports.js": _SCRIPT,
           "app.css": "text/css; charset=utf-8",
           "favicon.svg": "image/svg+xml"}
 # The console only talks to its own origin. Images (frames, crops, map tiles) may also load from
@@ -62,6 +62,8 @@ def catalog(extended_search_days: int = DEFAULT_EXTENDED_SEARCH_DAYS) -> dict[st
         "extended_search_days": extended_search_days,
         "authority_kinds": [kind.value for kind in AuthorityKind],
         "session_idle_minutes": SESSION_IDLE_MINUTES,
-        "certification_valid_days": CERTIFICATION_VALID_DAYS,
-        "idle_limit_days": IDLE_LIMIT_DAYS,
+        # The users page: one role per user; which need a second administrator; supervisor.
+        "job_roles": [role.value for role in JOB_ROLES],
+        "two_person_roles": sorted(role.value for role in TWO_PERSON_ROLES),
+        "supervisor_roles": [role.value for role in JOB_ROLES if supervisor_allowed(role)],
     }

@@ -188,9 +188,9 @@ const PAGES = [
   { id: "hotlists", title: "Hotlists", permission: "manage_hotlist", view: (main) => hotlistsPage(main) },
   { id: "audit", title: "Audit log", permission: "read_audit", view: auditPage },
   { id: "approvals", title: "Approvals", permission: "approve_extended_search", view: approvalsPage },
-  { id: "users", title: "Users", permission: "manage_users", view: (main) => usersPage(main) },
   { id: "cameras", title: "Cameras", permission: "manage_cameras", view: (main) => camerasPage(main) },
   { id: "uploads", title: "Camera uploads", permission: "manage_cameras", view: uploadsPage },
+  { id: "accounts", title: "Accounts", permission: "manage_users", view: (main) => accountsPage(main) },
   { id: "status", title: "Camera status", permission: "system_status", view: (main) => cameraStatusPage(main) },
 ];
 
@@ -261,12 +261,34 @@ function loginPage() {
         say("Authenticator enrolled. Sign in again with a code from it.");
         return;
       }
-      if (challenge) {
+      if (challenge && challenge.kind === "NEW_PASSWORD_REQUIRED") {
+        if (data.get("new_password") !== data.get("new_password_again")) {
+          throw new Error("The two new passwords differ; type the same one twice.");
+        }
+        result = await api("POST", "auth/password", { username: challenge.username,
+          session: challenge.session, new_password: data.get("new_password") });
+        form.querySelector("#first-sign-in").remove();
+        challenge = null;
+      } else if (challenge) {
         result = await api("POST", "auth/mfa", { username: challenge.username,
           session: challenge.session, code: data.get("code") });
       } else {
         result = await api("POST", "auth/login", { username: data.get("username"),
           password: data.get("password") });
+      }
+      if (result.challenge === "NEW_PASSWORD_REQUIRED") {
+        // First sign-in: the password was the temporary one Cognito e-mailed.
+        challenge = { kind: "NEW_PASSWORD_REQUIRED", username: data.get("username"), session: result.session };
+        form.querySelector("#password").disabled = true;
+        form.querySelector(".fields").append(h("div", { id: "first-sign-in", class: "fields" },
+          h("p", { class: "notice ok" }, "Welcome. That was your temporary password: choose your own now ",
+            "(at least 14 characters with upper and lower case letters, a digit and a symbol)."),
+          field("New password", h("input", { name: "new_password", id: "new-password", type: "password",
+            autocomplete: "new-password", required: true, minlength: 14 })),
+          field("New password again", h("input", { name: "new_password_again", id: "new-password-again",
+            type: "password", autocomplete: "new-password", required: true, minlength: 14 }))));
+        form.querySelector("#new-password").focus();
+        return;
       }
       if (result.challenge === "MFA_SETUP") {
         challenge = { kind: "MFA_SETUP", username: data.get("username"), session: result.session };

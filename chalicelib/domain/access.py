@@ -112,10 +112,12 @@ class UserAccount:
     enabled: bool
     approved_by: str | None
     approved_at: date | None
-    training_date: date | None
+    training_date: date | None          # the Police Training Unit's (department) training
     clets_cert_date: date | None
     mfa_enabled: bool
     last_access: datetime | None
+    # The vendor's training, which 428.3.1(b) requires beside the department's.
+    vendor_training_date: date | None = None
 
     @property
     def primary_role(self) -> str:

@@ -99,6 +99,13 @@ class FindingKind(StrEnum):
     HISTORY_IN_PIECES = "long_history_in_short_windows"
     EVIDENCE_NOT_AS_CAPTURED = "evidence_not_as_captured"
     CAMERA_UPLOADS_REFUSED = "camera_uploads_refused"
+    # Accounts changed around Platekeeper, and administrators named by one person (issue 23).
+    ACCOUNT_CREATED_OUTSIDE_APP = "account_created_outside_app"
+    ROLE_CHANGED_OUTSIDE_APP = "role_changed_outside_app"
+    ACCOUNT_STATE_CHANGED_OUTSIDE_APP = "account_state_changed_outside_app"
+    ACCOUNT_DELETED_OUTSIDE_APP = "account_deleted_outside_app"
+    ACCOUNT_REGISTER_ALTERED = "account_register_altered"
+    ADMINISTRATOR_NAMED_ALONE = "administrator_named_alone"
 
 
 FINDING_CLAUSES: Mapping[FindingKind, str] = {
@@ -131,6 +138,12 @@ FINDING_CLAUSES: Mapping[FindingKind, str] = {
     FindingKind.HISTORY_IN_PIECES: "428.6(b)",
     FindingKind.EVIDENCE_NOT_AS_CAPTURED: "428.5, Civil Code 1798.90.51",
     FindingKind.CAMERA_UPLOADS_REFUSED: "428.3.1(c), Civil Code 1798.90.51",
+    FindingKind.ACCOUNT_CREATED_OUTSIDE_APP: "428.3.1(a), 428.6(a)",
+    FindingKind.ROLE_CHANGED_OUTSIDE_APP: "428.3.1(a), 428.4(e)",
+    FindingKind.ACCOUNT_STATE_CHANGED_OUTSIDE_APP: "428.3.1(a)",
+    FindingKind.ACCOUNT_DELETED_OUTSIDE_APP: "428.6(a), Civil Code 1798.90.52",
+    FindingKind.ACCOUNT_REGISTER_ALTERED: "428.3.1(a), 428.3.1(c)",
+    FindingKind.ADMINISTRATOR_NAMED_ALONE: "428.3, 428.3.1(e)",
 }
 
 

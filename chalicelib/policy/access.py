@@ -122,10 +122,15 @@ def _not_approved(account: UserAccount, today: date, now: datetime) -> Refusal |
 
 
 def _training_missing(account: UserAccount, today: date, now: datetime) -> Refusal | None:
-    if account.training_date is not None and account.training_date <= today:
+    """428.3.1(b), 428.4(d): the Police Training Unit's and the vendor's training, both."""
+    missing = [name for name, day in (
+        ("the Police Training Unit's ALPR training", account.training_date),
+        ("the vendor's ALPR training", account.vendor_training_date))
+        if day is None or day > today]
+    if not missing:
         return None
-    return Refusal("TRAINING_MISSING",
-                   "department-approved ALPR training is not on record (428.4(d))")
+    return Refusal("TRAINING_MISSING", " and ".join(missing) + " is not on record "
+                   "(428.3.1(b), 428.4(d)); ask the ALPR administrator to record it")
 
 
 def _certification_expired(account: UserAccount, today: date, now: datetime) -> Refusal | None:
@@ -151,35 +156,3 @@ def _idle(account: UserAccount, today: date, now: datetime) -> Refusal | None:
                    f"this account has not been used for more than {IDLE_LIMIT_DAYS} days; "
                    "ask the ALPR administrator to re-approve it")
 
-
-@dataclass(frozen=True)
-class AccountDeadlines:
-    """When an account stops working unless someone acts, for the administrator's user list."""
-
-    certification_expires_on: date | None
-    idle_suspends_on: date | None
-    refusal: Refusal | None  # why the account cannot be used today (None: it can)
-
-    @property
-    def next_deadline(self) -> tuple[str, date] | None:
-        """The earliest of the two future deadlines: what lapses first, and when."""
-        dated = [(what, day) for what, day in (("clets_certification",
-                                                self.certification_expires_on),
-                                               ("idle_limit", self.idle_suspends_on))
-                 if day is not None]
-        return min(dated, key=lambda item: item[1]) if dated else None
-
-
-def account_deadlines(account: UserAccount, now: datetime,
-                      mfa_for_plate_data: bool = True) -> AccountDeadlines:
-    """428.3.1(b): the CLETS certification lapses two years after it was given; an account
-    unused for IDLE_LIMIT_DAYS after its last use or approval is suspended until re-approved."""
-    certified = account.clets_cert_date
-    activity = max((moment for moment in (
-        account.last_access.date() if account.last_access else None, account.approved_at)
-        if moment is not None), default=None)
-    return AccountDeadlines(
-        certification_expires_on=(certified + timedelta(days=CERTIFICATION_VALID_DAYS + 1)
-                                  if certified else None),
-        idle_suspends_on=(activity + timedelta(days=IDLE_LIMIT_DAYS + 1) if activity else None),
-        refusal=account_refusal(account, now.date(), now, mfa_for_plate_data))

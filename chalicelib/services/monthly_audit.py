@@ -22,6 +22,7 @@ from chalicelib.adapters.policy_document import PolicyDocument, PolicyDocumentUn
 from chalicelib.adapters.reads_table import Partition, QueryStats
 from chalicelib.adapters.report_store import StoredObject, StoredVersion
 from chalicelib.domain.access import Caller, UserAccount
+from chalicelib.domain.account_register import RegisterEntry
 from chalicelib.domain.agencies import AgencyEntry, EntryStatus
 from chalicelib.domain.audit import ALLOWED, AuditEntry, AuditRecord, ChainCheck
 from chalicelib.domain.checkpoints import RecordAnchoring
@@ -36,7 +37,7 @@ from chalicelib.domain.monthly_audit import (
 from chalicelib.domain.reads import Read, days_between, format_time
 from chalicelib.domain.signatures import fingerprint
 from chalicelib.domain.uploads import DailyCount
-from chalicelib.policy import audit_integrity
+from chalicelib.policy import account_changes, audit_integrity
 from chalicelib.policy import monthly_audit as rules
 from chalicelib.policy.case_numbers import DEFAULT_CASE_NUMBER_RULE, CaseNumberRule
 from chalicelib.policy.long_history import DEFAULT_EXTENDED_SEARCH_DAYS
@@ -143,6 +144,8 @@ class MonthlyAuditDependencies:
     camera_figures: Callable[[datetime, datetime, datetime], list[CameraMonth]] | None = None
     case_numbers: CaseNumberRule = DEFAULT_CASE_NUMBER_RULE
     extended_search_days: int = DEFAULT_EXTENDED_SEARCH_DAYS
+    # The account register the API reads (held to the access record, like Cognito).
+    register: Callable[[], list[RegisterEntry]] = list
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,7 @@ class MonthlyReport:
     cameras: tuple[CameraMonth, ...] = ()
     extended_searches: tuple[rules.ExtendedSearch, ...] = ()
     extended_search_days: int = DEFAULT_EXTENDED_SEARCH_DAYS
+    account_changes: tuple[account_changes.AccountChange, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -231,7 +235,10 @@ def build_report(period: ReportPeriod, deps: MonthlyAuditDependencies) -> Monthl
     entries = _Counted(deps.hotlist.listed_entries())
     earlier = _earlier_heads(period, deps)
     public_key = deps.checkpoint_key.public_key()
-    anchoring = verify_record(deps.audit, deps.checkpoints, public_key, complete=False,
+    # The chain is read end to end once; the account records are collected on the way.
+    history = account_changes.AccountHistory()
+    anchoring = verify_record(_Observed(deps.audit, history), deps.checkpoints, public_key,
+                              complete=False,
                               extra_seqs=[version.head_seq for version in earlier])
     chain = ChainState(anchoring.chain, anchoring.head_seq, anchoring.head_hash)
     policy = _policy_document(deps)
@@ -252,6 +259,7 @@ def build_report(period: ReportPeriod, deps: MonthlyAuditDependencies) -> Monthl
         *rules.hotlist_findings(entries, as_of),  # streamed: counted, not kept
         *rules.chain_findings(chain.check),
         *_guardrail_findings(records, extended, deps.extended_search_days),
+        *_account_change_findings(accounts, history, deps.register(), records),
         *audit_integrity.checkpoint_findings(anchoring, now),
         *audit_integrity.report_history_findings(earlier, anchoring, period.month),
         *rules.evidence_integrity_findings(records),
@@ -278,7 +286,39 @@ def build_report(period: ReportPeriod, deps: MonthlyAuditDependencies) -> Monthl
         earlier_versions=tuple(earlier),
         cameras=tuple(deps.camera_figures(period.start, period.end, now)
                       if deps.camera_figures is not None else ()),
-        extended_searches=tuple(extended), extended_search_days=deps.extended_search_days)
+        extended_searches=tuple(extended), extended_search_days=deps.extended_search_days,
+        account_changes=tuple(account_changes.account_changes(records)))
+
+
+def _account_change_findings(accounts: list[UserAccount],
+                             history: account_changes.AccountHistory,
+                             register: list[RegisterEntry],
+                             records: list[AuditRecord]) -> list[Finding]:
+    """Accounts as Cognito and the register have them, held to the access record's changes
+    (issue 23): a role granted in the Cognito console, an account created, deleted, enabled or
+    disabled there, a register written around the API; and administrators named by one person."""
+    expected = history.expected()
+    cognito = [account_changes.CognitoState(account.username, account.roles, account.enabled)
+               for account in accounts]
+    return [*account_changes.outside_change_findings(cognito, expected),
+            *account_changes.register_findings(register, expected),
+            *account_changes.single_administrator_findings(records)]
+
+
+class _Observed:
+    """The access record, passing each record of a full read to the account history."""
+
+    def __init__(self, source: AuditSource, history: account_changes.AccountHistory) -> None:
+        self._source = source
+        self._history = history
+
+    def head(self) -> AuditRecord | None:
+        return self._source.head()
+
+    def records(self, after_seq: int = 0) -> Iterator[AuditRecord]:
+        for record in self._source.records(after_seq):
+            self._history.observe(record)
+            yield record
 
 
 def _guardrail_findings(records: list[AuditRecord], extended: list[rules.ExtendedSearch],
@@ -410,6 +450,7 @@ def report_document(report: MonthlyReport) -> dict[str, Any]:
                       "kept_under_legal_hold": report.purges.kept_under_legal_hold},
         "releases": _release_section(report),
         "extended_searches": _extended_section(report),
+        "account_changes": [asdict(change) for change in report.account_changes],
         "directory": _directory_section(report),
         "hotlist": {"entries_checked": report.hotlist_checked},
         "cameras": month_view(report.cameras),
@@ -438,6 +479,11 @@ QUESTIONS: tuple[tuple[str, tuple[FindingKind, ...]], ...] = (
       FindingKind.OFF_HOURS_SPIKE)),
     ("Were only trained, certified, approved and active users able to reach the data?",
      (FindingKind.TRAINING_LAPSED, FindingKind.IDLE_ACCOUNT, FindingKind.ACCOUNT_LOCKED)),
+    ("Were accounts created, given roles, disabled and retired only through Platekeeper, with a "
+     "second administrator for every administrator and auditor role?",
+     (FindingKind.ACCOUNT_CREATED_OUTSIDE_APP, FindingKind.ROLE_CHANGED_OUTSIDE_APP,
+      FindingKind.ACCOUNT_STATE_CHANGED_OUTSIDE_APP, FindingKind.ACCOUNT_DELETED_OUTSIDE_APP,
+      FindingKind.ACCOUNT_REGISTER_ALTERED, FindingKind.ADMINISTRATOR_NAMED_ALONE)),
     ("Was ALPR data kept no longer than the retention period unless under a reviewed hold?",
      (FindingKind.READ_PAST_RETENTION, FindingKind.HOLD_PAST_REVIEW)),
     ("Was data shared only with California public agencies, on approved written requests?",
@@ -488,6 +534,10 @@ def _question_basis(report: MonthlyReport) -> list[str]:
         f"{report.refusals.total} attempts were refused, each with its reason (failed sign-ins "
         f"included); {report.accounts_checked} enabled accounts were checked for training, "
         "CLETS certification and idleness, and every account lock is named.",
+        f"Every account's role and enabled state in Cognito, and in the account register the API "
+        "reads, was compared with the access record's changes to it; "
+        f"{len(report.account_changes)} account changes this month are listed under "
+        "'account_changes', each with who and why.",
         f"Retention is {report.retention_days} days; {purges.reads_purged} reads and "
         f"{purges.images_deleted} images were purged in {sum(purges.runs.values())} recorded "
         f"purge runs; {report.reads_checked} reads older than retention were still stored; "

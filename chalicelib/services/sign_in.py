@@ -8,7 +8,9 @@ password" (the pool does not reveal which usernames exist); the record says whic
 
 A user whose roles see plate data and who has no authenticator enrolled gets no ID token from a
 password: they are handed an enrolment (`MFA_SETUP`, the secret for their app) and sign in again
-with a code once it is confirmed.
+with a code once it is confirmed. An invited user's first sign-in starts with the temporary
+password Cognito e-mailed: Cognito answers NEW_PASSWORD_REQUIRED, the person sets their own
+password (`set_new_password`), and the same enrolment follows.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from chalicelib.adapters.identity import (
     LoginFailed,
     LoginResult,
     MfaSetupFailed,
+    PasswordRejected,
 )
 from chalicelib.domain.access import Role, sees_plate_data
 from chalicelib.domain.audit import ALLOWED, REFUSED, AuditEntry, AuditRecord
@@ -43,6 +46,8 @@ from chalicelib.services.auditing import ANONYMOUS
 SIGN_IN_ACTION = "sign_in"
 LOCK_ACTION = "account_locked"
 ENROL_ACTION = "enrol_authenticator"
+# The first sign-in replaces the temporary password (an action name, not a password).
+PASSWORD_ACTION = "set_password"  # noqa: S105
 MFA_SETUP = "MFA_SETUP"
 ISSUER = "Platekeeper"
 _SAVE_ATTEMPTS = 10
@@ -56,6 +61,9 @@ class SignInIdentity(Protocol):
     def login(self, username: str, password: str) -> LoginResult: ...
 
     def answer_mfa(self, username: str, session: str, code: str) -> LoginResult: ...
+
+    def answer_new_password(self, username: str, session: str,
+                            password: str) -> LoginResult: ...
 
     def account(self, username: str) -> CognitoAccount: ...
 
@@ -112,9 +120,38 @@ def sign_in(username: str, password: str, origin: Origin,
         result = deps.identity.login(username, password)
     except LoginFailed:
         account = _account_or_none(username, deps)
-        _fail(state, account, username, "UNKNOWN_USER" if account is None else "WRONG_PASSWORD",
-              origin, now, deps)
+        _fail(state, account, username, _failure_code(account), origin, now, deps)
         raise
+    return _after_password(state, username, result, origin, now, deps)
+
+
+def set_new_password(username: str, session: str, password: str, origin: Origin,
+                     deps: SignInDependencies) -> SignInAnswer:
+    """The first sign-in's second step (challenge NEW_PASSWORD_REQUIRED after the temporary
+    password Cognito e-mailed): the person's own password, then, like any sign-in, a token or
+    the authenticator enrolment their role needs. Recorded allowed or refused."""
+    now = deps.clock()
+    state = _unlocked_state(username, origin, now, deps)
+    account = _account_or_none(username, deps)
+    try:
+        if not session.strip() or not password:
+            raise LoginFailed("the sign-in session is not valid; sign in again")
+        result = deps.identity.answer_new_password(username.strip(), session, password)
+    except PasswordRejected:
+        deps.audit.append(_entry(account, username, PASSWORD_ACTION, now, False, origin,
+                                 code="PASSWORD_REJECTED"))
+        raise
+    except LoginFailed:
+        _fail(state, account, username, "SIGN_IN_SESSION_INVALID", origin, now, deps,
+              action=PASSWORD_ACTION)
+        raise
+    deps.audit.append(_entry(account, username, PASSWORD_ACTION, now, True, origin))
+    return _after_password(state, username, result, origin, now, deps)
+
+
+def _after_password(state: AttemptState, username: str, result: LoginResult, origin: Origin,
+                    now: datetime, deps: SignInDependencies) -> SignInAnswer:
+    """After a password was accepted: a challenge to answer, an enrolment, or a token."""
     if result.challenge:
         return SignInAnswer(challenge=result.challenge, session=result.session)
     account = _account_or_none(username, deps)
@@ -185,6 +222,14 @@ def _unlocked_state(username: str, origin: Origin, now: datetime,
                             f"too many failed sign-ins: this account is locked until {until} "
                             "(UTC); try again then or ask the ALPR administrator", 403)
     return state
+
+
+def _failure_code(account: CognitoAccount | None) -> str:
+    """Why a password step failed, for the record (the caller is told only "wrong username or
+    password"): a disabled or retired account is named as such, not as a wrong password."""
+    if account is None:
+        return "UNKNOWN_USER"
+    return "WRONG_PASSWORD" if account.enabled else "ACCOUNT_DISABLED"
 
 
 def _fail(state: AttemptState, account: CognitoAccount | None, typed: str, code: str,

@@ -179,7 +179,7 @@ def test_disabled_account_is_refused_even_with_a_valid_token(
     client = ApiClient(local_stack.api_url).login(user.username, user.password)
     admin = client_for("admin.demo")
     assert admin.put(f"/admin/users/{user.username}/enabled",
-                     {"enabled": False}).status_code == 200
+                     {"enabled": False, "reason": "left the unit"}).status_code == 200
     response = client.search(plate="7ABC123")
     assert (response.status_code, response.json()["error"]) == (403, "ACCOUNT_DISABLED")
 

@@ -329,20 +329,23 @@ def test_administrators_cannot_lock_each_other_or_themselves_out(
     pool = local_stack.environment["PLATEKEEPER_USER_POOL_ID"]
     admin = client_for("admin.demo")
     client_for("admin2.demo")  # signed in before it is disabled below
-    other = admin.put("/admin/users/admin2.demo/enabled", {"enabled": False})
+    other = admin.put("/admin/users/admin2.demo/enabled",
+                      {"enabled": False, "reason": "left the unit"})
     assert other.status_code == 409 and other.json()["error"] == "SOLE_ADMINISTRATOR"
     cognito.admin_disable_user(UserPoolId=pool, Username="admin2.demo")  # admin2 has left
     try:
-        itself = admin.put("/admin/users/admin.demo/enabled", {"enabled": False})
+        itself = admin.put("/admin/users/admin.demo/enabled",
+                           {"enabled": False, "reason": "left the unit"})
         assert itself.status_code == 409 and itself.json()["error"] == "LAST_ADMINISTRATOR"
         assert client_for("admin.demo").get("/admin/users").status_code == 200  # still works
     finally:
         cognito.admin_enable_user(UserPoolId=pool, Username="admin2.demo")
     for code in ("SOLE_ADMINISTRATOR", "LAST_ADMINISTRATOR"):
         assert refusals(local_stack, "disable_user", code)
-    officer_disabled = admin.put("/admin/users/expired.demo/enabled", {"enabled": False})
+    officer_disabled = admin.put("/admin/users/expired.demo/enabled",
+                                 {"enabled": False, "reason": "on leave"})
     assert officer_disabled.status_code == 200  # other accounts are not affected
-    admin.put("/admin/users/expired.demo/enabled", {"enabled": True})
+    admin.put("/admin/users/expired.demo/enabled", {"enabled": True, "reason": "back from leave"})
 
 
 # ---------------------------------------------------------------------- the two promises

@@ -259,7 +259,7 @@ def account(username: str, *, admin: bool = True, enabled: bool = True,
                        roles=frozenset({Role.ADMINISTRATOR if admin else Role.SWORN_OFFICER}),
                        enabled=enabled, approved_by="chief", approved_at=approved,
                        training_date=date(2026, 1, 1), clets_cert_date=date(2026, 1, 1),
-                       mfa_enabled=mfa, last_access=None)
+                       mfa_enabled=mfa, last_access=None, vendor_training_date=date(2026, 1, 2))
 
 
 def test_filer_and_approver_proposer_and_confirmer_are_two_people() -> None:

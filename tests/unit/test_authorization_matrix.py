@@ -14,6 +14,7 @@ import pytest
 from app import api
 from chalicelib.adapters.identity import CognitoAccount, TokenClaims, Unauthenticated
 from chalicelib.domain.access import ROLE_PERMISSIONS, Permission, Role
+from chalicelib.domain.account_register import RegisterEntry
 from chalicelib.domain.audit import AuditEntry, AuditRecord, link
 from chalicelib.services.accounts import (
     AccessRefused,
@@ -30,6 +31,7 @@ EXPECTED: dict[tuple[str, str], Permission | str] = {
     ("POST", "/auth/login"): "public",
     ("POST", "/auth/mfa"): "public",
     ("POST", "/auth/mfa/setup"): "public",
+    ("POST", "/auth/password"): "public",
     ("POST", "/search-approvals"): P.APPROVE_EXTENDED_SEARCH,
     ("GET", "/search-approvals"): P.SEARCH_READS,
     ("POST", "/search-approvals/{approval_id}/revocation"): P.APPROVE_EXTENDED_SEARCH,
@@ -43,6 +45,13 @@ EXPECTED: dict[tuple[str, str], Permission | str] = {
     ("GET", "/transparency"): "public",
     ("GET", "/transparency.json"): "public",
     ("GET", "/admin/users"): P.MANAGE_USERS,
+    ("POST", "/admin/users"): P.MANAGE_USERS,
+    ("PUT", "/admin/users/{username}/role"): P.MANAGE_USERS,
+    ("POST", "/admin/users/{username}/retirement"): P.MANAGE_USERS,
+    ("POST", "/admin/users/{username}/pending-change/confirmation"): P.MANAGE_USERS,
+    ("POST", "/admin/users/{username}/pending-change/decline"): P.MANAGE_USERS,
+    ("POST", "/admin/users/{username}/restoration"): P.MANAGE_USERS,
+    ("POST", "/admin/users/{username}/invitation"): P.MANAGE_USERS,
     ("POST", "/admin/users/{username}/approval"): P.MANAGE_USERS,
     ("PUT", "/admin/users/{username}/training"): P.MANAGE_USERS,
     ("PUT", "/admin/users/{username}/enabled"): P.MANAGE_USERS,
@@ -73,10 +82,10 @@ EXPECTED: dict[tuple[str, str], Permission | str] = {
     ("POST", "/releases/{request_id}/delivery"): P.REVIEW_RELEASES,
     ("POST", "/releases/{request_id}/agency"): P.FILE_RELEASE,
     ("GET", "/console/agencies.js"): "public",
+    ("GET", "/console/accounts.js"): "public",
     ("GET", "/console/live.js"): "public",
     ("GET", "/console/reads.js"): "public",
     ("GET", "/console/cameras.js"): "public",
-    ("GET", "/console/users.js"): "public",
     ("GET", "/console/hotlists.js"): "public",
     ("GET", "/console/exports.js"): "public",
     ("GET", "/console/favicon.svg"): "public",
@@ -109,9 +118,15 @@ EXPECTED: dict[tuple[str, str], Permission | str] = {
 
 GOOD = {"custom:agency": "PD", "custom:approved_by": "commander",
         "custom:approved_at": (NOW.date() - timedelta(days=5)).isoformat(),
-        "custom:training_date": "2026-01-10", "custom:clets_cert_date": "2025-06-01"}
+        "custom:training_date": "2026-01-10", "custom:vendor_training_date": "2026-01-12",
+        "custom:clets_cert_date": "2025-06-01"}
+# "register:..." states: Cognito as GOOD, the account register saying something else.
 ACCOUNT_STATES: dict[str, tuple[dict[str, str], bool, str | None]] = {
     "in good standing": ({}, True, None),
+    "vendor training missing": ({"custom:vendor_training_date": ""}, True, "TRAINING_MISSING"),
+    "register: not created in Platekeeper": ({}, True, "ACCOUNT_CHANGED_OUTSIDE_APP"),
+    "register: another role": ({}, True, "ACCOUNT_CHANGED_OUTSIDE_APP"),
+    "register: disabled": ({}, True, "ACCOUNT_CHANGED_OUTSIDE_APP"),
     "disabled": ({}, False, "ACCOUNT_DISABLED"),
     "not approved": ({"custom:approved_by": ""}, True, "ACCOUNT_NOT_APPROVED"),
     "training missing": ({"custom:training_date": ""}, True, "TRAINING_MISSING"),
@@ -142,6 +157,23 @@ class FakeIdentity:
         return []
 
 
+class FakeRegister:
+    def __init__(self, entry: RegisterEntry | None) -> None:
+        self.entry = entry
+
+    def get(self, username: str) -> RegisterEntry | None:
+        return self.entry
+
+
+def register_for(role: Role, state: str) -> FakeRegister:
+    if state == "register: not created in Platekeeper":
+        return FakeRegister(None)
+    if state == "register: another role":
+        other = Role.AUDITOR if role is not Role.AUDITOR else Role.SWORN_OFFICER
+        return FakeRegister(RegisterEntry("someone", other))
+    return FakeRegister(RegisterEntry("someone", role, enabled=state != "register: disabled"))
+
+
 class FakeAudit:
     def __init__(self) -> None:
         self.entries: list[AuditEntry] = []
@@ -160,7 +192,8 @@ def deps_for(role: Role, state: str) -> tuple[AccountDependencies, FakeAudit]:
     account = CognitoAccount("sub-1", "someone", enabled, attributes, frozenset({role}),
                              mfa_enabled=True)
     audit = FakeAudit()
-    return AccountDependencies(FakeIdentity(account), audit, lambda: NOW), audit
+    return AccountDependencies(FakeIdentity(account), audit, register_for(role, state),
+                               lambda: NOW), audit
 
 
 def test_every_route_has_a_rule() -> None:

@@ -63,7 +63,3 @@ def test_console_with_a_trailing_slash_goes_to_the_console() -> None:
     response = console_redirect()
     assert response.status_code == 308 and response.headers["Location"] == "../console"
 
-
-def test_the_catalog_states_the_account_limits() -> None:
-    catalog = console.catalog()
-    assert catalog["certification_valid_days"] == 730 and catalog["idle_limit_days"] == 90

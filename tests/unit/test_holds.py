@@ -58,7 +58,8 @@ def caller(username: str = "commander.lee") -> Caller:
                           roles=frozenset({Role.ADMINISTRATOR}), enabled=True,
                           approved_by="chief", approved_at=date(2026, 1, 1),
                           training_date=date(2026, 1, 1), clets_cert_date=date(2026, 1, 1),
-                          mfa_enabled=True, last_access=None)
+                          mfa_enabled=True, last_access=None,
+                          vendor_training_date=date(2026, 1, 1))
     return Caller(account, "10.0.0.1", "req-1")
 
 

@@ -175,7 +175,7 @@ def account(username: str, *, training: date | None = date(2026, 1, 10),
             last_access: datetime | None = None, enabled: bool = True) -> UserAccount:
     return UserAccount(f"id-{username}", username, "PD", frozenset({Role.SWORN_OFFICER}),
                        enabled, "admin" if approved else None, approved, training, clets,
-                       False, last_access)
+                       False, last_access, vendor_training_date=training)
 
 
 def test_lapsed_training_or_certification_and_idle_accounts_are_named() -> None:

@@ -16,6 +16,7 @@ from chalicelib.adapters.audit_log import AuditUnavailable
 from chalicelib.adapters.policy_document import PolicyDocument, PolicyDocumentUnavailable
 from chalicelib.adapters.reads_table import Partition, QueryStats
 from chalicelib.domain.access import Caller, Role, UserAccount
+from chalicelib.domain.account_register import AccountAction, RegisterEntry
 from chalicelib.domain.agencies import AgencyEntry
 from chalicelib.domain.audit import AuditEntry, link
 from chalicelib.domain.checkpoints import parse_document
@@ -58,7 +59,8 @@ def week_before(at: str) -> str:
 def person(username: str, **changes: object) -> UserAccount:
     account = UserAccount(f"id-{username}", username, "PD", frozenset({Role.SWORN_OFFICER}),
                           True, "admin", date(2026, 5, 1), date(2026, 1, 10), date(2025, 6, 1),
-                          False, datetime(2026, 5, 30, tzinfo=UTC))
+                          False, datetime(2026, 5, 30, tzinfo=UTC),
+                          vendor_training_date=date(2026, 1, 12))
     return replace(account, **changes)  # type: ignore[arg-type]
 
 
@@ -131,6 +133,7 @@ class World:
                 raise PolicyDocumentUnavailable("missing")
             return POLICY
 
+        self.invite_accounts()
         if self.checkpointing:
             self.checkpoint()
         return MonthlyAuditDependencies(
@@ -140,7 +143,32 @@ class World:
             notices=self.notices, policy_document=policy, clock=lambda: NOW,
             retention_days=RETENTION, zone=ZoneInfo("America/Los_Angeles"), agency="Test PD",
             checkpoints=self.checkpoints, checkpoint_key=self.checkpoint_key,
-            uploads=self.uploads)
+            uploads=self.uploads, register=self.register)
+
+    def invite_accounts(self) -> None:
+        """Every account was invited through Platekeeper (in January), so Cognito, the register
+        and the access record agree about it."""
+        invited = {record.entry.query.get("target") for record in self.audit.records()
+                   if record.entry.action == AccountAction.INVITE}
+        for account in self.accounts:
+            if account.username in invited:
+                continue
+            self.audit.append(AuditEntry("2026-01-02T00:00:00Z", "id-commander", "commander",
+                                         "PD", "administrator", AccountAction.INVITE, "allowed",
+                                         {"target": account.username,
+                                          "role": _job_role(account).value}))
+            if not account.enabled:
+                self.audit.append(AuditEntry(
+                    "2026-01-03T00:00:00Z", "id-commander", "commander", "PD", "administrator",
+                    AccountAction.DISABLE, "allowed", {"target": account.username}))
+
+    def register(self) -> list[RegisterEntry]:
+        return [RegisterEntry(account.username, _job_role(account), enabled=account.enabled)
+                for account in self.accounts]
+
+
+def _job_role(account: UserAccount) -> Role:
+    return next(role for role in account.roles if role is not Role.SUPERVISOR)
 
 
 def normal_month(world: World) -> None:
@@ -324,6 +352,7 @@ def test_the_retention_check_reads_only_day_partitions_older_than_retention() ->
 def test_a_broken_chain_and_a_missing_policy_are_findings() -> None:
     world = World()
     normal_month(world)
+    world.invite_accounts()
     world.checkpoint()
     world.checkpointing = False
     world.audit.chain[3] = replace(world.audit.chain[3], entry=replace(

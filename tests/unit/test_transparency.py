@@ -11,6 +11,7 @@ import pytest
 
 from app import api
 from chalicelib.adapters.policy_document import (
+    AGENCY_NAME_PLACEHOLDER,
     PolicyDocument,
     PolicyDocumentUnavailable,
     load_policy_document,
@@ -222,7 +223,19 @@ def test_the_policy_document_loader_names_the_file_it_cannot_use(tmp_path: Path)
     with pytest.raises(PolicyDocumentUnavailable, match="not UTF-8"):
         load_policy_document(str(binary))
     shipped = load_policy_document(DEFAULT_POLICY_DOCUMENT)
-    assert "agency replaces it" in shipped.text and len(shipped.sha256) == 64
+    assert len(shipped.sha256) == 64
+
+
+def test_the_shipped_policy_reads_as_the_agency_own_with_its_name_filled_in() -> None:
+    raw = Path(DEFAULT_POLICY_DOCUMENT).read_text(encoding="utf-8")
+    assert raw.count(AGENCY_NAME_PLACEHOLDER) >= 2
+    posted = load_policy_document(DEFAULT_POLICY_DOCUMENT, "Mountain View Police Department")
+    assert posted.text.startswith("# Mountain View Police Department: automated license plate")
+    assert "{{" not in posted.text and "We share plate data only with California" in posted.text
+    # It speaks as the agency, not about a software sample.
+    for phrase in ("starting point", "shipped with the software", "replaces it", "a department"):
+        assert phrase not in posted.text
+    assert posted.sha256 == load_policy_document(DEFAULT_POLICY_DOCUMENT).sha256
 
 
 def test_time_zone_and_policy_document_settings() -> None:

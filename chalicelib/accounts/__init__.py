@@ -1,0 +1,1 @@
+"""Account commands run by the deployer (`python -m chalicelib.accounts bootstrap-admin`)."""
