@@ -334,21 +334,29 @@ def change_role(username: str, body: Mapping[str, Any], caller: Caller,
               "supervisor": TRUE if supervisor else FALSE,
               "from_role": entry.role.value if entry.role else "", "reason": reason}
     if two_person and not exception:
-        change_id = deps.new_id()
-        record = deps.audit.append(entry_for(caller, AccountAction.PROPOSE, now, allowed=True,
-                                             result_count=1, query={
-            **change, "kind": ChangeKind.ROLE.value, "change_id": change_id}))
-        pending = PendingChange(change_id, ChangeKind.ROLE, role, supervisor, reason,
-                                caller.account.username, format_time(now), record.seq)
-        stored = _store(replace(entry, pending=pending, last_seq=record.seq), record, caller,
-                        deps)
-        return ChangeResult(entry.username, "pending", stored, record.seq)
+        return _propose(entry, ChangeKind.ROLE, role, supervisor, change, caller, deps)
     record = deps.audit.append(entry_for(caller, action, now, allowed=True, result_count=1,
                                          query={**change, "bootstrap_exception":
                                                 TRUE if exception else ""}))
     stored = _store(entry.with_role(role, supervisor, record.seq), record, caller, deps)
     _apply_groups(entry, stored, record, caller, deps)
     return ChangeResult(entry.username, "applied", stored, record.seq, exception)
+
+
+def _propose(entry: RegisterEntry, kind: ChangeKind, role: Role | None, supervisor: bool,
+             change: dict[str, str], caller: Caller,
+             deps: LifecycleDependencies) -> ChangeResult:
+    """Record a change that waits for a second administrator, and keep it pending on the
+    account; nothing reaches Cognito until it is confirmed."""
+    now = deps.clock()
+    change_id = deps.new_id()
+    record = deps.audit.append(entry_for(caller, AccountAction.PROPOSE, now, allowed=True,
+                                         result_count=1, query={
+        **change, "kind": kind.value, "change_id": change_id}))
+    pending = PendingChange(change_id, kind, role, supervisor, change["reason"],
+                            caller.account.username, format_time(now), record.seq)
+    stored = _store(replace(entry, pending=pending, last_seq=record.seq), record, caller, deps)
+    return ChangeResult(entry.username, "pending", stored, record.seq)
 
 
 def retire(username: str, body: Mapping[str, Any], caller: Caller,
@@ -374,15 +382,7 @@ def retire(username: str, body: Mapping[str, Any], caller: Caller,
     change = {"target": entry.username, "from_role": entry.role.value if entry.role else "",
               "reason": reason}
     if retirement_needs_second_administrator(entry):
-        change_id = deps.new_id()
-        record = deps.audit.append(entry_for(caller, AccountAction.PROPOSE, now, allowed=True,
-                                             result_count=1, query={
-            **change, "kind": ChangeKind.RETIREMENT.value, "change_id": change_id}))
-        pending = PendingChange(change_id, ChangeKind.RETIREMENT, None, False, reason,
-                                caller.account.username, format_time(now), record.seq)
-        stored = _store(replace(entry, pending=pending, last_seq=record.seq), record, caller,
-                        deps)
-        return ChangeResult(entry.username, "pending", stored, record.seq)
+        return _propose(entry, ChangeKind.RETIREMENT, None, False, change, caller, deps)
     record = deps.audit.append(entry_for(caller, action, now, allowed=True, result_count=1,
                                          query=change))
     stored = _store(replace(entry, retired=True, enabled=False, last_seq=record.seq), record,
