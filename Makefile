@@ -48,8 +48,14 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m local_stack demo $(if $(IMAGES),--images $(IMAGES))
 
-test: $(STAMP) browser
-	$(MAKE) --no-print-directory lint typecheck cfn-lint checkov pytest
+# On a clean machine the two venvs and Chromium install side by side; the template checks run
+# next (alone: a test packages the template too, and chalice keeps one deployment cache); then
+# pytest (on every core) runs beside ruff and mypy. That keeps a clean clone inside CI's
+# 10-minute budget on two cores. Each job's output is printed whole when it ends.
+test:
+	$(MAKE) --no-print-directory -j3 $(STAMP) browser $(CHECKOV_STAMP)
+	$(MAKE) --no-print-directory cfn-lint checkov
+	$(MAKE) --no-print-directory -j2 --output-sync=target pytest lint typecheck
 
 # The console's browser tests drive Debian's Chromium (Playwright's own download needs the
 # internet); installed here so a clean CI machine has it.
