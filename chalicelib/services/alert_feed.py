@@ -7,10 +7,10 @@ then. The time trails the newest delivery by TRAIL_SECONDS, because two ingests 
 once may store their alerts out of creation order and the index is eventually consistent; an
 alert stored late is still found, and the ids keep it from being delivered twice.
 
-Each delivery is an access to plate data and is recorded (alert ids and plates); waits that
-deliver nothing show nothing and are not, so an officer's open console does not bury the
-access record under empty polls. Every poll is authorized afresh (a disabled account stops
-receiving at its next poll), and refusals are recorded as always.
+Every answer is recorded, like every other access: a delivery with its alert ids and plates,
+the start of following, and an empty wait with no results (about three records a minute while
+an Alerts page is open). Every poll is authorized afresh (a disabled account stops receiving at
+its next poll), and refusals are recorded as always.
 
 Alerts carry five-minute links to their frame and crop (the versions the ingest stored) and the
 plate's box, so the console shows both inline.
