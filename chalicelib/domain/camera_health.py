@@ -95,12 +95,17 @@ class Totals:
     @property
     def no_read_ratio(self) -> float | None:
         """Share of accepted frames in which no plate was read (None without frames)."""
-        return self.no_reads / self.frames if self.frames else None
+        return share(self.no_reads, self.frames)
 
     @property
     def hit_ratio(self) -> float | None:
         """Hotlist hits per read (None without reads)."""
-        return self.hits / self.reads if self.reads else None
+        return share(self.hits, self.reads)
+
+
+def share(part: int, whole: int) -> float | None:
+    """part / whole, or None when there is nothing to divide (no frames, no reads)."""
+    return part / whole if whole else None
 
 
 def totals(series: Iterable[HourCounts], hours: int) -> Totals:

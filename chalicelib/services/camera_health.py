@@ -27,6 +27,7 @@ from chalicelib.domain.camera_health import (
     full_series,
     hours_between,
     judge,
+    share,
     silent_since,
     totals,
 )
@@ -287,11 +288,11 @@ class CameraMonth:
 
     @property
     def hit_ratio(self) -> float | None:
-        return self.hits / self.reads if self.reads else None
+        return share(self.hits, self.reads)
 
     @property
     def no_read_ratio(self) -> float | None:
-        return self.no_reads / self.frames if self.frames else None
+        return share(self.no_reads, self.frames)
 
 
 def month_figures(cameras: CameraList, stats: StatsStore, start: datetime, end: datetime,

@@ -51,6 +51,7 @@ from chalicelib.domain.uploads import (
     version_label,
 )
 from chalicelib.policy.retention import expiry_epoch
+from chalicelib.services.camera_health import NoActivity
 
 Clock = Callable[[], datetime]
 CAPTURED_AT_METADATA = "captured-at"
@@ -127,17 +128,6 @@ class CameraActivityLog(Protocol):
     def upload_rejected(self, camera_id: str, at: datetime) -> None: ...
 
     def duplicate(self, camera_id: str, at: datetime) -> None: ...
-
-
-class _NoActivity:
-    def frame_accepted(self, camera_id: str, at: datetime, reads: int) -> None:
-        return None
-
-    def upload_rejected(self, camera_id: str, at: datetime) -> None:
-        return None
-
-    def duplicate(self, camera_id: str, at: datetime) -> None:
-        return None
 
 
 @dataclass(frozen=True)
@@ -218,7 +208,7 @@ class IngestDependencies:
     max_upload_bytes: int
     clock: Clock
     on_reads: ReadsWritten = lambda reads: None  # hotlist matching hooks in here
-    activity: CameraActivityLog = field(default_factory=_NoActivity)  # camera health counters
+    activity: CameraActivityLog = field(default_factory=NoActivity)  # camera health counters
 
 
 @dataclass(frozen=True)
